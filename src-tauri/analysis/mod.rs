@@ -1,0 +1,4 @@
+//! Pure clinical math: filters, windows, HRV, rolling features and early-warning scores.
+//!
+//! Architecture invariant: no I/O, no async, no clock reads. Inputs in, results out,
+//! deterministic; every method cites its source.

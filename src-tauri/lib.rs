@@ -1,0 +1,9 @@
+//! Vigil: an offline-first clinical monitoring workstation.
+//!
+//! The library is one facade, [`Workstation`], over pure modules (`domain`, later `analysis`) and
+//! the I/O modules beneath it (`store`). The CLI (`cli`) and the desktop window (`desktop`) are
+//! thin adapters over the facade. See `ARCHITECTURE.md` for the map and its invariants.
+
+pub mod analysis;
+pub mod domain;
+pub mod ingest;
