@@ -1,1 +1,2 @@
+//! The `vigil` binary.
 fn main() {}
