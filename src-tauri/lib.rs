@@ -6,4 +6,12 @@
 
 pub mod analysis;
 pub mod domain;
+pub mod export;
 pub mod ingest;
+pub mod store;
+pub mod workstation;
+
+pub use workstation::{Error, OpenOptions, StoreStatus, Workstation};
+pub mod bench;
+pub mod cli;
+pub mod logging;

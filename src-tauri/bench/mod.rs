@@ -1,0 +1,16 @@
+//! Benchmarks that print figures (`vigil bench ...`). Timings live here, never in pass/fail
+//! tests: the machines are shared and noisy, so each figure is quoted beside a reference
+//! measured in the same run.
+
+mod store;
+
+pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
+
+/// Percentile of sorted durations in milliseconds (nearest rank).
+pub(crate) fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
+    if sorted_ms.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted_ms.len() as f64).ceil() as usize;
+    sorted_ms[rank.clamp(1, sorted_ms.len()) - 1]
+}

@@ -1,0 +1,69 @@
+//! `vigil bench`: print measured figures.
+
+use clap::Subcommand;
+
+use super::render;
+use crate::bench::{StoreBenchOptions, store_bench};
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Batch-insert observations into SQLCipher and plain SQLite, then read 24 h at 1 Hz
+    Store {
+        /// Observations to insert into each store
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Reads of one patient's last 24 h
+        #[arg(long, default_value_t = 40)]
+        reads: usize,
+    },
+}
+
+pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Store { rows, reads } => {
+            let options = StoreBenchOptions { rows, reads, ..StoreBenchOptions::default() };
+            eprintln!("inserting {rows} observations into SQLCipher, then into plain SQLite ...");
+            let r = store_bench(&options).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!(
+                "store benchmark: {} rows, {} per transaction, 1 Hz heart rate over {} patients",
+                r.rows,
+                options.rows_per_transaction,
+                options.patients
+            );
+            say!(
+                "{:<10} {:>14} {:>10} {:>12} {:>12} {:>10}",
+                "",
+                "insert rows/s",
+                "seconds",
+                "read p50 ms",
+                "read p99 ms",
+                "size"
+            );
+            for (name, f) in [("sqlcipher", &r.sqlcipher), ("plain", &r.plain)] {
+                say!(
+                    "{:<10} {:>14.0} {:>10.2} {:>12.1} {:>12.1} {:>10}",
+                    name,
+                    f.insert_rows_per_s,
+                    f.insert_seconds,
+                    f.read_p50_ms,
+                    f.read_p99_ms,
+                    render::human_bytes(f.size_bytes)
+                );
+            }
+            say!(
+                "insert ratio sqlcipher/plain: {:.2} (target >= 0.70); sqlcipher rows/s target >= 200000",
+                r.insert_ratio
+            );
+            say!(
+                "read: {} rows per 24 h read; p50 plain/sqlcipher: {:.2}",
+                r.sqlcipher.read_rows,
+                r.read_ratio
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The `vigil` command line: clap verbs, each a thin adapter over [`crate::Workstation`].
+//!
+//! Architecture invariant: only this module knows clap. Every verb prints a human-readable
+//! result by default and JSON with `--json`; errors go to stderr naming what was wrong and
+//! where, with exit status 1 (2 for usage errors).
+
+/// `println!` that ends quietly on a closed pipe (`vigil ... | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::render::emit(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+mod args;
+mod bench;
+mod patients;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::workstation::{OpenOptions, Workstation};
+
+pub use args::parse_instant;
+
+/// Vigil, an offline-first clinical monitoring workstation. With no command, opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None)]
+pub struct Cli {
+    /// The data directory holding the store and the logs [default: the OS data directory]
+    #[arg(long, global = true, env = "VIGIL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON for scripts instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do; none opens the desktop window
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The data directory to use.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(Workstation::default_data_dir)
+    }
+}
+
+/// The headless verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the encrypted store (and its key) if there is none; show its state
+    Init,
+    /// Show the store's state: data directory, encryption, schema version, counts
+    Status,
+    /// Add, list and show patients
+    #[command(subcommand)]
+    Patient(patients::PatientCommand),
+    /// List a patient's observations (PATIENT is the id or the MRN)
+    Observations(patients::ObservationsArgs),
+    /// Export a patient's record as CSV or a FHIR R4 Bundle
+    Export(patients::ExportArgs),
+    /// Create a store holding synthetic DEMO patients (never into a store with real data)
+    Demo,
+    /// Check the audit trail's hash chain
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Measure performance and print the figures
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Audit verbs.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the chain and report the first broken row, if any
+    Verify,
+}
+
+/// Parses the command line (exits on `--help` or a usage error).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Runs a headless verb to completion and returns the process exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir();
+    let json = cli.json;
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given; run `vigil --help`");
+    };
+    match command {
+        Command::Init => {
+            let existed = data_dir.join(crate::workstation::STORE_FILE).exists();
+            let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
+            let status = ws.status().await?;
+            if json {
+                let mut value = serde_json::to_value(&status)?;
+                value["created"] = serde_json::json!(!existed);
+                render::json(&value)?;
+            } else {
+                say!(
+                    "{} encrypted store at {}",
+                    if existed { "Opened the existing" } else { "Created an" },
+                    status.store_path
+                );
+                say!("Key kept in {}", status.key_source);
+            }
+            ws.close().await;
+        }
+        Command::Status => {
+            let ws = Workstation::open(OpenOptions::existing(&data_dir)).await?;
+            let status = ws.status().await?;
+            if json {
+                render::json(&status)?
+            } else {
+                render::emit(&render::status(&status))?
+            }
+            ws.close().await;
+        }
+        Command::Patient(cmd) => patients::run_patient(cmd, &data_dir, json).await?,
+        Command::Observations(args) => patients::run_observations(args, &data_dir, json).await?,
+        Command::Export(args) => patients::run_export(args, &data_dir).await?,
+        Command::Demo => {
+            let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
+            let report = ws.seed_demo(chrono::Utc::now()).await?;
+            let status = ws.status().await?;
+            if json {
+                render::json(&serde_json::json!({ "seeded": report, "status": status }))?;
+            } else if report.patients == 0 {
+                say!("The demo store at {} is already seeded", status.store_path);
+            } else {
+                say!(
+                    "Seeded {} DEMO patients and {} observations into {}",
+                    report.patients,
+                    report.observations,
+                    status.store_path
+                );
+            }
+            ws.close().await;
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let ws = Workstation::open(OpenOptions::existing(&data_dir)).await?;
+            let result = ws.verify_audit().await?;
+            if json {
+                render::json(&result)?;
+            } else {
+                match result.first_broken {
+                    None => say!("Audit trail intact: {} events, chain verified", result.rows),
+                    Some(seq) => say!("Audit trail BROKEN at event {seq} of {}", result.rows),
+                }
+            }
+            ws.close().await;
+            if result.first_broken.is_some() {
+                anyhow::bail!("the audit trail's hash chain is broken");
+            }
+        }
+        Command::Bench(cmd) => bench::run(cmd, json).await?,
+    }
+    Ok(())
+}

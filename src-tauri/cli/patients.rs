@@ -1,0 +1,167 @@
+//! `vigil patient`, `vigil observations`, `vigil export`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{args::parse_instant, render};
+use crate::domain::{Consent, Kind, NewPatient, PatientRef, Sex};
+use crate::export::ExportFormat;
+use crate::store::{ObservationQuery, TimeRange};
+use crate::workstation::{OpenOptions, Workstation};
+
+/// Patient verbs.
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Register a patient and print the new id
+    Add(AddArgs),
+    /// List every patient
+    List,
+    /// Show one patient (by id or MRN)
+    Show {
+        /// The patient's id or MRN
+        patient: String,
+    },
+}
+
+/// Consent that can be recorded at registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConsentFlag {
+    /// Remote monitoring at this workstation
+    Monitoring,
+    /// Sending data to the clinic server
+    ClinicSync,
+    /// Research use of de-identified data
+    Research,
+}
+
+/// `vigil patient add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Medical record number (unique)
+    #[arg(long)]
+    mrn: String,
+    /// Full name
+    #[arg(long)]
+    name: String,
+    /// Date of birth, YYYY-MM-DD
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: Option<String>,
+    /// female, male, other or unknown
+    #[arg(long, default_value = "unknown")]
+    sex: String,
+    /// Consent given (repeat or comma-separate)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    consent: Vec<ConsentFlag>,
+}
+
+/// `vigil observations`.
+#[derive(Debug, Args)]
+pub struct ObservationsArgs {
+    /// The patient's id or MRN
+    patient: String,
+    /// Only this kind (repeatable): heart_rate, spo2, body_weight, ...
+    #[arg(long)]
+    kind: Vec<String>,
+    /// From this instant (RFC 3339 or YYYY-MM-DD), inclusive
+    #[arg(long)]
+    since: Option<String>,
+    /// Up to this instant (RFC 3339 or YYYY-MM-DD), exclusive
+    #[arg(long)]
+    until: Option<String>,
+    /// Only the most recent N
+    #[arg(long)]
+    limit: Option<u32>,
+}
+
+/// `vigil export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The patient's id or MRN
+    patient: String,
+    /// csv (the long import shape) or fhir (an R4 Bundle)
+    #[arg(long, value_parser = ["csv", "fhir"])]
+    format: String,
+    /// Write to this file instead of standard output
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    match cmd {
+        PatientCommand::Add(args) => {
+            let birth_date = args
+                .birth_date
+                .as_deref()
+                .map(|d| {
+                    d.trim()
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("--birth-date: '{d}' is not a date YYYY-MM-DD"))
+                })
+                .transpose()?;
+            let sex: Sex = args.sex.parse().map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let consent = Consent {
+                monitoring: args.consent.contains(&ConsentFlag::Monitoring),
+                clinic_sync: args.consent.contains(&ConsentFlag::ClinicSync),
+                research: args.consent.contains(&ConsentFlag::Research),
+            };
+            let today = chrono::Utc::now().date_naive();
+            let new = NewPatient::new(&args.mrn, &args.name, birth_date, sex, consent, today)
+                .map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let patient = ws.add_patient(new).await?;
+            if json { render::json(&patient)? } else { say!("{}", patient.id) }
+        }
+        PatientCommand::List => {
+            let patients = ws.patients().await?;
+            if json { render::json(&patients)? } else { render::emit(&render::patients(&patients))? }
+        }
+        PatientCommand::Show { patient } => {
+            let patient = ws.patient(&PatientRef::parse(&patient)).await?;
+            if json { render::json(&patient)? } else { render::emit(&render::patient(&patient))? }
+        }
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub(super) async fn run_observations(
+    args: ObservationsArgs,
+    data_dir: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let kinds = args
+        .kind
+        .iter()
+        .flat_map(|k| k.split(','))
+        .map(|k| k.trim().parse::<Kind>().map_err(|e| anyhow::anyhow!("--kind: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let since =
+        args.since.as_deref().map(|t| parse_instant("--since", t)).transpose().map_err(anyhow::Error::msg)?;
+    let until =
+        args.until.as_deref().map(|t| parse_instant("--until", t)).transpose().map_err(anyhow::Error::msg)?;
+    let query = ObservationQuery { kinds, range: TimeRange { since, until }, limit: args.limit };
+    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let (_patient, observations) = ws.observations(&PatientRef::parse(&args.patient), &query).await?;
+    let sources = ws.source_labels().await?;
+    if json {
+        render::json(&render::observation_rows(&observations, &sources))?;
+    } else {
+        render::emit(&render::observations(&observations, &sources))?;
+    }
+    ws.close().await;
+    Ok(())
+}
+
+pub(super) async fn run_export(args: ExportArgs, data_dir: &Path) -> anyhow::Result<()> {
+    let format = if args.format == "csv" { ExportFormat::Csv } else { ExportFormat::Fhir };
+    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let text = ws.export(&PatientRef::parse(&args.patient), format).await?;
+    ws.close().await;
+    match args.output {
+        Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
+        None => render::emit(&text)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Text and JSON rendering of facade results for the terminal.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::domain::{Observation, ObservationValue, Patient, SourceId};
+use crate::workstation::StoreStatus;
+
+/// Writes to stdout. A closed pipe (`vigil export ... | head`) ends the output quietly instead
+/// of panicking.
+pub(super) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
+pub(super) fn status(s: &StoreStatus) -> String {
+    let mut out = String::new();
+    let rows = [
+        ("Data directory", s.data_dir.clone()),
+        ("Store", format!("{} ({})", s.store_path, human_bytes(s.size_bytes))),
+        (
+            "Encryption",
+            if s.encrypted { format!("on (SQLCipher; key in {})", s.key_source) } else { "OFF".into() },
+        ),
+        ("Schema version", s.schema_version.to_string()),
+        ("Patients", s.patients.to_string()),
+        ("Observations", s.observations.to_string()),
+    ];
+    for (label, value) in rows {
+        let _ = writeln!(out, "{label:<16}{value}");
+    }
+    if s.demo {
+        let _ = writeln!(out, "{:<16}DEMO store: synthetic patients, not real data", "Note");
+    }
+    out
+}
+
+pub(super) fn patients(patients: &[Patient]) -> String {
+    let mut out = String::new();
+    if patients.is_empty() {
+        return "No patients yet (add one with `vigil patient add --mrn ... --name ...`)\n".into();
+    }
+    let _ = writeln!(out, "{:<14} {:<28} {:<10} {:<8} ID", "MRN", "NAME", "BORN", "SEX");
+    for p in patients {
+        let born = p.birth_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(out, "{:<14} {:<28} {:<10} {:<8} {}", p.mrn, p.name, born, p.sex, p.id);
+    }
+    out
+}
+
+pub(super) fn patient(p: &Patient) -> String {
+    let mut out = String::new();
+    let consent = [
+        ("monitoring", p.consent.monitoring),
+        ("clinic-sync", p.consent.clinic_sync),
+        ("research", p.consent.research),
+    ]
+    .iter()
+    .filter(|(_, given)| *given)
+    .map(|(name, _)| *name)
+    .collect::<Vec<_>>();
+    let _ = writeln!(out, "{:<12}{}", "ID", p.id);
+    let _ = writeln!(out, "{:<12}{}", "MRN", p.mrn);
+    let _ = writeln!(out, "{:<12}{}", "Name", p.name);
+    let _ =
+        writeln!(out, "{:<12}{}", "Born", p.birth_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()));
+    let _ = writeln!(out, "{:<12}{}", "Sex", p.sex);
+    let _ = writeln!(
+        out,
+        "{:<12}{}",
+        "Consent",
+        if consent.is_empty() { "none recorded".to_owned() } else { consent.join(", ") }
+    );
+    out
+}
+
+/// One observation as `vigil observations --json` prints it.
+#[derive(Debug, Serialize)]
+pub(super) struct ObservationRow<'a> {
+    id: String,
+    kind: &'static str,
+    value: Option<f64>,
+    absent_reason: Option<&'static str>,
+    unit: &'static str,
+    effective: String,
+    source: &'a str,
+}
+
+pub(super) fn observation_rows<'a>(
+    observations: &[Observation],
+    sources: &'a HashMap<SourceId, String>,
+) -> Vec<ObservationRow<'a>> {
+    observations
+        .iter()
+        .map(|o| ObservationRow {
+            id: o.id.to_string(),
+            kind: o.kind.as_str(),
+            value: o.value.quantity(),
+            absent_reason: match o.value {
+                ObservationValue::Absent(r) => Some(r.as_str()),
+                ObservationValue::Quantity(_) => None,
+            },
+            unit: o.kind.unit(),
+            effective: o.effective.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            source: sources.get(&o.source_id).map(String::as_str).unwrap_or("unknown"),
+        })
+        .collect()
+}
+
+pub(super) fn observations(observations: &[Observation], sources: &HashMap<SourceId, String>) -> String {
+    let mut out = String::new();
+    if observations.is_empty() {
+        return "No observations match\n".into();
+    }
+    let _ = writeln!(out, "{:<30} {:<18} {:>12} {:<8} SOURCE", "TIME", "KIND", "VALUE", "UNIT");
+    for row in observation_rows(observations, sources) {
+        let value = match (row.value, row.absent_reason) {
+            (Some(v), _) => v.to_string(),
+            (None, Some(reason)) => format!("({reason})"),
+            (None, None) => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<30} {:<18} {:>12} {:<8} {}",
+            row.effective, row.kind, value, row.unit, row.source
+        );
+    }
+    let _ = writeln!(out, "{} observations", observations.len());
+    out
+}
+
+pub(super) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}

@@ -1,0 +1,315 @@
+//! The encrypted local store: SQLCipher through sqlx, schema in `migrations/`, WAL.
+//!
+//! Architecture invariant: all persistence goes through this module. One module per aggregate
+//! (`patients`, `observations`, ...); each writes its outbox and audit rows inside the caller's
+//! transaction, so a change, its outbox message and its audit event commit together or not at all.
+
+mod audit;
+mod key;
+mod observations;
+mod outbox;
+mod patients;
+mod sources;
+mod time;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite, Transaction};
+
+pub(crate) use audit::record as audit_record;
+pub use audit::{AuditEvent, AuditVerification};
+pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};
+pub use observations::{InsertReport, ObservationQuery, TimeRange};
+pub(crate) use observations::{insert_batch as insert_observations, query as query_observations};
+pub use outbox::OutboxMessage;
+pub(crate) use patients::{find as find_patient, insert as insert_patient, list as list_patients};
+pub(crate) use sources::labels as source_labels;
+
+/// The schema migrations, embedded at compile time from `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How the database file is protected.
+#[derive(Debug, Clone)]
+pub enum Encryption {
+    /// SQLCipher with this key: the only mode the application uses.
+    Key(StoreKey),
+    /// Plain SQLite, for the benchmark's baseline only.
+    Plain,
+}
+
+/// Why the store could not be opened or used. Each message names the store and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// There is no store at the path.
+    #[error("no Vigil store at {0}: run `vigil init` to create one, or pass --data-dir")]
+    NotFound(PathBuf),
+    /// `create` found a file already there.
+    #[error("a store already exists at {0}")]
+    AlreadyExists(PathBuf),
+    /// The key does not decrypt the file.
+    #[error(
+        "the store at {path} cannot be opened with the key from {key_source}: this key does not \
+         open it (or the file is not a Vigil store). Restore the key this store was created \
+         with; nothing was changed and no new store was created"
+    )]
+    WrongKey {
+        /// The store file.
+        path: PathBuf,
+        /// Where the key came from.
+        key_source: String,
+    },
+    /// The store exists but its key is nowhere to be found.
+    #[error(
+        "the store at {path} exists but {key_source} holds no key for it. Restore the key from \
+         your backup (a new key cannot open this store); nothing was changed"
+    )]
+    KeyMissing {
+        /// The store file.
+        path: PathBuf,
+        /// Where the key was looked for.
+        key_source: String,
+    },
+    /// Reading or keeping the key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The store was written by a newer Vigil.
+    #[error(
+        "the store at {path} has schema version {found}, newer than this Vigil knows ({known}); update Vigil"
+    )]
+    NewerSchema {
+        /// The store file.
+        path: PathBuf,
+        /// The store's version.
+        found: i64,
+        /// This build's latest version.
+        known: i64,
+    },
+    /// A migration failed; the transaction of that migration was rolled back.
+    #[error("migrating the store at {path} failed: {source}")]
+    Migrate {
+        /// The store file.
+        path: PathBuf,
+        /// The migration error.
+        source: sqlx::migrate::MigrateError,
+    },
+    /// Creating the data directory failed.
+    #[error("cannot create the data directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A database error.
+    #[error("store error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Observations name a patient the store does not have.
+    #[error("no patient with id {0} in this store")]
+    UnknownPatient(crate::domain::PatientId),
+    /// A unique value is already taken.
+    #[error("{what} {value} already exists")]
+    Duplicate {
+        /// What (`a patient with MRN`).
+        what: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// A stored value did not decode (a corrupt or foreign row).
+    #[error("store holds an invalid {what}: {problem}")]
+    Corrupt {
+        /// The kind of value.
+        what: &'static str,
+        /// What was wrong.
+        problem: String,
+    },
+}
+
+/// An open store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+    encrypted: bool,
+}
+
+impl Store {
+    /// Creates a new store at `path` (its directory is created too) and applies the schema.
+    /// Refuses when a file is already there.
+    pub async fn create(path: &Path, encryption: Encryption) -> Result<Self, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        }
+        Self::connect(path, encryption, true, "a new key").await
+    }
+
+    /// Opens an existing store and migrates it forward. `key_source` only names the key's
+    /// origin in errors.
+    pub async fn open(path: &Path, encryption: Encryption, key_source: &str) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_owned()));
+        }
+        Self::connect(path, encryption, false, key_source).await
+    }
+
+    async fn connect(
+        path: &Path,
+        encryption: Encryption,
+        create: bool,
+        key_source: &str,
+    ) -> Result<Self, StoreError> {
+        let mut options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(create)
+            // WAL makes a wrong key fail here, at connect, with SQLITE_NOTADB.
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transaction survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let encrypted = matches!(encryption, Encryption::Key(_));
+        if let Encryption::Key(key) = &encryption {
+            options = options.pragma("key", key.pragma_value());
+        }
+        // Probe the key on one connection first, so a wrong key fails at once instead of inside
+        // the pool's retry loop. SQLCipher's own log would print decryption failures to stderr
+        // before our error says the same in words: its log level is process-wide, set it here.
+        let mut probe = SqliteConnectOptions::from_str("sqlite://")?.filename(path).create_if_missing(create);
+        if let Encryption::Key(key) = &encryption {
+            probe = probe.pragma("key", key.pragma_value()).pragma("cipher_log_level", "NONE");
+        }
+        let probed = async {
+            let mut conn = SqliteConnection::connect_with(&probe).await?;
+            sqlx::query("SELECT count(*) FROM sqlite_master").execute(&mut conn).await?;
+            conn.close().await
+        };
+        match probed.await {
+            Ok(()) => {}
+            Err(e) if is_not_a_database(&e) => {
+                return Err(StoreError::WrongKey {
+                    path: path.to_owned(),
+                    key_source: key_source.to_owned(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let store = Self { pool, path: path.to_owned(), encrypted };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let found = self.schema_version().await.unwrap_or(0);
+        if found > known {
+            return Err(StoreError::NewerSchema { path: self.path.clone(), found, known });
+        }
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|source| StoreError::Migrate { path: self.path.clone(), source })
+    }
+
+    /// The highest applied migration; 0 for an empty database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether SQLCipher encryption is on.
+    pub fn encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Size of the database and its WAL on disk, in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        [&self.path, &wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+    }
+
+    /// Begins a write transaction. `IMMEDIATE` takes the write lock at once, so two writers
+    /// queue on the busy timeout instead of failing when a read snapshot turns stale.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when it answers "ok".
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+        if rows == ["ok"] {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt { what: "database file", problem: rows.join("; ") })
+        }
+    }
+
+    /// A value from `store_meta`.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM store_meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Sets a `store_meta` value inside a transaction.
+    pub(crate) async fn set_meta(
+        tx: &mut Transaction<'static, Sqlite>,
+        key: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Row counts: (patients, observations).
+    pub async fn counts(&self) -> Result<(i64, i64), StoreError> {
+        let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&self.pool).await?;
+        let observations: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM observations").fetch_one(&self.pool).await?;
+        Ok((patients, observations))
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn is_not_a_database(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("26") || db.message().contains("file is not a database")
+        }
+        _ => false,
+    }
+}
+
+/// A new UUIDv7. The store owns id generation because v7 ids read the clock.
+pub(crate) fn new_uuid() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

@@ -1,0 +1,139 @@
+//! The demo store: synthetic patients with a day of vitals and a month of weights, so that a
+//! newcomer sees the workstation working. Marked `demo` in `store_meta`, which the window shows
+//! as a DEMO banner. Deterministic: the same seed gives the same data.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use super::{Error, Workstation};
+use crate::domain::{Consent, Kind, NewObservation, NewPatient, ObservationValue, Sex, SourceKind};
+use crate::store::{InsertReport, Store, StoreError};
+
+/// What the seed stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DemoReport {
+    /// Patients created.
+    pub patients: u64,
+    /// Observations stored.
+    pub observations: u64,
+}
+
+/// Fictional patients: (MRN, name, birth date, sex, profile). Profiles shape the series.
+const PATIENTS: [(&str, &str, (i32, u32, u32), Sex, Profile); 8] = [
+    ("DEMO-0001", "Ada Example", (1948, 3, 14), Sex::Female, Profile::Stable),
+    ("DEMO-0002", "Bruno Sample", (1955, 7, 2), Sex::Male, Profile::FluidGain),
+    ("DEMO-0003", "Chloe Testcase", (1962, 11, 30), Sex::Female, Profile::Hypoxic),
+    ("DEMO-0004", "Dev Placeholder", (1939, 1, 9), Sex::Male, Profile::Febrile),
+    ("DEMO-0005", "Eve Fixture", (1971, 5, 21), Sex::Female, Profile::Stable),
+    ("DEMO-0006", "Farid Mockup", (1950, 9, 17), Sex::Male, Profile::Stable),
+    ("DEMO-0007", "Greta Synthetic", (1944, 12, 1), Sex::Female, Profile::FluidGain),
+    ("DEMO-0008", "Hugo Dummy", (1958, 4, 26), Sex::Other, Profile::Stable),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    Stable,
+    /// Weight rising ~0.8 kg/day over the last 4 days (a heart-failure pattern).
+    FluidGain,
+    /// SpO2 drifting down over the last hours with the heart rate rising.
+    Hypoxic,
+    /// Temperature spike with tachycardia and tachypnoea (a sepsis-screen pattern).
+    Febrile,
+}
+
+/// A small xorshift generator: deterministic noise without a dependency.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+}
+
+impl Workstation {
+    /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
+    /// non-demo patients.
+    pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<DemoReport, Error> {
+        let status = self.status().await?;
+        if status.patients > 0 && !status.demo {
+            return Err(Error::NotADemoStore(status.store_path));
+        }
+        if status.demo {
+            return Ok(DemoReport { patients: 0, observations: 0 });
+        }
+        let today = now.date_naive();
+        let offset = FixedOffset::east_opt(3600).expect("valid offset");
+        let mut report = InsertReport::default();
+        for (index, (mrn, name, (y, m, d), sex, profile)) in PATIENTS.into_iter().enumerate() {
+            let born = NaiveDate::from_ymd_opt(y, m, d);
+            let consent = Consent { monitoring: true, clinic_sync: false, research: false };
+            let patient = self.add_patient(NewPatient::new(mrn, name, born, sex, consent, today)?).await?;
+            let series = series(patient.id, profile, now, offset, index as u64 + 1)?;
+            report.add(self.record_observations(&SourceKind::Demo, &series).await?);
+        }
+        let mut tx = self.store.begin().await?;
+        Store::set_meta(&mut tx, "demo", "true").await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(DemoReport { patients: PATIENTS.len() as u64, observations: report.inserted })
+    }
+}
+
+fn series(
+    patient: crate::domain::PatientId,
+    profile: Profile,
+    now: DateTime<Utc>,
+    offset: FixedOffset,
+    seed: u64,
+) -> Result<Vec<NewObservation>, Error> {
+    let mut noise = Noise(0x9E37_79B9_7F4A_7C15 ^ seed);
+    let mut out = Vec::new();
+    let end = Utc.timestamp_opt(now.timestamp() - now.timestamp() % 60, 0).single().unwrap_or(now);
+    let mut push = |kind: Kind, value: f64, at: DateTime<Utc>| -> Result<(), Error> {
+        let rounded = (value * 10.0).round() / 10.0;
+        let effective = at.with_timezone(&offset);
+        out.push(NewObservation::new(patient, kind, ObservationValue::Quantity(rounded), effective)?);
+        Ok(())
+    };
+    // 24 h of vitals, one sample a minute.
+    let minutes = 24 * 60;
+    for i in 0..minutes {
+        let at = end - Duration::minutes(minutes - i);
+        let late = ((i - (minutes - 360)) as f64 / 360.0).clamp(0.0, 1.0); // last 6 h ramp
+        let (mut hr, mut spo2, mut rr, mut temp) = (72.0, 97.0, 15.0, 36.8);
+        match profile {
+            Profile::Hypoxic => {
+                spo2 -= 8.0 * late;
+                hr += 25.0 * late;
+                rr += 8.0 * late;
+            }
+            Profile::Febrile => {
+                temp += 2.2 * late;
+                hr += 30.0 * late;
+                rr += 7.0 * late;
+            }
+            Profile::Stable | Profile::FluidGain => {}
+        }
+        hr += 4.0 * noise.next();
+        spo2 = (spo2 + 1.5 * noise.next()).min(100.0);
+        rr += 2.0 * noise.next();
+        temp += 0.2 * noise.next();
+        push(Kind::HeartRate, hr, at)?;
+        push(Kind::Spo2, spo2, at)?;
+        push(Kind::RespiratoryRate, rr, at)?;
+        if i % 15 == 0 {
+            push(Kind::BodyTemperature, temp, at)?;
+        }
+    }
+    // 30 days of morning weights and blood pressures.
+    for day in 0..30 {
+        let at = end - Duration::days(30 - day) + Duration::hours(1);
+        let gain = if profile == Profile::FluidGain { (day as f64 - 25.0).max(0.0) * 0.8 } else { 0.0 };
+        push(Kind::BodyWeight, 78.0 + gain + 0.6 * noise.next(), at)?;
+        push(Kind::BpSystolic, 128.0 + 8.0 * noise.next(), at)?;
+        push(Kind::BpDiastolic, 78.0 + 5.0 * noise.next(), at)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,24 @@
+//! The facade's error: every variant says what was wrong and where, in words for the user.
+
+use crate::domain::{InvalidField, PatientRef};
+use crate::store::StoreError;
+
+/// Why a facade call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An input field was invalid.
+    #[error("invalid {0}")]
+    Invalid(#[from] InvalidField),
+    /// No such patient.
+    #[error("no patient with {0} in this store (see `vigil patient list`)")]
+    PatientNotFound(PatientRef),
+    /// The demo seed was asked of a store that holds real data.
+    #[error("{0} holds patients that are not demo data; the demo seed only goes into a new store")]
+    NotADemoStore(String),
+    /// A bug or an aborted task.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,330 @@
+//! The one public facade. The CLI and the desktop window call these methods and nothing below
+//! them; each method that reads or changes patient data writes its audit event in the same
+//! transaction (ARCHITECTURE.md, invariant 6).
+
+mod demo;
+mod error;
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use serde::Serialize;
+
+pub use demo::DemoReport;
+pub use error::Error;
+
+use crate::domain::{NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind};
+use crate::export::{self, ExportFormat};
+use crate::store::{
+    AuditEvent, AuditVerification, Encryption, InsertReport, KeySource, ObservationQuery, Store, StoreError,
+};
+
+/// The database file's name inside the data directory.
+pub const STORE_FILE: &str = "vigil.db";
+
+/// How to open a workstation.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// The data directory (store, logs).
+    pub data_dir: PathBuf,
+    /// Where the key is; `None` means `VIGIL_KEY_FILE` or else the OS keyring.
+    pub key_source: Option<KeySource>,
+    /// Create the store (and its key) when there is none. Only `vigil init`, `vigil demo` and
+    /// the desktop's first run do; every other verb refuses to open a store that is not there.
+    pub create: bool,
+}
+
+impl OpenOptions {
+    /// Open an existing store in `data_dir`.
+    pub fn existing(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), key_source: None, create: false }
+    }
+
+    /// Open the store in `data_dir`, creating it when absent.
+    pub fn create(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), key_source: None, create: true }
+    }
+}
+
+/// The store's state, as the first window and `vigil status` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStatus {
+    /// The data directory.
+    pub data_dir: String,
+    /// The database file.
+    pub store_path: String,
+    /// The highest applied schema migration.
+    pub schema_version: i64,
+    /// SQLCipher encryption on.
+    pub encrypted: bool,
+    /// Where the key is kept (no key material).
+    pub key_source: String,
+    /// Number of patients.
+    pub patients: i64,
+    /// Number of observations.
+    pub observations: i64,
+    /// The store holds synthetic demo data.
+    pub demo: bool,
+    /// Database and WAL size in bytes.
+    pub size_bytes: u64,
+    /// This store's id (the workstation's identity towards the clinic server).
+    pub store_id: String,
+    /// The application's version.
+    pub app_version: String,
+}
+
+/// An open workstation: the store plus who is acting.
+#[derive(Debug, Clone)]
+pub struct Workstation {
+    store: Store,
+    data_dir: PathBuf,
+    key_source: KeySource,
+    actor: String,
+}
+
+impl Workstation {
+    /// The operating system's data directory for Vigil (e.g. `~/.local/share/vigil` on Linux).
+    pub fn default_data_dir() -> PathBuf {
+        directories::ProjectDirs::from("org", "Vigil", "vigil")
+            .map(|dirs| dirs.data_dir().to_owned())
+            .unwrap_or_else(|| PathBuf::from("vigil-data"))
+    }
+
+    /// Opens (and with `create`, first creates) the store. A store that exists is never
+    /// replaced: a missing or wrong key is an error that names the store and the key's place.
+    pub async fn open(options: OpenOptions) -> Result<Self, Error> {
+        let path = options.data_dir.join(STORE_FILE);
+        let key_source = options.key_source.unwrap_or_else(|| KeySource::from_env(&path));
+        let actor = os_user();
+        let store = if path.exists() {
+            let key = load_key(key_source.clone()).await?.ok_or_else(|| StoreError::KeyMissing {
+                path: path.clone(),
+                key_source: key_source.to_string(),
+            })?;
+            Store::open(&path, Encryption::Key(key), &key_source.to_string()).await?
+        } else if options.create {
+            let key = match load_key(key_source.clone()).await? {
+                // IT may provision the key before the first start.
+                Some(key) => key,
+                None => {
+                    let key = crate::store::StoreKey::generate().map_err(StoreError::from)?;
+                    save_key(key_source.clone(), key.clone()).await?;
+                    key
+                }
+            };
+            let store = Store::create(&path, Encryption::Key(key)).await?;
+            let mut tx = store.begin().await?;
+            Store::set_meta(&mut tx, "store_id", &crate::store::new_uuid().to_string()).await?;
+            Store::set_meta(&mut tx, "created_at", &Utc::now().to_rfc3339()).await?;
+            let event = AuditEvent {
+                actor: actor.clone(),
+                action: "store.create",
+                patient: None,
+                detail: serde_json::json!({}),
+            };
+            crate::store::audit_record(&mut tx, &event, Utc::now()).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            tracing::info!(path = %path.display(), "created a new encrypted store");
+            store
+        } else {
+            return Err(StoreError::NotFound(path).into());
+        };
+        Ok(Self { store, data_dir: options.data_dir, key_source, actor })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The underlying store (benchmarks and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Who is acting (until logins exist, the OS user).
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The store's state. Counts only: no patient data, so not audited.
+    pub async fn status(&self) -> Result<StoreStatus, Error> {
+        let (patients, observations) = self.store.counts().await?;
+        Ok(StoreStatus {
+            data_dir: self.data_dir.display().to_string(),
+            store_path: self.store.path().display().to_string(),
+            schema_version: self.store.schema_version().await?,
+            encrypted: self.store.encrypted(),
+            key_source: self.key_source.to_string(),
+            patients,
+            observations,
+            demo: self.store.meta("demo").await?.as_deref() == Some("true"),
+            size_bytes: self.store.size_bytes(),
+            store_id: self.store.meta("store_id").await?.unwrap_or_default(),
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+    }
+
+    /// Registers a patient.
+    pub async fn add_patient(&self, new: NewPatient) -> Result<Patient, Error> {
+        let now = Utc::now();
+        let mut tx = self.store.begin().await?;
+        let patient = crate::store::insert_patient(&mut tx, &new, now).await?;
+        self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(patient)
+    }
+
+    /// Every patient, by name.
+    pub async fn patients(&self) -> Result<Vec<Patient>, Error> {
+        let mut tx = self.store.begin().await?;
+        let patients = crate::store::list_patients(&mut *tx).await?;
+        self.audit(&mut tx, "patient.list", None, serde_json::json!({ "count": patients.len() })).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(patients)
+    }
+
+    /// One patient, by id or MRN.
+    pub async fn patient(&self, reference: &PatientRef) -> Result<Patient, Error> {
+        let mut tx = self.store.begin().await?;
+        let patient = find(&mut tx, reference).await?;
+        self.audit(&mut tx, "patient.read", Some(&patient), serde_json::json!({})).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(patient)
+    }
+
+    /// A patient's observations in time order.
+    pub async fn observations(
+        &self,
+        reference: &PatientRef,
+        query: &ObservationQuery,
+    ) -> Result<(Patient, Vec<Observation>), Error> {
+        let mut tx = self.store.begin().await?;
+        let patient = find(&mut tx, reference).await?;
+        let observations = crate::store::query_observations(&mut *tx, patient.id, query).await?;
+        let detail = serde_json::json!({
+            "kinds": query.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            "rows": observations.len(),
+        });
+        self.audit(&mut tx, "observations.read", Some(&patient), detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok((patient, observations))
+    }
+
+    /// Stores readings from one source in one transaction: all of them or, on error, none.
+    /// Readings already stored are counted as duplicates and left alone.
+    pub async fn record_observations(
+        &self,
+        source: &SourceKind,
+        batch: &[NewObservation],
+    ) -> Result<InsertReport, Error> {
+        let now = Utc::now();
+        let mut tx = self.store.begin().await?;
+        let report = crate::store::insert_observations(&mut tx, source, batch, now).await?;
+        let patients: std::collections::BTreeSet<_> = batch.iter().map(|o| o.patient_id).collect();
+        for patient in patients {
+            let detail = serde_json::json!({
+                "source": source_tag(source),
+                "inserted": report.inserted,
+                "duplicates": report.duplicates,
+            });
+            self.audit_id(&mut tx, "observations.record", Some(patient), detail).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(report)
+    }
+
+    /// A patient's record as CSV (the long import shape) or a FHIR R4 Bundle.
+    pub async fn export(&self, reference: &PatientRef, format: ExportFormat) -> Result<String, Error> {
+        let mut tx = self.store.begin().await?;
+        let patient = find(&mut tx, reference).await?;
+        let observations =
+            crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
+        let detail = serde_json::json!({ "format": format.as_str(), "rows": observations.len() });
+        self.audit(&mut tx, "patient.export", Some(&patient), detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(export::render(format, &patient, &observations))
+    }
+
+    /// A label for every source (file name, device, `manual`, `demo`). Provenance, not
+    /// patient data.
+    pub async fn source_labels(
+        &self,
+    ) -> Result<std::collections::HashMap<crate::domain::SourceId, String>, Error> {
+        Ok(crate::store::source_labels(self.store.pool()).await?)
+    }
+
+    /// Checks the audit trail's hash chain.
+    pub async fn verify_audit(&self) -> Result<AuditVerification, Error> {
+        Ok(self.store.verify_audit().await?)
+    }
+
+    /// Closes the store cleanly.
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    async fn audit(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        action: &'static str,
+        patient: Option<&Patient>,
+        detail: serde_json::Value,
+    ) -> Result<(), Error> {
+        self.audit_id(tx, action, patient.map(|p| p.id), detail).await
+    }
+
+    async fn audit_id(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        action: &'static str,
+        patient: Option<crate::domain::PatientId>,
+        detail: serde_json::Value,
+    ) -> Result<(), Error> {
+        let event = AuditEvent { actor: self.actor.clone(), action, patient, detail };
+        crate::store::audit_record(tx, &event, Utc::now()).await?;
+        Ok(())
+    }
+}
+
+async fn find(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    reference: &PatientRef,
+) -> Result<Patient, Error> {
+    crate::store::find_patient(&mut **tx, reference)
+        .await?
+        .ok_or_else(|| Error::PatientNotFound(reference.clone()))
+}
+
+fn source_tag(source: &SourceKind) -> &'static str {
+    match source {
+        SourceKind::File { .. } => "file",
+        SourceKind::Device { .. } => "device",
+        SourceKind::Manual => "manual",
+        SourceKind::Demo => "demo",
+    }
+}
+
+/// The keyring talks D-Bus synchronously: keep it off the async workers.
+async fn load_key(source: KeySource) -> Result<Option<crate::store::StoreKey>, Error> {
+    tokio::task::spawn_blocking(move || source.load())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| StoreError::from(e).into())
+}
+
+async fn save_key(source: KeySource, key: crate::store::StoreKey) -> Result<(), Error> {
+    tokio::task::spawn_blocking(move || source.save_new(&key))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| StoreError::from(e).into())
+}
+
+/// The operating-system user, the audit actor until clinician logins exist.
+fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .map(|user| format!("os:{user}"))
+        .unwrap_or_else(|| "os:unknown".to_owned())
+}
