@@ -23,7 +23,7 @@ pub fn init(data_dir: &Path, desktop: bool) -> Option<WorkerGuard> {
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_filter(directive(if desktop { "info" } else { "warn" }));
+        .with_filter(directive(if desktop { "info,sqlx=error" } else { "warn,sqlx=error" }));
     let logs = data_dir.join("logs");
     let (file, guard) = if data_dir.is_dir() && std::fs::create_dir_all(&logs).is_ok() {
         match tracing_appender::rolling::Builder::new()

@@ -5,6 +5,7 @@
 //! transaction, so a change, its outbox message and its audit event commit together or not at all.
 
 mod audit;
+mod devices;
 mod key;
 mod observations;
 mod outbox;
@@ -24,6 +25,7 @@ use sqlx::{Connection, Sqlite, Transaction};
 
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
+pub(crate) use devices::{insert as insert_device, list as list_devices};
 pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};
 pub use observations::{InsertReport, ObservationQuery, TimeRange};
 pub(crate) use observations::{insert_batch as insert_observations, query as query_observations};

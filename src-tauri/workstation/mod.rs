@@ -13,7 +13,9 @@ use serde::Serialize;
 pub use demo::DemoReport;
 pub use error::Error;
 
-use crate::domain::{NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind};
+use crate::domain::{
+    Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,
+};
 use crate::export::{self, ExportFormat};
 use crate::store::{
     AuditEvent, AuditVerification, Encryption, InsertReport, KeySource, ObservationQuery, Store, StoreError,
@@ -46,26 +48,33 @@ impl OpenOptions {
     }
 }
 
-/// The store's state, as the first window and `vigil status` show it.
+/// The store's state, as the first window and `vigil status` show it. (The `specta(type)`
+/// attributes only shape the generated TypeScript: integers travel as JSON numbers, exact below
+/// 2^53, which these counts never reach.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "desktop", derive(specta::Type))]
 pub struct StoreStatus {
     /// The data directory.
     pub data_dir: String,
     /// The database file.
     pub store_path: String,
     /// The highest applied schema migration.
+    #[cfg_attr(feature = "desktop", specta(type = u32))]
     pub schema_version: i64,
     /// SQLCipher encryption on.
     pub encrypted: bool,
     /// Where the key is kept (no key material).
     pub key_source: String,
     /// Number of patients.
+    #[cfg_attr(feature = "desktop", specta(type = u32))]
     pub patients: i64,
     /// Number of observations.
+    #[cfg_attr(feature = "desktop", specta(type = u32))]
     pub observations: i64,
     /// The store holds synthetic demo data.
     pub demo: bool,
     /// Database and WAL size in bytes.
+    #[cfg_attr(feature = "desktop", specta(type = u32))]
     pub size_bytes: u64,
     /// This store's id (the workstation's identity towards the clinic server).
     pub store_id: String,
@@ -173,6 +182,23 @@ impl Workstation {
         self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patient)
+    }
+
+    /// Registers a device, optionally assigned to a patient.
+    pub async fn add_device(&self, new: NewDevice) -> Result<Device, Error> {
+        let new = new.validated()?;
+        let now = Utc::now();
+        let mut tx = self.store.begin().await?;
+        let device = crate::store::insert_device(&mut tx, &new, now).await?;
+        let detail = serde_json::json!({ "device_id": device.id, "kind": device.kind.as_str() });
+        self.audit_id(&mut tx, "device.create", device.patient_id, detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(device)
+    }
+
+    /// Every registered device.
+    pub async fn devices(&self) -> Result<Vec<Device>, Error> {
+        Ok(crate::store::list_devices(self.store.pool()).await?)
     }
 
     /// Every patient, by name.

@@ -1,0 +1,20 @@
+//! Shared by the integration tests.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use vigil::store::StoreKey;
+
+/// A raw SQLCipher connection below the facade, the way someone holding the key (or an older
+/// Vigil) would open the file.
+#[allow(dead_code)]
+pub async fn raw_connection(path: &Path, key: &StoreKey, create: bool) -> SqliteConnection {
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .unwrap()
+        .filename(path)
+        .create_if_missing(create)
+        .pragma("key", format!("\"x'{}'\"", key.to_hex()));
+    SqliteConnection::connect_with(&options).await.unwrap()
+}
