@@ -14,4 +14,6 @@ pub mod workstation;
 pub use workstation::{Error, OpenOptions, StoreStatus, Workstation};
 pub mod bench;
 pub mod cli;
+#[cfg(feature = "desktop")]
+pub mod desktop;
 pub mod logging;
