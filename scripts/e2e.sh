@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real app binary in a real WebKit window: seeds a DEMO store, then runs
+# Xvfb, tauri-driver (which starts WebKitWebDriver and the app) and the WebDriver tests inside a
+# private PID namespace, so that nothing outlives the run (DESIGN.md section 2).
+# Screenshots of each view go to tests/e2e/screenshots/ (or $VIGIL_E2E_SCREENSHOTS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
+
+if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
+  cargo build --quiet
+  work=$(mktemp -d /tmp/vigil-e2e.XXXXXX)
+  export VIGIL_E2E_APP="$CARGO_TARGET_DIR/debug/vigil"
+  export VIGIL_DATA_DIR="$work/data" VIGIL_KEY_FILE="$work/vigil.key" VIGIL_E2E_WORK="$work"
+  export VIGIL_E2E_SCREENSHOTS="${VIGIL_E2E_SCREENSHOTS:-$PWD/tests/e2e/screenshots}"
+  mkdir -p "$VIGIL_E2E_SCREENSHOTS"
+  "$VIGIL_E2E_APP" demo --json > "$work/seed.json"
+  status=0
+  unshare --fork --pid --mount-proc --kill-child env VIGIL_E2E_INSIDE=1 "$0" || status=$?
+  rm -rf "$work"
+  exit "$status"
+fi
+
+# Inside the namespace: this shell is PID 1; when it exits, everything here is killed.
+work="$VIGIL_E2E_WORK"
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
+for _ in $(seq 1 100); do [ -s "$work/display" ] && break; sleep 0.05; done
+export DISPLAY=":$(cat "$work/display")"
+
+tauri-driver --port 4444 --native-port 4445 >"$work/tauri-driver.log" 2>&1 &
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break; sleep 0.1; done
+
+cd tests/e2e
+if ! node --test --test-concurrency=1 ./*.test.mjs; then
+  echo "--- tauri-driver log"; tail -n 40 "$work/tauri-driver.log"
+  exit 1
+fi

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's second command: installs what is missing and runs every test: formatting and
+# lints, the Rust unit and integration tests, the front end's tests, and the end-to-end tests
+# of the real window under Xvfb. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+
+# Builds are cached outside the clone, so CI's fresh clones reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "front end: unit tests and build"
+(cd ui && npx vitest run && npm run --silent build)
+
+step "rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "rust: unit and integration tests"
+cargo test --quiet
+
+step "keyring: the key in a real Secret Service (gnome-keyring in a private D-Bus session)"
+env -u VIGIL_KEY_FILE dbus-run-session -- bash -c '
+  printf "vigil-test" | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+  for _ in $(seq 1 50); do
+    busctl --user status org.freedesktop.secrets >/dev/null 2>&1 && break; sleep 0.1
+  done
+  cargo test --quiet --test keyring -- --ignored'
+
+step "end to end: the real window under Xvfb"
+scripts/e2e.sh
