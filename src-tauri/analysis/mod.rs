@@ -4,3 +4,4 @@
 //! deterministic; every method cites its source.
 
 pub mod kalman;
+pub mod news2;
