@@ -6,3 +6,4 @@
 pub mod heart_failure;
 pub mod kalman;
 pub mod news2;
+pub mod report;

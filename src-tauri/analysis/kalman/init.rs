@@ -33,7 +33,7 @@ pub(super) fn baseline(points: &[StoredPoint], cfg: &KalmanConfig) -> Option<Tra
         swtz += w * t * p.value;
     }
     let det = sw * swtt - swt * swt;
-    if !(det > 0.0) {
+    if det.is_nan() || det <= 0.0 {
         return None;
     }
     // (A' W A)^-1 for the 2x2 normal matrix [[sw, swt], [swt, swtt]].

@@ -431,7 +431,7 @@ fn track_step(
     predict(&mut x, &mut p, dt, cfg.acceleration_psd);
     let (y, s) = innovation(&x, &p, point.value, r);
     let normalized = y / s.sqrt();
-    if !(normalized.abs() <= cfg.gate_sigma) {
+    if normalized.is_nan() || normalized.abs() > cfg.gate_sigma {
         let mut rejected_run = track.rejected_run.clone();
         rejected_run.push(point);
         if rejected_run.len() >= cfg.max_consecutive_outliers {
