@@ -7,9 +7,11 @@
 //! failure patients: practical management recommendations from the Heart Failure Association of
 //! the ESC*, Eur J Heart Fail 2021;23:157-174. [`rapid_gain`] applies it as stated, to raw
 //! weights: the newest weight against the lowest weight of the preceding 3 days (inclusive), a
-//! gain strictly above 2 kg. Raw weights are used whether or not the Kalman gate accepted them,
-//! because the gate exists to protect the trend and a real decompensation can look like an
-//! outlier for a day or two; the price is that one spurious heavy reading can fire the rule.
+//! gain strictly above 2 kg, on raw (not filtered) weights. Which weights to pass is the
+//! caller's choice; the report ([`crate::analysis::report::weight`]) passes those the Kalman
+//! filter accepted, so one spurious heavy reading that the gate rejects (a coat, a backpack)
+//! does not fire it, while a real jump the gate rejects fires it as soon as the run of outliers
+//! becomes the new baseline (after `max_consecutive_outliers` readings, 3 by default).
 //!
 //! **Trend.** Rules of thumb like the one above detect only about 1 in 5 heart-failure
 //! admissions (Zhang J. et al., TEN-HMS, Eur J Heart Fail 2009;11:420-427); weight rises

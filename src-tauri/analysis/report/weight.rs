@@ -19,7 +19,8 @@
 //! from no state, and each step carries its input line. A weight outside the domain's
 //! plausible range ([`Kind::plausible`], 0.5-650 kg) is an error naming its line: it is a unit
 //! or typing mistake, not a measurement. Heart-failure warnings are listed at onset: a rule
-//! firing on consecutive weights is one warning.
+//! firing on consecutive weights is one warning. The "> 2 kg in 3 days" rule looks at the raw
+//! weights the filter accepted, so a single gated-out outlier cannot fire it.
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -153,7 +154,8 @@ pub fn analyze_weight_with(
         let (next, result) = process(state.as_ref(), r.measurement, &cfg.kalman);
         state = Some(next);
         let value_kg = r.measurement.value.quantity();
-        if let Some(kg) = value_kg.filter(|v| v.is_finite()) {
+        // The ESC rule on the raw weights the filter accepted (see `heart_failure`).
+        if let Some(kg) = value_kg.filter(|v| v.is_finite() && result.accepted) {
             let latest = WeightPoint { time: r.measurement.time, kg };
             let gain = rapid_gain(&weights, latest, &cfg.heart_failure);
             if let Some(g) = gain.filter(|_| !gain_firing) {
