@@ -25,8 +25,9 @@
 //!   buffered in the state and the result says `needs_initialization`. Once the buffer holds
 //!   [`KalmanConfig::init_min_points`] points spanning at least
 //!   [`KalmanConfig::init_min_span_days`], a weighted least-squares line through them is the
-//!   baseline (see [`init`](self) below: level at the newest point, trend, covariance from the
-//!   fit) and tracking starts.
+//!   baseline (level at the newest point, trend, and the fit's covariance scaled up by the
+//!   reduced chi-square when the points scatter more than their noise; `kalman/init.rs`) and
+//!   tracking starts.
 //! - **Gap.** A measurement more than [`KalmanConfig::max_gap_days`] after the state's time
 //!   discards the state and starts initialization again with that measurement.
 //! - **Outliers.** The normalized innovation `|y| / sqrt(S)`, `y = z - H x_pred`,
@@ -38,7 +39,8 @@
 //!   [`KalmanConfig::max_consecutive_outliers`] in a row are gated out, the weight has really
 //!   moved (or the scale changed) and they become the buffer of a new initialization.
 //! - **Invalid measurements** (absent, NaN or infinite, a source whose `R` is not a positive
-//!   number) and **out-of-order** ones (older than the state's newest measurement) are rejected
+//!   number) and **out-of-order** ones (older than the newest measurement the state holds,
+//!   including a gated-out one) are rejected
 //!   with a reason and leave the state exactly as it was. A measurement at the same instant as
 //!   the state is allowed (`dt = 0`: `F = I`, `Q = 0`).
 //!
@@ -363,29 +365,35 @@ pub fn process(state: Option<&FilterState>, m: Measurement, cfg: &KalmanConfig) 
             &empty
         }
     };
-    let unchanged = StepResult::from_state(m.time, state, cfg);
+    let reject = |reason| (state.clone(), StepResult::from_state(m.time, state, cfg).rejected(reason));
     let z = match m.value {
         ObservationValue::Absent(absent) => {
-            return (state.clone(), unchanged.rejected(RejectReason::Missing { absent }));
+            return reject(RejectReason::Missing { absent });
         }
         ObservationValue::Quantity(z) if !z.is_finite() => {
-            return (state.clone(), unchanged.rejected(RejectReason::NotFinite));
+            return reject(RejectReason::NotFinite);
         }
         ObservationValue::Quantity(z) => z,
     };
     let r = cfg.measurement_variance(m.source);
     if !(r.is_finite() && r > 0.0) {
         let reason = RejectReason::NoMeasurementNoise { source: m.source };
-        return (state.clone(), unchanged.rejected(reason));
+        return reject(reason);
     }
     let point = StoredPoint { time: m.time, value: z, source: m.source };
     let Some(last) = state.last_time() else {
         return initialize(vec![point], None, cfg);
     };
     if m.time < last {
-        return (state.clone(), unchanged.rejected(RejectReason::OutOfOrder { state_time: last }));
+        return reject(RejectReason::OutOfOrder { state_time: last });
     }
-    let dt = days_between(last, m.time);
+    // Elapsed time from the state's own time: the newest buffered point, or the last accepted
+    // measurement (gated-out ones do not advance the state).
+    let anchor = match &state.phase {
+        Phase::Tracking(t) => t.time,
+        Phase::Initializing { .. } => last,
+    };
+    let dt = days_between(anchor, m.time);
     if dt > cfg.max_gap_days {
         return initialize(vec![point], Some(ResetCause::Gap { days: dt }), cfg);
     }

@@ -116,11 +116,12 @@ impl FilterState {
         Self { schema_version: SCHEMA_VERSION, phase: Phase::Tracking(track) }
     }
 
-    /// The time of the newest measurement the state has taken in, if any.
+    /// The time of the newest measurement the state holds (buffered, accepted or in the run
+    /// of gated-out ones), if any: anything older is out of order.
     pub fn last_time(&self) -> Option<DateTime<Utc>> {
         match &self.phase {
             Phase::Initializing { pending } => pending.last().map(|p| p.time),
-            Phase::Tracking(t) => Some(t.time),
+            Phase::Tracking(t) => Some(t.rejected_run.last().map_or(t.time, |p| p.time.max(t.time))),
         }
     }
 

@@ -89,6 +89,11 @@ fn an_outlier_is_reported_and_moves_neither_the_state_nor_its_time() {
     let (tb, ta) = (track(&before), track(&after));
     assert_eq!((ta.time, ta.x, ta.p), (tb.time, tb.x, tb.p));
     assert_eq!(ta.rejected_run.len(), 1);
+    // Older than the gated-out measurement (though newer than the state's time): out of order,
+    // so the run stays in time order.
+    let (same, r) = process(Some(&after), home(19.5, 80.0), &cfg);
+    assert_eq!(r.reason, Some(RejectReason::OutOfOrder { state_time: day(20.0) }));
+    assert_eq!(same, after);
     // The next good weighing predicts over two days from the last accepted one.
     let (next, r) = process(Some(&after), home(21.0, 80.0), &cfg);
     assert!(r.accepted);
