@@ -2,3 +2,8 @@
 //!
 //! Architecture invariant: no I/O, no async, no clock reads. Inputs in, results out,
 //! deterministic; every method cites its source.
+
+pub mod heart_failure;
+pub mod kalman;
+pub mod news2;
+pub mod report;
