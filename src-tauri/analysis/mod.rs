@@ -2,3 +2,5 @@
 //!
 //! Architecture invariant: no I/O, no async, no clock reads. Inputs in, results out,
 //! deterministic; every method cites its source.
+
+pub mod window;
