@@ -3,4 +3,5 @@
 //! Architecture invariant: no I/O, no async, no clock reads. Inputs in, results out,
 //! deterministic; every method cites its source.
 
+pub mod hrv;
 pub mod window;
