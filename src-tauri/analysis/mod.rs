@@ -4,4 +4,5 @@
 //! deterministic; every method cites its source.
 
 pub mod hrv;
+pub mod rolling;
 pub mod window;
