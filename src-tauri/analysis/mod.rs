@@ -4,5 +4,8 @@
 //! deterministic; every method cites its source.
 
 pub mod hrv;
+pub mod io_hrv;
+mod io_input;
+pub mod io_window;
 pub mod rolling;
 pub mod window;
