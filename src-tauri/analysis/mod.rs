@@ -4,6 +4,12 @@
 //! deterministic; every method cites its source.
 
 pub mod heart_failure;
+pub mod hrv;
+pub mod io_hrv;
+mod io_input;
+pub mod io_window;
 pub mod kalman;
 pub mod news2;
 pub mod report;
+pub mod rolling;
+pub mod window;
