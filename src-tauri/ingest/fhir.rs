@@ -1,1 +1,0 @@
-//! FHIR R4 observations (in progress).
