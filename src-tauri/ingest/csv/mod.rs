@@ -112,6 +112,8 @@ struct LongColumns {
 #[derive(Debug)]
 struct WideColumns {
     time: usize,
+    /// The header's width: later cells must be empty (a trailing comma).
+    width: usize,
     kinds: Vec<(usize, ToKind)>,
 }
 
@@ -137,8 +139,9 @@ impl Header {
         if let Some(i) = names.iter().position(String::is_empty) {
             return Err(format!("header column {} has no name", i + 1));
         }
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        let mut seen = std::collections::HashSet::with_capacity(names.len());
+        for name in &names {
+            if !seen.insert(name.to_ascii_lowercase()) {
                 return Err(format!("header column '{name}' appears twice"));
             }
         }
@@ -184,7 +187,7 @@ impl Header {
                 "the header has only a 'time' column: name kinds (wide) or kind and value (long)".into()
             );
         }
-        Ok(Header::Wide(WideColumns { time, kinds }))
+        Ok(Header::Wide(WideColumns { time, width: names.len(), kinds }))
     }
 }
 
@@ -277,7 +280,7 @@ impl Rows<'_> {
 
     fn wide<S: RecordSink + ?Sized>(&mut self, c: &WideColumns, row: &Row, sink: &mut S) -> ControlFlow<()> {
         let line = row.line;
-        let width = c.kinds.iter().map(|(i, _)| i + 1).chain([c.time + 1]).max().unwrap_or(0);
+        let width = c.width;
         if row.iter().skip(width).any(|f| !f.trim_ascii().is_empty()) {
             return self.reject(sink, line, format!("the row has {} fields, the header {width}", row.len()));
         }

@@ -117,3 +117,10 @@ fn a_break_from_the_sink_cancels() {
     let text = "time,heart_rate\n2024-03-01T08:00:00Z,72\n2024-03-01T08:01:00Z,73\n";
     assert!(matches!(parse("t.csv", text.as_bytes(), &mut StopAtOnce), Err(ParseError::Cancelled)));
 }
+
+#[test]
+fn an_unterminated_quote_rejects_its_line_only() {
+    let sink = run("time,heart_rate\n\"2024-03-01T08:00:00Z,72\n2024-03-01T08:01:00Z,73\n").unwrap();
+    assert_eq!(reasons(&sink), vec!["t.csv:2: unterminated quoted field"]);
+    assert_eq!(sink.records.len(), 1);
+}

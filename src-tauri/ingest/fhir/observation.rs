@@ -1,5 +1,7 @@
 //! FHIR Observation → readings; the rules are in the module documentation of `fhir`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
 
@@ -136,6 +138,12 @@ impl Observations {
             }
             None => return,
         };
+        let contained: HashMap<&str, &Value> = match object.get("contained") {
+            Some(Value::Array(list)) => {
+                list.iter().filter_map(|r| Some((r.get("id")?.as_str()?, r))).rev().collect()
+            }
+            _ => HashMap::new(),
+        };
         for (i, member) in members.iter().enumerate() {
             let suffix = format!(" hasMember[{i}]");
             let Some(reference) = member.get("reference").and_then(Value::as_str) else {
@@ -147,10 +155,7 @@ impl Observations {
                 found.push(Found::Member { suffix, reference: reference.to_owned() });
                 continue;
             };
-            let contained = object
-                .get("contained")
-                .and_then(Value::as_array)
-                .and_then(|list| list.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(local)));
+            let contained = contained.get(local).copied();
             match contained {
                 Some(member) if member.get("resourceType").and_then(Value::as_str) == Some("Observation") => {
                     let prefix = format!("{suffix}({reference})");
