@@ -29,7 +29,7 @@ fn fixtures(dir: &str, out: &mut Vec<Vec<u8>>) {
     for path in entries {
         if path.is_dir() {
             fixtures(path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap(), out);
-        } else if !path.extension().is_some_and(|e| e == "md") {
+        } else if path.extension().is_none_or(|e| e != "md") {
             out.push(std::fs::read(path).unwrap());
         }
     }
