@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Kind, ObservationValue, PatientRef, Sex};
 
+pub mod csv;
+pub mod detect;
+pub mod fhir;
+pub mod units;
+
 /// Where in a file a record or a rejection came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
