@@ -16,7 +16,7 @@ packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana
 if [ "$purpose" = test ]; then
   # WebKitWebDriver for the end-to-end tests, imagemagick for screenshots, a Secret Service
   # (gnome-keyring in a private D-Bus session) for the keyring test.
-  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps)
+  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps python3-venv)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -26,6 +26,7 @@ for p in "${packages[@]}"; do
     npm) command -v npm >/dev/null && continue ;;
     python3) command -v python3 >/dev/null && continue ;;
     python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
+    python3-venv) python3 -c "import venv, ensurepip" >/dev/null 2>&1 && continue ;;
   esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -56,13 +57,20 @@ if [ "$purpose" = test ]; then
     say "installing tauri-driver (about 2 minutes, once)"
     cargo install tauri-driver --locked --version '^2' --quiet
   fi
+  # The Python references (filterpy, pyhrv, ...) live in a venv: Debian's own Python refuses
+  # pip installs (PEP 668). scripts/test.sh puts this venv first on PATH.
+  venv="${HOME}/.cache/vigil/venv"
+  if [ ! -x "$venv/bin/python3" ]; then
+    say "creating the Python venv for the reference implementations"
+    python3 -m venv "$venv"
+  fi
   for req in scripts/reference/requirements*.txt; do
     [ -f "$req" ] || continue
-    stamp="${HOME}/.cache/vigil/$(basename "$req").stamp"
+    stamp="$venv/$(basename "$req").stamp"
     if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
       say "installing the Python references in $req"
-      python3 -m pip install --quiet --disable-pip-version-check -r "$req"
-      mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+      "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$req"
+      touch "$stamp"
     fi
   done
 fi

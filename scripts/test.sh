@@ -9,6 +9,8 @@ scripts/setup.sh test
 # Builds are cached outside the clone, so CI's fresh clones reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
 export CARGO_TERM_COLOR=never
+# The Python reference implementations the agreement tests compare against (setup.sh made it).
+export PATH="$HOME/.cache/vigil/venv/bin:$PATH"
 
 step() { printf '\n=== %s\n' "$*"; }
 
