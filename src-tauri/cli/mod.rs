@@ -13,6 +13,7 @@ macro_rules! say {
 
 mod args;
 mod bench;
+mod import;
 mod patients;
 mod render;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Patient(patients::PatientCommand),
     /// List a patient's observations (PATIENT is the id or the MRN)
     Observations(patients::ObservationsArgs),
+    /// Import files: CSV, FHIR R4, Apple Health export, Garmin FIT
+    Import(import::ImportArgs),
     /// Export a patient's record as CSV or a FHIR R4 Bundle
     Export(patients::ExportArgs),
     /// Create a store holding synthetic DEMO patients (never into a store with real data)
@@ -139,6 +142,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Patient(cmd) => patients::run_patient(cmd, &data_dir, json).await?,
         Command::Observations(args) => patients::run_observations(args, &data_dir, json).await?,
         Command::Export(args) => patients::run_export(args, &data_dir).await?,
+        Command::Import(args) => import::run(args, &data_dir, json).await?,
         Command::Demo => {
             let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
             let report = ws.seed_demo(chrono::Utc::now()).await?;

@@ -161,7 +161,7 @@ fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Inva
 }
 
 /// How a user names a patient on every interface: the id, or the MRN.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PatientRef {
     /// A UUID.

@@ -15,7 +15,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A file format Vigil imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// CSV, long or wide shape (`super::csv`).
     Csv,

@@ -18,6 +18,8 @@ pub mod detect;
 pub mod fhir;
 pub mod units;
 
+pub use detect::{Format, detect};
+
 /// Where in a file a record or a rejection came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
@@ -128,6 +130,23 @@ pub enum ParseError {
     /// The sink asked to stop.
     #[error("cancelled")]
     Cancelled,
+}
+
+/// Parses a whole file in `format`, reporting to `sink`. The reader is seekable because a zip
+/// archive (Apple Health's `export.zip`) is read from its end.
+pub fn parse<R, S>(format: Format, file: &str, reader: R, sink: &mut S) -> Result<(), ParseError>
+where
+    R: std::io::BufRead + std::io::Seek,
+    S: RecordSink + ?Sized,
+{
+    match format {
+        Format::Csv => csv::parse(file, reader, sink),
+        Format::Fhir => fhir::parse(file, reader, sink),
+        Format::AppleHealth | Format::Fit => Err(ParseError::Malformed {
+            location: Location::element(file, "format"),
+            reason: format!("{format} import is not available in this build"),
+        }),
+    }
 }
 
 /// A sink that keeps everything in memory: for tests, `--dry-run` and small files.

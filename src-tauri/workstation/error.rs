@@ -18,6 +18,12 @@ pub enum Error {
     /// The demo seed was asked of a store that holds real data.
     #[error("{0} holds patients that are not demo data; the demo seed only goes into a new store")]
     NotADemoStore(String),
+    /// A file could not be imported; nothing of it was stored.
+    #[error("{0}; nothing from this file was stored")]
+    Import(String),
+    /// An import was cancelled; nothing of the file was stored.
+    #[error("import of {0} cancelled; nothing from this file was stored")]
+    Cancelled(String),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

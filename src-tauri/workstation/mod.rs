@@ -4,6 +4,7 @@
 
 mod demo;
 mod error;
+mod import;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub use demo::DemoReport;
 pub use error::Error;
+pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 
 use crate::domain::{
     Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,

@@ -1,0 +1,415 @@
+//! File import: a pure parser on a blocking thread feeds records through a bounded channel to
+//! one store transaction per file. A file commits all its accepted records, or (on an I/O error,
+//! a broken structure or a cancel) none of them; bad records are reported and never stop the
+//! good ones. Memory stays flat whatever the file size: records travel in chunks, and the
+//! rejection list is capped (the count is not).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::{Error, Workstation};
+use crate::domain::{Consent, NewObservation, NewPatient, PatientId, PatientRef, SourceKind};
+use crate::ingest::{self, Format, Location, ParseError, ParsedPatient, ParsedRecord, RecordSink, Rejection};
+use crate::store::{InsertReport, StoreError};
+
+/// Records per chunk sent from the parser to the store.
+const CHUNK: usize = 5_000;
+/// Rejections kept in a report; beyond this only the count grows.
+const MAX_REJECTIONS_LISTED: usize = 10_000;
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The patient for records whose file does not name one.
+    pub patient: Option<PatientRef>,
+    /// The format; detected from the name and first bytes when `None`.
+    pub format: Option<Format>,
+    /// Parse, resolve and count, then roll back: nothing is stored.
+    pub dry_run: bool,
+}
+
+/// Progress of one file, for a progress bar or the desktop's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportProgress {
+    /// Bytes of the file read so far.
+    pub bytes_read: u64,
+    /// The file's size.
+    pub bytes_total: u64,
+    /// Records accepted so far.
+    pub records: u64,
+}
+
+/// Cancels an import from another task or thread; the file's records are then not committed.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// Asks the import to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    /// Whether a stop was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What importing one file did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// The file name.
+    pub file: String,
+    /// The format used.
+    pub format: Format,
+    /// Valid records: new ones plus those already stored.
+    pub accepted: u64,
+    /// Accepted records that were already in the store (nothing changed for them).
+    pub duplicates: u64,
+    /// New observations stored (`accepted - duplicates`; 0 on a dry run).
+    pub added: u64,
+    /// Rejected records with where and why (at most 10,000 listed).
+    pub rejected: Vec<Rejection>,
+    /// All rejected records, listed or not.
+    pub rejected_total: u64,
+    /// Accepted records by kind.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Patients created from the file's own patient records (FHIR Patient resources).
+    pub patients_created: u64,
+    /// Nothing was stored.
+    pub dry_run: bool,
+}
+
+enum Message {
+    Records(Vec<ParsedRecord>),
+    Patient(ParsedPatient),
+}
+
+/// The parser's sink: chunks records to the store task, keeps rejections, honours cancel.
+struct ChannelSink {
+    tx: mpsc::Sender<Message>,
+    chunk: Vec<ParsedRecord>,
+    rejected: Vec<Rejection>,
+    rejected_total: u64,
+    cancel: CancelToken,
+}
+
+impl ChannelSink {
+    fn flush(&mut self) -> ControlFlow<()> {
+        if self.chunk.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        // The receiver is gone only when the store side failed: stop parsing.
+        match self.tx.blocking_send(Message::Records(chunk)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+}
+
+impl RecordSink for ChannelSink {
+    fn record(&mut self, record: ParsedRecord) -> ControlFlow<()> {
+        if self.cancel.is_cancelled() {
+            return ControlFlow::Break(());
+        }
+        self.chunk.push(record);
+        if self.chunk.len() >= CHUNK { self.flush() } else { ControlFlow::Continue(()) }
+    }
+
+    fn reject(&mut self, rejection: Rejection) -> ControlFlow<()> {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_REJECTIONS_LISTED {
+            self.rejected.push(rejection);
+        }
+        if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+
+    fn patient(&mut self, patient: ParsedPatient) -> ControlFlow<()> {
+        // Records before a patient were sent first, so order is kept.
+        self.flush()?;
+        match self.tx.blocking_send(Message::Patient(patient)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+}
+
+/// Counts bytes as the parser reads them.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.read.store(at, Ordering::Relaxed);
+        Ok(at)
+    }
+}
+
+type ParseOutcome = (Result<(), ParseError>, Vec<Rejection>, u64);
+
+impl Workstation {
+    /// Imports one file. See the module documentation for what commits when.
+    pub async fn import_file(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+        cancel: &CancelToken,
+    ) -> Result<ImportReport, Error> {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let io = |e: std::io::Error| Error::Import(format!("{}: {e}", path.display()));
+        let bytes_total = std::fs::metadata(path).map_err(io)?.len();
+        let format = match options.format {
+            Some(format) => format,
+            None => {
+                let mut head = vec![0u8; 4096];
+                let n = std::fs::File::open(path).map_err(io)?.read(&mut head).map_err(io)?;
+                ingest::detect(&file_name, &head[..n])
+                    .map_err(|e| Error::Import(format!("{}: {e}", path.display())))?
+            }
+        };
+        let sha256 = hash_file(path).await.map_err(io)?;
+        let source = SourceKind::File { name: file_name.clone(), sha256 };
+
+        let mut tx = self.store.begin().await?;
+        let default_patient = match &options.patient {
+            Some(reference) => Some(
+                crate::store::find_patient(&mut *tx, reference)
+                    .await?
+                    .ok_or_else(|| Error::PatientNotFound(reference.clone()))?
+                    .id,
+            ),
+            None => None,
+        };
+
+        let (sender, mut receiver) = mpsc::channel::<Message>(4);
+        let read = Arc::new(AtomicU64::new(0));
+        let parser = {
+            let (path, file_name, read, cancel) =
+                (path.to_owned(), file_name.clone(), read.clone(), cancel.clone());
+            tokio::task::spawn_blocking(move || -> ParseOutcome {
+                let mut sink = ChannelSink {
+                    tx: sender,
+                    chunk: Vec::with_capacity(CHUNK),
+                    rejected: Vec::new(),
+                    rejected_total: 0,
+                    cancel,
+                };
+                let result = std::fs::File::open(&path)
+                    .map_err(|source| ParseError::Io { file: file_name.clone(), source })
+                    .and_then(|file| {
+                        let reader = BufReader::with_capacity(1 << 20, Counting { inner: file, read });
+                        ingest::parse(format, &file_name, reader, &mut sink)
+                    });
+                let result = match (result, sink.flush()) {
+                    (Ok(()), ControlFlow::Break(())) => Err(ParseError::Cancelled),
+                    (other, _) => other,
+                };
+                (result, sink.rejected, sink.rejected_total)
+            })
+        };
+
+        let mut report = ImportReport {
+            file: file_name.clone(),
+            format,
+            accepted: 0,
+            duplicates: 0,
+            added: 0,
+            rejected: Vec::new(),
+            rejected_total: 0,
+            by_kind: BTreeMap::new(),
+            patients_created: 0,
+            dry_run: options.dry_run,
+        };
+        let mut patients: HashMap<PatientRef, Option<PatientId>> = HashMap::new();
+        let mut unresolved: BTreeMap<String, u64> = BTreeMap::new();
+        let mut inserted = InsertReport::default();
+        let mut touched: std::collections::BTreeSet<PatientId> = Default::default();
+        let now = Utc::now();
+        let mut store_error = None;
+        while let Some(message) = receiver.recv().await {
+            let step = async {
+                match message {
+                    Message::Patient(p) => {
+                        let reference = PatientRef::Mrn(p.mrn.clone());
+                        if crate::store::find_patient(&mut *tx, &reference).await?.is_none() {
+                            let today = now.date_naive();
+                            let name = if p.name.trim().is_empty() {
+                                format!("Patient {}", p.mrn)
+                            } else {
+                                p.name.clone()
+                            };
+                            match NewPatient::new(
+                                &p.mrn,
+                                &name,
+                                p.birth_date,
+                                p.sex,
+                                Consent::default(),
+                                today,
+                            ) {
+                                Ok(new) => {
+                                    let created = crate::store::insert_patient(&mut tx, &new, now).await?;
+                                    self.audit_id(
+                                        &mut tx,
+                                        "patient.create",
+                                        Some(created.id),
+                                        serde_json::json!({ "source": "import" }),
+                                    )
+                                    .await?;
+                                    report.patients_created += 1;
+                                }
+                                Err(e) => {
+                                    report.rejected_total += 1;
+                                    report.rejected.push(Rejection {
+                                        location: Location::element(&file_name, format!("Patient {}", p.mrn)),
+                                        reason: e.to_string(),
+                                    });
+                                }
+                            }
+                        }
+                        patients.remove(&reference);
+                    }
+                    Message::Records(records) => {
+                        let mut batch = Vec::with_capacity(records.len());
+                        for record in records {
+                            let id = match &record.patient {
+                                None => default_patient,
+                                Some(reference) => match patients.get(reference) {
+                                    Some(found) => *found,
+                                    None => {
+                                        let found = crate::store::find_patient(&mut *tx, reference)
+                                            .await?
+                                            .map(|p| p.id);
+                                        patients.insert(reference.clone(), found);
+                                        found
+                                    }
+                                },
+                            };
+                            let Some(id) = id else {
+                                let who = record
+                                    .patient
+                                    .as_ref()
+                                    .map(|r| r.to_string())
+                                    .unwrap_or_else(|| "no patient".into());
+                                *unresolved.entry(who).or_default() += 1;
+                                continue;
+                            };
+                            match NewObservation::new(id, record.kind, record.value, record.effective) {
+                                Ok(obs) => {
+                                    *report.by_kind.entry(record.kind.as_str().to_owned()).or_default() += 1;
+                                    touched.insert(id);
+                                    batch.push(obs);
+                                }
+                                Err(e) => {
+                                    report.rejected_total += 1;
+                                    report.rejected.push(Rejection {
+                                        location: Location::element(&file_name, record.kind.as_str()),
+                                        reason: e.to_string(),
+                                    });
+                                }
+                            }
+                        }
+                        report.accepted += batch.len() as u64;
+                        inserted.add(crate::store::insert_observations(&mut tx, &source, &batch, now).await?);
+                        progress(ImportProgress {
+                            bytes_read: read.load(Ordering::Relaxed).min(bytes_total),
+                            bytes_total,
+                            records: report.accepted,
+                        });
+                    }
+                }
+                Ok::<(), Error>(())
+            };
+            if let Err(e) = step.await {
+                store_error = Some(e);
+                break;
+            }
+        }
+        drop(receiver); // a parser still sending sees the store side has stopped
+        let (parsed, rejected, rejected_total) = parser.await.map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(e) = store_error {
+            return Err(e); // the transaction rolls back when dropped
+        }
+        match parsed {
+            Ok(()) => {}
+            Err(ParseError::Cancelled) => return Err(Error::Cancelled(file_name)),
+            Err(e) => return Err(Error::Import(e.to_string())),
+        }
+        for (who, count) in unresolved {
+            report.rejected_total += count;
+            report.rejected.push(Rejection {
+                location: Location::element(&file_name, format!("{count} records for {who}")),
+                reason: if who == "no patient" {
+                    "the file does not say whose records these are: pass --patient".into()
+                } else {
+                    format!("{who} is not in this store: add the patient first, or import their FHIR Patient")
+                },
+            });
+        }
+        report.rejected_total += rejected_total;
+        report.rejected.extend(rejected);
+        report.rejected.truncate(MAX_REJECTIONS_LISTED);
+        report.duplicates = inserted.duplicates;
+        report.added = inserted.inserted;
+        progress(ImportProgress { bytes_read: bytes_total, bytes_total, records: report.accepted });
+        if options.dry_run {
+            report.added = 0;
+            tx.rollback().await.map_err(StoreError::from)?;
+            return Ok(report);
+        }
+        for patient in touched {
+            let detail = serde_json::json!({
+                "source": "file", "format": format.as_str(), "added": report.added, "duplicates": report.duplicates,
+            });
+            self.audit_id(&mut tx, "observations.import", Some(patient), detail).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(
+            format = format.as_str(),
+            added = report.added,
+            duplicates = report.duplicates,
+            rejected = report.rejected_total,
+            "imported a file"
+        );
+        Ok(report)
+    }
+}
+
+/// SHA-256 of the file: the source's identity, so a re-import maps to the same source.
+async fn hash_file(path: &Path) -> std::io::Result<String> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path)?;
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            ctx.update(&buf[..n]);
+        }
+        Ok(hex::encode(ctx.finish().as_ref()))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
