@@ -5,6 +5,9 @@
 //! import pipeline (`crate::workstation`) resolves patients, deduplicates and commits a file's
 //! accepted records in one transaction; progress and cancellation wrap the reader and the sink.
 
+pub mod apple_health;
+pub mod fit;
+
 use std::fmt;
 use std::ops::ControlFlow;
 

@@ -1,0 +1,1 @@
+//! Garmin FIT files (placeholder).
