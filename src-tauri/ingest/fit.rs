@@ -108,16 +108,19 @@ where
             format!("larger than {MAX_FIT_BYTES} bytes: not a FIT file Vigil reads"),
         ));
     }
-    if data.len() < 12 || !(data[0] == 12 || data[0] == 14) || &data[8..12] != b".FIT" {
-        return Err(malformed(
-            file,
-            0,
-            "no FIT header (size 12 or 14, then '.FIT' at byte 8): not a FIT file".into(),
-        ));
-    }
+    check_header(&data).map_err(|reason| malformed(file, 0, reason))?;
     let mut scan = Scan::new(file, options);
     scan.run(&data)?;
     scan.finish(sink)
+}
+
+/// A FIT file header: size 12 or 14, `.FIT` at byte 8, all of it present.
+fn check_header(bytes: &[u8]) -> Result<(), String> {
+    let size = usize::from(*bytes.first().unwrap_or(&0));
+    if bytes.len() < 12 || !(size == 12 || size == 14) || &bytes[8..12] != b".FIT" || bytes.len() < size {
+        return Err("no FIT header (size 12 or 14, then '.FIT' at byte 8): not a FIT file".into());
+    }
+    Ok(())
 }
 
 fn malformed(file: &str, byte: usize, reason: String) -> ParseError {
@@ -163,8 +166,22 @@ impl<'a> Scan<'a> {
     fn run(&mut self, data: &[u8]) -> Result<(), ParseError> {
         let mut processor = FitStreamProcessor::new();
         let mut rest = data;
+        // Where the current file's messages end (header size + declared data size), mirroring
+        // the processor's own bookkeeping, and whether its CRC has been read.
+        let mut end: Option<usize> = None;
+        let mut crc_read = false;
         while !rest.is_empty() {
             let at = data.len() - rest.len();
+            match end {
+                Some(end) if at <= end => {}
+                Some(_) if !crc_read => {
+                    let reason = "a message runs past the data size the header declares".into();
+                    return Err(malformed(self.file, at, reason));
+                }
+                // A header comes next: check it here, since fitparser 0.11 trusts the size
+                // byte of a chained header and can panic on a short or oversized one.
+                _ => check_header(rest).map_err(|reason| malformed(self.file, at, reason))?,
+            }
             let (next, object) =
                 processor.deserialize_next(rest).map_err(|e| malformed(self.file, at, describe(&e)))?;
             match object {
@@ -173,8 +190,15 @@ impl<'a> Scan<'a> {
                         self.timestamp(message.time_offset(), message.fields().get(&FIELD_TIMESTAMP));
                     self.message(message.global_message_number(), message.fields(), timestamp);
                 }
-                FitObject::Crc(_) => processor.reset(),
-                FitObject::Header(_) | FitObject::DefinitionMessage(_) => {}
+                FitObject::Crc(_) => {
+                    processor.reset();
+                    crc_read = true;
+                }
+                FitObject::Header(header) => {
+                    end = Some(at + usize::from(header.header_size()) + header.data_size() as usize);
+                    crc_read = false;
+                }
+                FitObject::DefinitionMessage(_) => {}
             }
             rest = next;
         }
