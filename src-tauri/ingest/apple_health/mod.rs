@@ -48,6 +48,7 @@
 //!   XML syntax, or that ends before `</HealthData>` (a truncated copy) is
 //!   [`ParseError::Malformed`]; none of its records may be committed.
 
+mod scan;
 mod values;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -58,6 +59,7 @@ use chrono::{DateTime, Duration, FixedOffset, Timelike};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use self::scan::{Attributes, count_newlines};
 use self::values::{DAY_MS, RecordType, parse_date, parse_number, parse_time_of_day};
 use super::{Location, ParseError, ParsedRecord, RecordSink, Rejection, check_plausible};
 use crate::domain::{Kind, ObservationValue};
@@ -152,10 +154,6 @@ impl<R: BufRead> BufRead for LineCounter<R> {
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 /// An HRV record whose beat list is being read.
 struct OpenHrv {
     /// Depth of the `Record` element.
@@ -182,6 +180,8 @@ struct Parser<'s, S: ?Sized> {
     sink: &'s mut S,
     summary: AppleHealthSummary,
     skipped: HashMap<Vec<u8>, u64>,
+    /// The last skipped type and how many of it were seen in a row, not yet in `skipped`.
+    last_skipped: (Vec<u8>, u64),
     bp_seen: HashSet<(Kind, i64, u64)>,
     /// Depth of the element whose children the next event sits among (0: outside the root).
     depth: u32,
@@ -208,6 +208,7 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             sink,
             summary: AppleHealthSummary::default(),
             skipped: HashMap::new(),
+            last_skipped: (Vec::new(), 0),
             bp_seen: HashSet::new(),
             depth: 0,
             root_seen: false,
@@ -255,6 +256,7 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
         if self.depth > 0 {
             return Err(self.malformed("the file ends before </HealthData>: it is truncated"));
         }
+        self.flush_skipped();
         let mut summary = self.summary;
         summary.skipped_types =
             self.skipped.into_iter().map(|(k, n)| (String::from_utf8_lossy(&k).into_owned(), n)).collect();
@@ -308,10 +310,9 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
         match (self.depth, name) {
             (1, b"Record") => self.record(e, empty, false),
             (1, b"Correlation") if !empty => {
-                let is_bp = e.attributes().with_checks(false).flatten().any(|a| {
-                    a.key.as_ref() == b"type"
-                        && a.value.as_ref() == b"HKCorrelationTypeIdentifierBloodPressure"
-                });
+                let is_bp = Attributes::new(e.attributes_raw())
+                    .flatten()
+                    .any(|(k, v)| k == b"type" && v == b"HKCorrelationTypeIdentifierBloodPressure");
                 if is_bp {
                     self.correlation = Some(1);
                 }
@@ -341,26 +342,20 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
         let record_no = self.summary.records_seen;
         let mut attrs = RecordAttrs::default();
         let mut record_type = None;
-        for attr in e.attributes().with_checks(false) {
-            let Ok(attr) = attr else {
+        for attr in Attributes::new(e.attributes_raw()) {
+            let Ok((key, value)) = attr else {
                 return self.reject_record(
                     record_no,
                     "?",
                     "the record's attributes are not well formed".into(),
                 );
             };
-            let std::borrow::Cow::Borrowed(value) = attr.value else { continue };
-            match attr.key.as_ref() {
+            match key {
                 b"type" => {
                     record_type = RecordType::from_identifier(value);
                     if record_type.is_none() {
                         // Most of a real export: skip at once, without reading the rest.
-                        match self.skipped.get_mut(value) {
-                            Some(n) => *n += 1,
-                            None => {
-                                self.skipped.insert(value.to_vec(), 1);
-                            }
-                        }
+                        self.count_skipped(value);
                         return Ok(());
                     }
                 }
@@ -432,9 +427,8 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
         // Without a startDate the record was rejected already, and its beats cannot be placed.
         let Some(start) = hrv.start else { return Ok(()) };
         let (mut bpm, mut time) = (None, None);
-        for attr in e.attributes().with_checks(false).flatten() {
-            let std::borrow::Cow::Borrowed(value) = attr.value else { continue };
-            match attr.key.as_ref() {
+        for (key, value) in Attributes::new(e.attributes_raw()).flatten() {
+            match key {
                 b"bpm" => bpm = Some(value),
                 b"time" => time = Some(value),
                 _ => {}
@@ -482,6 +476,30 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
                 };
                 self.reject(Rejection { location, reason })
             }
+        }
+    }
+
+    /// Counts a record of a type Vigil does not import. Real exports group records by type, so
+    /// a run of one type is counted without hashing.
+    fn count_skipped(&mut self, type_id: &[u8]) {
+        if self.last_skipped.0 != type_id {
+            self.flush_skipped();
+            self.last_skipped.0.clear();
+            self.last_skipped.0.extend_from_slice(type_id);
+        }
+        self.last_skipped.1 += 1;
+    }
+
+    fn flush_skipped(&mut self) {
+        let (type_id, n) = &mut self.last_skipped;
+        if *n > 0 {
+            match self.skipped.get_mut(type_id.as_slice()) {
+                Some(total) => *total += *n,
+                None => {
+                    self.skipped.insert(type_id.clone(), *n);
+                }
+            }
+            *n = 0;
         }
     }
 
