@@ -38,6 +38,8 @@
 //!   at 6:14 PM inside a record dated 19:14 -0400). A beat is therefore placed at the record's
 //!   `startDate` plus its clock distance from the start's clock time, wrapped across midnight,
 //!   less any whole quarter-hour zone difference, which is measured on the list's first beat.
+//!   Beats of a record whose `startDate` is unusable are dropped with that record's rejection;
+//!   a beat more than an hour from the start after that correction is rejected.
 //! - **Everything else is skipped, not rejected**: the dozens of other record types (counted by
 //!   type in [`AppleHealthSummary::skipped_types`]), `Workout`, `ActivitySummary`, `Me` (it
 //!   names no patient: the import's `--patient` applies), and records nested anywhere but
@@ -59,7 +61,7 @@ use chrono::{DateTime, Duration, FixedOffset, Timelike};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use self::scan::{Attributes, count_newlines};
+use self::scan::{Attributes, LineCounter};
 use self::values::{DAY_MS, RecordType, parse_date, parse_number, parse_time_of_day};
 use super::{Location, ParseError, ParsedRecord, RecordSink, Rejection, check_plausible};
 use crate::domain::{Kind, ObservationValue};
@@ -70,7 +72,8 @@ pub const EXPORT_XML_IN_ZIP: &str = "apple_health_export/export.xml";
 /// What a parse saw besides the records and rejections it reported.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppleHealthSummary {
-    /// `Record` elements read, of every type, nested or not.
+    /// `Record` elements examined, of every type: those directly under `HealthData` or inside a
+    /// blood-pressure correlation.
     pub records_seen: u64,
     /// Records of types Vigil does not import, by HealthKit type identifier.
     pub skipped_types: BTreeMap<String, u64>,
@@ -122,35 +125,6 @@ fn zip_error(file: &str, error: zip::result::ZipError) -> ParseError {
             location: Location { file: file.to_owned(), line: None, element: None },
             reason: format!("not a readable zip archive: {other}"),
         },
-    }
-}
-
-/// Counts the newlines in the bytes the XML reader consumes, so a record's line is known
-/// without a second pass (quick-xml consumes exactly up to the end of each event).
-struct LineCounter<R> {
-    inner: R,
-    newlines: u64,
-}
-
-impl<R: BufRead> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.newlines += count_newlines(&buf[..n]);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for LineCounter<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        // The bytes being consumed are the front of the buffer just returned by `fill_buf`;
-        // asking again does no I/O while it still holds them.
-        if let Ok(buf) = self.inner.fill_buf() {
-            self.newlines += count_newlines(&buf[..amt.min(buf.len())]);
-        }
-        self.inner.consume(amt);
     }
 }
 

@@ -4,6 +4,8 @@
 //! byte; a record's attributes are a few hundred bytes (the `device` description alone is
 //! ~130), so finding the closing quote eight bytes at a time is most of the win.
 
+use std::io::{BufRead, Read};
+
 /// Index of the first `needle` in `hay`, eight bytes per step (SWAR: a byte of
 /// `word ^ broadcast(needle)` is zero exactly where the needle is).
 pub(super) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
@@ -30,6 +32,35 @@ pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
         .chunks(255)
         .map(|block| u64::from(block.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')))))
         .sum()
+}
+
+/// Counts the newlines in the bytes the XML reader consumes, so a record's line is known
+/// without a second pass (quick-xml consumes exactly up to the end of each event).
+pub(super) struct LineCounter<R> {
+    pub(super) inner: R,
+    pub(super) newlines: u64,
+}
+
+impl<R: BufRead> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.newlines += count_newlines(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        // The bytes being consumed are the front of the buffer just returned by `fill_buf`;
+        // asking again does no I/O while it still holds them.
+        if let Ok(buf) = self.inner.fill_buf() {
+            self.newlines += count_newlines(&buf[..amt.min(buf.len())]);
+        }
+        self.inner.consume(amt);
+    }
 }
 
 /// One `name="value"` pair, raw; `Err(())` for broken syntax.
