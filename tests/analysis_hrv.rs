@@ -134,22 +134,11 @@ fn frequency_domain_agrees_with_pyhrv_welch() {
     close("default hf", fd.hf_ms2, f(r, "scipy_vigil_default.hf"), 1e-6);
 }
 
-/// `hrv-activity.fit` ships in the fitparser crate's tests/fixtures (MIT): a Garmin activity with
-/// `hrv` messages, each an array of up to five RR intervals in seconds.
+/// `hrv-activity.fit` from the fitparser crate's test fixtures (MIT; see
+/// tests/fixtures/ingest/fit/README.md): a Garmin activity with `hrv` messages, each an array of
+/// up to five RR intervals in seconds.
 fn fit_file() -> PathBuf {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    let registry = cargo_home.join("registry/src");
-    std::fs::read_dir(&registry)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|index| index.path().join("fitparser-0.11.0/tests/fixtures/hrv-activity.fit"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| {
-            panic!("hrv-activity.fit not found under {}: run `cargo fetch`", registry.display())
-        })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest/fit/hrv-activity.fit")
 }
 
 fn fit_rr_intervals() -> Vec<f64> {

@@ -5,6 +5,9 @@
 //! import pipeline (`crate::workstation`) resolves patients, deduplicates and commits a file's
 //! accepted records in one transaction; progress and cancellation wrap the reader and the sink.
 
+pub mod apple_health;
+pub mod fit;
+
 use std::fmt;
 use std::ops::ControlFlow;
 
@@ -142,10 +145,17 @@ where
     match format {
         Format::Csv => csv::parse(file, reader, sink),
         Format::Fhir => fhir::parse(file, reader, sink),
-        Format::AppleHealth | Format::Fit => Err(ParseError::Malformed {
-            location: Location::element(file, "format"),
-            reason: format!("{format} import is not available in this build"),
-        }),
+        Format::AppleHealth => {
+            // A zip archive starts with "PK\x03\x04"; anything else is the XML itself.
+            let mut reader = reader;
+            let zipped = reader.fill_buf().map_err(|source| ParseError::Io { file: file.to_owned(), source })?.starts_with(b"PK\x03\x04");
+            if zipped {
+                apple_health::parse_export_zip(reader, file, sink).map(drop)
+            } else {
+                apple_health::parse_export_xml(reader, file, sink).map(drop)
+            }
+        }
+        Format::Fit => fit::parse_fit(reader, file, &fit::FitOptions::default(), sink).map(drop),
     }
 }
 
