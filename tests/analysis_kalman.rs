@@ -177,10 +177,11 @@ fn the_series_tells_its_story() {
     });
     assert!(("2026-04-17".."2026-04-20").contains(&gain.as_str()), "rapid gain on {gain}");
     assert!(("2026-04-17".."2026-04-23").contains(&trend.as_str()), "trend on {trend}");
+    let onset = chrono::NaiveDate::from_ymd_opt(2026, 4, 15).unwrap();
     assert!(
         report.alerts.iter().all(|a| match a {
-            HeartFailureAlert::RapidGain(g) => g.to.time.date_naive().to_string() >= "2026-04-15".into(),
-            HeartFailureAlert::TrendRise(t) => t.time.date_naive().to_string() >= "2026-04-15".into(),
+            HeartFailureAlert::RapidGain(g) => g.to.time.date_naive() >= onset,
+            HeartFailureAlert::TrendRise(t) => t.time.date_naive() >= onset,
         }),
         "no warning before the decompensation: {:?}",
         report.alerts

@@ -190,3 +190,57 @@ async fn a_cancel_midway_stores_nothing_of_the_file() {
     assert_eq!((report.added, report.rejected_total), (60_000, 0));
     assert_eq!(ws.status().await.unwrap().observations, 60_000);
 }
+
+/// The parser's own view of a file, for comparing with what reached the store.
+fn parsed(format: vigil::ingest::Format, path: &Path) -> vigil::ingest::CollectingSink {
+    let mut sink = vigil::ingest::CollectingSink::default();
+    let reader = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    vigil::ingest::parse(format, &path.file_name().unwrap().to_string_lossy(), reader, &mut sink).unwrap();
+    sink
+}
+
+#[tokio::test]
+async fn a_real_fit_file_imports_every_beat_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workstation(dir.path()).await;
+    add(&ws, "MRN-FIT").await;
+    let path = fixture("fit/hrv-activity.fit");
+    let options = ImportOptions { patient: Some(PatientRef::Mrn("MRN-FIT".into())), ..Default::default() };
+    let report = import(&ws, &path, &options).await.unwrap();
+    assert_eq!(report.format, vigil::ingest::Format::Fit, "detected from the FIT header");
+    // 2,705 RR intervals in the Edge 530 recording (fitparser's fixture), plus its heart rates.
+    assert_eq!(report.by_kind["rr_interval"], 2705);
+    let sink = parsed(vigil::ingest::Format::Fit, &path);
+    assert_eq!(report.accepted as usize, sink.records.len());
+    let stored = values(&ws, "MRN-FIT", Kind::RrInterval).await;
+    assert_eq!(stored.len(), 2705, "every beat has its own instant, none deduplicated away");
+    assert_eq!(stored[0].1, ObservationValue::Quantity(467.0));
+    assert_eq!(stored[2704].1, ObservationValue::Quantity(409.0));
+    let again = import(&ws, &path, &options).await.unwrap();
+    assert_eq!((again.added, again.duplicates), (0, report.accepted));
+}
+
+#[tokio::test]
+async fn an_apple_health_export_imports_and_a_truncated_one_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workstation(dir.path()).await;
+    add(&ws, "MRN-APPLE").await;
+    let options = ImportOptions { patient: Some(PatientRef::Mrn("MRN-APPLE".into())), ..Default::default() };
+    let full = fixture("apple_health/export.xml");
+    let sink = parsed(vigil::ingest::Format::AppleHealth, &full);
+
+    // Cut the export in the middle of its records: the records before the cut parse, and none
+    // of them may be stored. (Rollback after chunks were inserted is pinned by the cancel test.)
+    let bytes = std::fs::read(&full).unwrap();
+    let cut = dir.path().join("export-cut.xml");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let err = import(&ws, &cut, &options).await.unwrap_err();
+    assert!(err.to_string().ends_with("nothing from this file was stored"), "{err}");
+    assert_eq!(ws.status().await.unwrap().observations, 0);
+
+    let report = import(&ws, &full, &options).await.unwrap();
+    assert_eq!(report.format, vigil::ingest::Format::AppleHealth);
+    assert_eq!(report.accepted as usize, sink.records.len());
+    assert_eq!(report.rejected_total as usize, sink.rejections.len());
+    assert_eq!(ws.status().await.unwrap().observations as u64, report.added);
+}

@@ -148,7 +148,10 @@ where
         Format::AppleHealth => {
             // A zip archive starts with "PK\x03\x04"; anything else is the XML itself.
             let mut reader = reader;
-            let zipped = reader.fill_buf().map_err(|source| ParseError::Io { file: file.to_owned(), source })?.starts_with(b"PK\x03\x04");
+            let zipped = reader
+                .fill_buf()
+                .map_err(|source| ParseError::Io { file: file.to_owned(), source })?
+                .starts_with(b"PK\x03\x04");
             if zipped {
                 apple_health::parse_export_zip(reader, file, sink).map(drop)
             } else {

@@ -18,16 +18,34 @@ pub struct DemoReport {
     pub observations: u64,
 }
 
-/// Fictional patients: (MRN, name, birth date, sex, profile). Profiles shape the series.
-const PATIENTS: [(&str, &str, (i32, u32, u32), Sex, Profile); 8] = [
-    ("DEMO-0001", "Ada Example", (1948, 3, 14), Sex::Female, Profile::Stable),
-    ("DEMO-0002", "Bruno Sample", (1955, 7, 2), Sex::Male, Profile::FluidGain),
-    ("DEMO-0003", "Chloe Testcase", (1962, 11, 30), Sex::Female, Profile::Hypoxic),
-    ("DEMO-0004", "Dev Placeholder", (1939, 1, 9), Sex::Male, Profile::Febrile),
-    ("DEMO-0005", "Eve Fixture", (1971, 5, 21), Sex::Female, Profile::Stable),
-    ("DEMO-0006", "Farid Mockup", (1950, 9, 17), Sex::Male, Profile::Stable),
-    ("DEMO-0007", "Greta Synthetic", (1944, 12, 1), Sex::Female, Profile::FluidGain),
-    ("DEMO-0008", "Hugo Dummy", (1958, 4, 26), Sex::Other, Profile::Stable),
+/// A fictional patient and the shape of their series.
+struct DemoPatient {
+    mrn: &'static str,
+    name: &'static str,
+    born: (i32, u32, u32),
+    sex: Sex,
+    profile: Profile,
+}
+
+const fn demo(
+    mrn: &'static str,
+    name: &'static str,
+    born: (i32, u32, u32),
+    sex: Sex,
+    profile: Profile,
+) -> DemoPatient {
+    DemoPatient { mrn, name, born, sex, profile }
+}
+
+const PATIENTS: [DemoPatient; 8] = [
+    demo("DEMO-0001", "Ada Example", (1948, 3, 14), Sex::Female, Profile::Stable),
+    demo("DEMO-0002", "Bruno Sample", (1955, 7, 2), Sex::Male, Profile::FluidGain),
+    demo("DEMO-0003", "Chloe Testcase", (1962, 11, 30), Sex::Female, Profile::Hypoxic),
+    demo("DEMO-0004", "Dev Placeholder", (1939, 1, 9), Sex::Male, Profile::Febrile),
+    demo("DEMO-0005", "Eve Fixture", (1971, 5, 21), Sex::Female, Profile::Stable),
+    demo("DEMO-0006", "Farid Mockup", (1950, 9, 17), Sex::Male, Profile::Stable),
+    demo("DEMO-0007", "Greta Synthetic", (1944, 12, 1), Sex::Female, Profile::FluidGain),
+    demo("DEMO-0008", "Hugo Dummy", (1958, 4, 26), Sex::Other, Profile::Stable),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +85,12 @@ impl Workstation {
         let today = now.date_naive();
         let offset = FixedOffset::east_opt(3600).expect("valid offset");
         let mut report = InsertReport::default();
-        for (index, (mrn, name, (y, m, d), sex, profile)) in PATIENTS.into_iter().enumerate() {
-            let born = NaiveDate::from_ymd_opt(y, m, d);
+        for (index, p) in PATIENTS.iter().enumerate() {
+            let born = NaiveDate::from_ymd_opt(p.born.0, p.born.1, p.born.2);
             let consent = Consent { monitoring: true, clinic_sync: false, research: false };
-            let patient = self.add_patient(NewPatient::new(mrn, name, born, sex, consent, today)?).await?;
-            let series = series(patient.id, profile, now, offset, index as u64 + 1)?;
+            let patient =
+                self.add_patient(NewPatient::new(p.mrn, p.name, born, p.sex, consent, today)?).await?;
+            let series = series(patient.id, p.profile, now, offset, index as u64 + 1)?;
             report.add(self.record_observations(&SourceKind::Demo, &series).await?);
         }
         let mut tx = self.store.begin().await?;
