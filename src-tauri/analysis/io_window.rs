@@ -76,6 +76,12 @@ pub fn analyze_window(input: &str, format: InputFormat) -> Result<WindowReport, 
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
+    Ok(analyze_samples(rows))
+}
+
+/// Slides the window over samples already parsed (from text, or from the store), in the order
+/// given, with the same tick rule as [`analyze_window`].
+pub fn analyze_samples(rows: Vec<(DateTime<FixedOffset>, VitalSample)>) -> WindowReport {
     let mut state = WindowState::new();
     let mut ticks = Vec::new();
     let mut next_tick = i64::MIN;
@@ -87,7 +93,7 @@ pub fn analyze_window(input: &str, format: InputFormat) -> Result<WindowReport, 
             }
         }
     }
-    Ok(WindowReport { ticks, quality: state.quality() })
+    WindowReport { ticks, quality: state.quality() }
 }
 
 fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {

@@ -2,8 +2,10 @@
 //! tests: the machines are shared and noisy, so each figure is quoted beside a reference
 //! measured in the same run.
 
+mod analysis;
 mod store;
 
+pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 
 /// Percentile of sorted durations in milliseconds (nearest rank).

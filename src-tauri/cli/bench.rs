@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::render;
-use crate::bench::{StoreBenchOptions, store_bench};
+use crate::bench::{AnalysisBenchOptions, StoreBenchOptions, analysis_bench, store_bench};
 
 /// Benchmarks.
 #[derive(Debug, Subcommand)]
@@ -16,6 +16,15 @@ pub enum BenchCommand {
         /// Reads of one patient's last 24 h
         #[arg(long, default_value_t = 40)]
         reads: usize,
+    },
+    /// Process weights one by one through the encrypted store (state load, Kalman step, save)
+    Analysis {
+        /// Weights to process
+        #[arg(long, default_value_t = 2_000)]
+        measurements: usize,
+        /// Patients to spread them over
+        #[arg(long, default_value_t = 20)]
+        patients: usize,
     },
 }
 
@@ -62,6 +71,33 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 "read: {} rows per 24 h read; p50 plain/sqlcipher: {:.2}",
                 r.sqlcipher.read_rows,
                 r.read_ratio
+            );
+        }
+        BenchCommand::Analysis { measurements, patients } => {
+            let options = AnalysisBenchOptions { measurements, patients, ..AnalysisBenchOptions::default() };
+            eprintln!("processing {measurements} weights through a new encrypted store ...");
+            let r = analysis_bench(&options).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!(
+                "process one measurement (state load, Kalman step, state + result save, audit; SQLCipher, synchronous=FULL):"
+            );
+            say!(
+                "  {} measurements over {} patients ({} rejected): p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {:.0}/s",
+                r.measurements,
+                r.patients,
+                r.rejected,
+                r.p50_ms,
+                r.p90_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.per_second
+            );
+            say!("  targets: p99 < 1 ms (issue 4), < 100 ms (reference design)");
+            say!(
+                "in memory, for reference: {:.2} million filter steps/s on one core",
+                r.memory_steps_per_s / 1e6
             );
         }
     }

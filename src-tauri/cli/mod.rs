@@ -11,6 +11,7 @@ macro_rules! say {
     };
 }
 
+mod analyze;
 mod args;
 mod bench;
 mod import;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Check the audit trail's hash chain
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Analyse weights, vitals windows, HRV or NEWS2 from stdin (CSV/JSON) or the store; prints JSON
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCommand),
     /// Measure performance and print the figures
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -177,6 +181,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("the audit trail's hash chain is broken");
             }
         }
+        Command::Analyze(cmd) => analyze::run(cmd, &data_dir).await?,
         Command::Bench(cmd) => bench::run(cmd, json).await?,
     }
     Ok(())

@@ -12,6 +12,7 @@ mod outbox;
 mod patients;
 mod sources;
 mod time;
+mod weight_filter;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -32,6 +33,12 @@ pub(crate) use observations::{insert_batch as insert_observations, query as quer
 pub use outbox::OutboxMessage;
 pub(crate) use patients::{find as find_patient, insert as insert_patient, list as list_patients};
 pub(crate) use sources::labels as source_labels;
+pub use weight_filter::WeightResult;
+pub(crate) use weight_filter::{
+    SourceOrigin, accepted_weights, device_assigned, find_result as find_weight_result,
+    list_results as weight_results, load_state as load_weight_state, save_step as save_weight_step,
+    source_origins,
+};
 
 /// The schema migrations, embedded at compile time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -24,7 +24,7 @@ use super::kalman::ConfigError;
 pub use news2::{News2Report, News2Row, analyze_news2};
 pub use weight::{
     WeightAnalysisConfig, WeightReport, WeightRow, WeightStep, WeightSummary, analyze_weight,
-    analyze_weight_with, parse_weights,
+    analyze_weight_rows, analyze_weight_with, parse_weights,
 };
 
 /// The text format of the input.

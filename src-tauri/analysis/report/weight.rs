@@ -142,7 +142,16 @@ pub fn analyze_weight_with(
     cfg: &WeightAnalysisConfig,
 ) -> Result<WeightReport, AnalyzeError> {
     cfg.kalman.validate()?;
-    let mut rows = parse_weights(input, format)?;
+    analyze_weight_rows(parse_weights(input, format)?, cfg)
+}
+
+/// Runs parsed rows (from text, or from the store) through the filter and the heart-failure
+/// rules, in time order.
+pub fn analyze_weight_rows(
+    mut rows: Vec<WeightRow>,
+    cfg: &WeightAnalysisConfig,
+) -> Result<WeightReport, AnalyzeError> {
+    cfg.kalman.validate()?;
     rows.sort_by_key(|r| r.measurement.time);
 
     let mut state: Option<FilterState> = None;
