@@ -179,8 +179,8 @@ fn the_series_tells_its_story() {
     assert!(("2026-04-17".."2026-04-23").contains(&trend.as_str()), "trend on {trend}");
     assert!(
         report.alerts.iter().all(|a| match a {
-            HeartFailureAlert::RapidGain(g) => g.to.time.date_naive().to_string() >= "2026-04-15".into(),
-            HeartFailureAlert::TrendRise(t) => t.time.date_naive().to_string() >= "2026-04-15".into(),
+            HeartFailureAlert::RapidGain(g) => g.to.time.date_naive().to_string().as_str() >= "2026-04-15",
+            HeartFailureAlert::TrendRise(t) => t.time.date_naive().to_string().as_str() >= "2026-04-15",
         }),
         "no warning before the decompensation: {:?}",
         report.alerts

@@ -19,6 +19,7 @@ pub struct DemoReport {
 }
 
 /// Fictional patients: (MRN, name, birth date, sex, profile). Profiles shape the series.
+#[allow(clippy::type_complexity)] // a table: (MRN, name, birth date, sex, profile)
 const PATIENTS: [(&str, &str, (i32, u32, u32), Sex, Profile); 8] = [
     ("DEMO-0001", "Ada Example", (1948, 3, 14), Sex::Female, Profile::Stable),
     ("DEMO-0002", "Bruno Sample", (1955, 7, 2), Sex::Male, Profile::FluidGain),

@@ -10,7 +10,7 @@ use vigil::store::StoreKey;
 /// A raw SQLCipher connection below the facade, the way someone holding the key (or an older
 /// Vigil) would open the file.
 #[allow(dead_code)]
-pub async fn raw_connection(path: &Path, key: &StoreKey, create: bool) -> SqliteConnection {
+pub(crate) async fn raw_connection(path: &Path, key: &StoreKey, create: bool) -> SqliteConnection {
     let options = SqliteConnectOptions::from_str("sqlite://")
         .unwrap()
         .filename(path)
