@@ -2,8 +2,10 @@
 //! tests: the machines are shared and noisy, so each figure is quoted beside a reference
 //! measured in the same run.
 
+mod agents;
 mod store;
 
+pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 
 /// Percentile of sorted durations in milliseconds (nearest rank).

@@ -18,6 +18,21 @@ pub enum Error {
     /// The demo seed was asked of a store that holds real data.
     #[error("{0} holds patients that are not demo data; the demo seed only goes into a new store")]
     NotADemoStore(String),
+    /// No such alert.
+    #[error("no alert with id {0} in this store (see `vigil alerts list`)")]
+    AlertNotFound(String),
+    /// The alert is not in the status the change needs (new → acknowledged → resolved).
+    #[error("alert {id} is {status}; only a {required} alert can be {action}")]
+    AlertTransition {
+        /// The alert.
+        id: String,
+        /// Its status.
+        status: &'static str,
+        /// The status needed.
+        required: &'static str,
+        /// `acknowledged` or `resolved`.
+        action: &'static str,
+    },
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),
