@@ -133,7 +133,10 @@ async fn monitored_alerts_are_stored_rate_limited_and_move_through_their_lifecyc
     let id = alert.id.to_string();
     let e = ws.resolve_alert(&id, "too early").await.unwrap_err();
     assert!(matches!(e, Error::AlertTransition { .. }), "{e}");
-    assert_eq!(e.to_string(), format!("alert {id} is new; only a acknowledged alert can be resolved"));
+    assert_eq!(
+        e.to_string(),
+        format!("alert {id} is new; it must be acknowledged before it can be resolved")
+    );
     let acked = ws.acknowledge_alert(&id, "saw it, oxygen started").await.unwrap();
     assert_eq!(acked.status, AlertStatus::Acknowledged);
     let ack = acked.acknowledged.as_ref().unwrap();

@@ -157,19 +157,21 @@ fn evidence(e: &Evidence) -> String {
 }
 
 /// One alert as `vigil monitor --json` prints it (one object per line).
+#[derive(serde::Serialize)]
+struct AlertLine<'a> {
+    time: String,
+    patient: &'a str,
+    event: &'a str,
+    risk: f64,
+    evidence: &'a [Evidence],
+}
+
 fn alert_line(
     time: chrono::DateTime<chrono::Utc>,
     patient: &str,
-    draft_like: (&str, f64, &[Evidence]),
+    (event, risk, evidence): (&str, f64, &[Evidence]),
 ) -> anyhow::Result<String> {
-    let (event, risk, evidence) = draft_like;
-    Ok(serde_json::to_string(&serde_json::json!({
-        "time": time.to_rfc3339(),
-        "patient": patient,
-        "event": event,
-        "risk": risk,
-        "evidence": evidence,
-    }))?)
+    Ok(serde_json::to_string(&AlertLine { time: time.to_rfc3339(), patient, event, risk, evidence })?)
 }
 
 pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {

@@ -22,7 +22,7 @@ pub enum Error {
     #[error("no alert with id {0} in this store (see `vigil alerts list`)")]
     AlertNotFound(String),
     /// The alert is not in the status the change needs (new → acknowledged → resolved).
-    #[error("alert {id} is {status}; only a {required} alert can be {action}")]
+    #[error("alert {id} is {status}; it must be {required} before it can be {action}")]
     AlertTransition {
         /// The alert.
         id: String,
