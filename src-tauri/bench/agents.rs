@@ -69,6 +69,8 @@ pub struct AgentsBenchReport {
     pub replay_deteriorating_alerted: usize,
     /// Deteriorating patients.
     pub replay_deteriorating: usize,
+    /// Alerts raised for stable patients (false alarms).
+    pub replay_stable_alerts: u64,
     /// Seconds.
     pub replay_seconds: f64,
 }
@@ -147,13 +149,16 @@ pub async fn agents_bench(options: &AgentsBenchOptions) -> AgentsBenchReport {
             (course, s)
         });
     }
-    let (mut samples, mut assessments, mut alerts, mut alerted) = (0, 0, 0, 0);
+    let (mut samples, mut assessments, mut alerts, mut alerted, mut stable_alerts) = (0, 0, 0, 0, 0);
     while let Some(Ok((course, s))) = set.join_next().await {
         samples += s.samples;
         assessments += s.assessments;
         alerts += s.alerts;
         if course == Course::Deteriorating && s.alerts > 0 {
             alerted += 1;
+        }
+        if course == Course::Stable {
+            stable_alerts += s.alerts;
         }
     }
     AgentsBenchReport {
@@ -171,6 +176,7 @@ pub async fn agents_bench(options: &AgentsBenchOptions) -> AgentsBenchReport {
         replay_alerts: alerts,
         replay_deteriorating_alerted: alerted,
         replay_deteriorating: options.replay_patients.div_ceil(10),
+        replay_stable_alerts: stable_alerts,
         replay_seconds: started.elapsed().as_secs_f64(),
     }
 }

@@ -61,7 +61,7 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 r.concurrent_p99_ms
             );
             say!(
-                "replay {} patients x {} h at 1 Hz: {} samples, {} assessments, {} alerts ({} of {} deteriorating alerted) in {:.1} s",
+                "replay {} patients x {} h at 1 Hz: {} samples, {} assessments, {} alerts ({} of {} deteriorating alerted, {} for stable patients) in {:.1} s",
                 r.replay_patients,
                 r.replay_hours,
                 r.replay_samples,
@@ -69,6 +69,7 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 r.replay_alerts,
                 r.replay_deteriorating_alerted,
                 r.replay_deteriorating,
+                r.replay_stable_alerts,
                 r.replay_seconds
             );
         }
