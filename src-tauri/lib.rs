@@ -4,6 +4,7 @@
 //! the I/O modules beneath it (`store`). The CLI (`cli`) and the desktop window (`desktop`) are
 //! thin adapters over the facade. See `ARCHITECTURE.md` for the map and its invariants.
 
+pub mod agents;
 pub mod analysis;
 pub mod domain;
 pub mod export;

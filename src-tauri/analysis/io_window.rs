@@ -54,7 +54,40 @@ struct JsonRow {
 
 /// Parses vitals and slides a window over them.
 pub fn analyze_window(input: &str, format: InputFormat) -> Result<WindowReport, AnalyzeError> {
-    let rows = match format {
+    Ok(analyze_samples(parse_rows(input, format)?))
+}
+
+/// Slides the window over samples already parsed (from text, or from the store), in the order
+/// given, with the same tick rule as [`analyze_window`].
+pub fn analyze_samples(rows: Vec<(DateTime<FixedOffset>, VitalSample)>) -> WindowReport {
+    let mut state = WindowState::new();
+    let mut ticks = Vec::new();
+    let mut next_tick = i64::MIN;
+    for (time, sample) in rows {
+        if state.push(&sample) == PushOutcome::Accepted && sample.time >= next_tick {
+            next_tick = sample.time - sample.time.rem_euclid(TICK_SECONDS) + TICK_SECONDS;
+            if let Some(features) = state.features() {
+                ticks.push(WindowTick { time, features });
+            }
+        }
+    }
+    WindowReport { ticks, quality: state.quality() }
+}
+
+/// Parses vitals (the formats above) into samples, in input order, each with its time as
+/// written (the agents' replay feeds them to its own windows).
+pub fn parse_vitals(
+    input: &str,
+    format: InputFormat,
+) -> Result<Vec<(DateTime<FixedOffset>, VitalSample)>, AnalyzeError> {
+    parse_rows(input, format)
+}
+
+fn parse_rows(
+    input: &str,
+    format: InputFormat,
+) -> Result<Vec<(DateTime<FixedOffset>, VitalSample)>, AnalyzeError> {
+    Ok(match format {
         InputFormat::Csv => parse_csv(input)?,
         InputFormat::Json => {
             let rows: Vec<JsonRow> = serde_json::from_str(input).map_err(|e| AnalyzeError::json(&e))?;
@@ -75,25 +108,7 @@ pub fn analyze_window(input: &str, format: InputFormat) -> Result<WindowReport, 
                 })
                 .collect::<Result<Vec<_>, _>>()?
         }
-    };
-    Ok(analyze_samples(rows))
-}
-
-/// Slides the window over samples already parsed (from text, or from the store), in the order
-/// given, with the same tick rule as [`analyze_window`].
-pub fn analyze_samples(rows: Vec<(DateTime<FixedOffset>, VitalSample)>) -> WindowReport {
-    let mut state = WindowState::new();
-    let mut ticks = Vec::new();
-    let mut next_tick = i64::MIN;
-    for (time, sample) in rows {
-        if state.push(&sample) == PushOutcome::Accepted && sample.time >= next_tick {
-            next_tick = sample.time - sample.time.rem_euclid(TICK_SECONDS) + TICK_SECONDS;
-            if let Some(features) = state.features() {
-                ticks.push(WindowTick { time, features });
-            }
-        }
-    }
-    WindowReport { ticks, quality: state.quality() }
+    })
 }
 
 fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {

@@ -2,9 +2,11 @@
 //! tests: the machines are shared and noisy, so each figure is quoted beside a reference
 //! measured in the same run.
 
+mod agents;
 mod analysis;
 mod store;
 
+pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 

@@ -26,10 +26,62 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         patients: usize,
     },
+    /// The agents: one patient's full assessment, many patients at once, a replay of many
+    Agents {
+        /// Patients assessed concurrently
+        #[arg(long, default_value_t = 1_000)]
+        patients: usize,
+        /// Patients replayed
+        #[arg(long, default_value_t = 100)]
+        replay_patients: usize,
+        /// Hours of 1 Hz vitals replayed per patient
+        #[arg(long, default_value_t = 24.0)]
+        hours: f64,
+    },
 }
 
 pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Agents { patients, replay_patients, hours } => {
+            let options = crate::bench::AgentsBenchOptions {
+                concurrent: patients,
+                replay_patients,
+                replay_hours: hours,
+                ..Default::default()
+            };
+            eprintln!(
+                "assessing one patient, then {patients} at once, then replaying {replay_patients} x {hours} h ..."
+            );
+            let r = crate::bench::agents_bench(&options).await;
+            if json {
+                return render::json(&r);
+            }
+            say!(
+                "single patient, {} specialties: p50 {:.3} ms, p99 {:.3} ms (target p99 < 2 ms)",
+                r.single_specialties,
+                r.single_p50_ms,
+                r.single_p99_ms
+            );
+            say!(
+                "{} patients concurrently: {:.0} assessments/s, p50 {:.2} ms, p99 {:.2} ms",
+                r.concurrent_patients,
+                r.concurrent_per_s,
+                r.concurrent_p50_ms,
+                r.concurrent_p99_ms
+            );
+            say!(
+                "replay {} patients x {} h at 1 Hz: {} samples, {} assessments, {} alerts ({} of {} deteriorating alerted, {} for stable patients) in {:.1} s",
+                r.replay_patients,
+                r.replay_hours,
+                r.replay_samples,
+                r.replay_assessments,
+                r.replay_alerts,
+                r.replay_deteriorating_alerted,
+                r.replay_deteriorating,
+                r.replay_stable_alerts,
+                r.replay_seconds
+            );
+        }
         BenchCommand::Store { rows, reads } => {
             let options = StoreBenchOptions { rows, reads, ..StoreBenchOptions::default() };
             eprintln!("inserting {rows} observations into SQLCipher, then into plain SQLite ...");

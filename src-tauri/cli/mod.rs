@@ -11,6 +11,7 @@ macro_rules! say {
     };
 }
 
+mod agents;
 mod analyze;
 mod args;
 mod bench;
@@ -76,6 +77,16 @@ pub enum Command {
     /// Measure performance and print the figures
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Run the review workflow on a patient's stored data: every specialty, alerts
+    Assess(agents::AssessArgs),
+    /// Replay a recorded 1 Hz stream through windows, agents and alerts, printing each alert
+    Monitor(agents::MonitorArgs),
+    /// The specialty agents' pools
+    #[command(subcommand)]
+    Agents(agents::AgentsCommand),
+    /// List, acknowledge and resolve alerts
+    #[command(subcommand)]
+    Alerts(agents::AlertsCommand),
 }
 
 /// Audit verbs.
@@ -183,6 +194,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Analyze(cmd) => analyze::run(cmd, &data_dir).await?,
         Command::Bench(cmd) => bench::run(cmd, json).await?,
+        Command::Assess(args) => agents::run_assess(args, &data_dir, json).await?,
+        Command::Monitor(args) => agents::run_monitor(args, &data_dir, json).await?,
+        Command::Agents(cmd) => agents::run_agents(cmd, json).await?,
+        Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! (`patients`, `observations`, ...); each writes its outbox and audit rows inside the caller's
 //! transaction, so a change, its outbox message and its audit event commit together or not at all.
 
+mod alerts;
 mod audit;
 mod devices;
 mod key;
@@ -24,6 +25,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Sqlite, Transaction};
 
+pub use alerts::AlertQuery;
+pub(crate) use alerts::{
+    find as find_alert, insert as insert_alert, list as list_alerts, transition as transition_alert,
+};
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
 pub(crate) use devices::{insert as insert_device, list as list_devices};

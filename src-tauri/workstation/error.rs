@@ -24,6 +24,21 @@ pub enum Error {
     /// An import was cancelled; nothing of the file was stored.
     #[error("import of {0} cancelled; nothing from this file was stored")]
     Cancelled(String),
+    /// No such alert.
+    #[error("no alert with id {0} in this store (see `vigil alerts list`)")]
+    AlertNotFound(String),
+    /// The alert is not in the status the change needs (new → acknowledged → resolved).
+    #[error("alert {id} is {status}; it must be {required} before it can be {action}")]
+    AlertTransition {
+        /// The alert.
+        id: String,
+        /// Its status.
+        status: &'static str,
+        /// The status needed.
+        required: &'static str,
+        /// `acknowledged` or `resolved`.
+        action: &'static str,
+    },
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

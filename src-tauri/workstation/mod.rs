@@ -2,6 +2,7 @@
 //! them; each method that reads or changes patient data writes its audit event in the same
 //! transaction (ARCHITECTURE.md, invariant 6).
 
+mod alerts;
 mod analysis;
 mod demo;
 mod error;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde::Serialize;
 
+pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
 pub use demo::DemoReport;
 pub use error::Error;

@@ -1,0 +1,157 @@
+//! What an agent sees: one patient's analysis results at one instant.
+//!
+//! The caller (the facade for stored data, the replay for a stream) computes the
+//! [`AssessmentContext`] with the pure `analysis` module; agents only read it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::heart_failure::{RapidGain, TrendRise};
+use crate::analysis::kalman::StepResult;
+use crate::analysis::news2::{Consciousness, Spo2Scale};
+use crate::analysis::window::WindowFeatures;
+
+use super::Specialty;
+
+/// The latest value of each vital, when there is one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // the observation kinds' names and units
+pub struct LatestVitals {
+    pub heart_rate: Option<f64>,
+    pub spo2: Option<f64>,
+    pub respiratory_rate: Option<f64>,
+    pub body_temperature: Option<f64>,
+    pub bp_systolic: Option<f64>,
+    pub bp_diastolic: Option<f64>,
+    pub body_weight: Option<f64>,
+}
+
+/// Changes over a longer horizon than the five-minute window: the window mean now minus the
+/// window mean `minutes` earlier (the replay keeps them; stored data computes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct VitalTrend {
+    /// The horizon, minutes.
+    pub minutes: f64,
+    /// Change of the SpO2 window mean, percentage points.
+    pub spo2_change: Option<f64>,
+    /// Change of the heart-rate window mean, /min.
+    pub hr_change: Option<f64>,
+    /// Relative change of the HRV window mean (`hrv_mean`), e.g. -0.4 for a 40 % fall.
+    pub hrv_change: Option<f64>,
+}
+
+/// The NEWS2 inputs that are not measured by a device: a clinician sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct News2Context {
+    /// Scale 2 only when prescribed (hypercapnic respiratory failure).
+    pub spo2_scale: Spo2Scale,
+    /// Supplemental oxygen.
+    pub on_oxygen: bool,
+    /// ACVPU; `None` when not assessed (scored as alert, and the confidence says so).
+    pub consciousness: Option<Consciousness>,
+}
+
+impl Default for News2Context {
+    fn default() -> Self {
+        Self { spo2_scale: Spo2Scale::Scale1, on_oxygen: false, consciousness: None }
+    }
+}
+
+/// The weight analysis: the Kalman filter's latest step and the two heart-failure rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightContext {
+    /// Weights seen.
+    pub weights: usize,
+    /// The filter's latest accepted step with a level, if tracking.
+    pub latest: Option<StepResult>,
+    /// The ESC/HFA rule on the newest weight.
+    pub rapid_gain: Option<RapidGain>,
+    /// The trend rule on the newest step.
+    pub trend_rise: Option<TrendRise>,
+}
+
+/// One patient at one instant, as every agent sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentContext {
+    /// The patient (id, or a label for a replayed file).
+    pub patient: String,
+    /// The instant assessed (event time: the window's end, not the wall clock).
+    pub time: DateTime<Utc>,
+    /// The five-minute window's features, for streamed vitals.
+    pub window: Option<WindowFeatures>,
+    /// The latest values.
+    pub latest: LatestVitals,
+    /// Longer-horizon changes.
+    pub trend: VitalTrend,
+    /// NEWS2's clinician-set inputs.
+    pub news2: News2Context,
+    /// The weight analysis, when the patient has weights.
+    pub weight: Option<WeightContext>,
+}
+
+impl AssessmentContext {
+    /// An empty context for `patient` at `time`.
+    pub fn new(patient: impl Into<String>, time: DateTime<Utc>) -> Self {
+        Self {
+            patient: patient.into(),
+            time,
+            window: None,
+            latest: LatestVitals::default(),
+            trend: VitalTrend::default(),
+            news2: News2Context::default(),
+            weight: None,
+        }
+    }
+
+    /// Mean heart rate: the window's, else the latest.
+    pub fn heart_rate(&self) -> Option<f64> {
+        self.window.and_then(|w| w.hr_mean).or(self.latest.heart_rate)
+    }
+
+    /// Mean SpO2: the window's, else the latest.
+    pub fn spo2(&self) -> Option<f64> {
+        self.window.and_then(|w| w.spo2_mean).or(self.latest.spo2)
+    }
+
+    /// Mean respiratory rate: the window's, else the latest.
+    pub fn respiratory_rate(&self) -> Option<f64> {
+        self.window.and_then(|w| w.rr_mean).or(self.latest.respiratory_rate)
+    }
+
+    /// Mean temperature: the window's, else the latest.
+    pub fn temperature(&self) -> Option<f64> {
+        self.window.and_then(|w| w.temp_mean).or(self.latest.body_temperature)
+    }
+
+    /// How complete the streamed data is: the window's coverage, 1 for spot values.
+    pub fn coverage(&self) -> f64 {
+        self.window.map_or(1.0, |w| w.coverage)
+    }
+
+    /// The specialties this patient's data supports (routing): a patient with only weights
+    /// gets heart failure, not pulmonary.
+    pub fn supported_specialties(&self) -> Vec<Specialty> {
+        let has = |v: Option<f64>| v.is_some();
+        let vitals = [self.heart_rate(), self.spo2(), self.respiratory_rate(), self.temperature()]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+        Specialty::ALL
+            .into_iter()
+            .filter(|s| match s {
+                Specialty::Cardiology => {
+                    has(self.heart_rate())
+                        || has(self.latest.bp_systolic)
+                        || self.window.is_some_and(|w| w.hrv_mean.is_some())
+                }
+                Specialty::Pulmonary => has(self.spo2()) || has(self.respiratory_rate()),
+                Specialty::HeartFailure => self.weight.as_ref().is_some_and(|w| w.weights > 0),
+                // NEWS2 needs the measured parameters; at least three of the four streamed ones.
+                Specialty::EarlyWarning => vitals >= 3,
+                Specialty::InfectionScreen => {
+                    has(self.temperature()) && (has(self.heart_rate()) || has(self.respiratory_rate()))
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,231 @@
+//! The facade's agents and alerts: the review workflow on stored data, a monitored replay into
+//! the store, the alert lifecycle, the orchestrator's metrics. Every call that reads or changes
+//! patient data writes its audit event in the same transaction (invariant 6); every alert change
+//! writes its outbox message there too (invariant 5).
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::{Error, Workstation, find};
+use crate::agents::alerting::{self, Alert, AlertDraft, AlertPolicy, AlertStatus, RateLimiter, Transition};
+use crate::agents::replay::{PatientStream, ReplayOptions, ReplaySummary};
+use crate::agents::workflow::{REVIEW, Step};
+use crate::agents::{Assessment, Orchestrator, review};
+use crate::analysis::window::VitalSample;
+use crate::domain::{Patient, PatientRef};
+use crate::store::{AlertQuery, ObservationQuery, StoreError};
+
+/// Options of [`Workstation::assess`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AssessOptions {
+    /// Threshold and rate limit.
+    pub policy: AlertPolicy,
+}
+
+/// What the review workflow did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewOutcome {
+    /// The patient.
+    pub patient: Patient,
+    /// The workflow's steps that ran, in order (the emergency override drops some).
+    pub steps: Vec<Step>,
+    /// The assessment; `None` when the patient has no observations.
+    pub assessment: Option<Assessment>,
+    /// Alerts raised and stored.
+    pub alerts: Vec<Alert>,
+    /// Drafts the rate limit held back.
+    pub rate_limited: usize,
+    /// Observations read, per kind (the Summarise step; absent under the emergency override).
+    pub summary: Option<std::collections::BTreeMap<&'static str, usize>>,
+}
+
+/// Options of [`Workstation::monitor`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MonitorOptions {
+    /// Replay tuning.
+    pub replay: ReplayOptions,
+}
+
+/// What a monitored replay into the store did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonitorReport {
+    /// Counts.
+    pub summary: ReplaySummary,
+    /// Alerts stored.
+    pub alerts: Vec<Alert>,
+}
+
+impl Workstation {
+    /// The review workflow ([`REVIEW`]): load the patient's data, analyse, assess, summarise
+    /// (skipped after a critical finding), raise and store alerts. The caller notifies.
+    pub async fn assess(
+        &self,
+        orchestrator: &Orchestrator,
+        reference: &PatientRef,
+        options: &AssessOptions,
+    ) -> Result<ReviewOutcome, Error> {
+        let mut steps = vec![Step::Load];
+        let mut tx = self.store.begin().await?;
+        let patient = find(&mut tx, reference).await?;
+        let observations =
+            crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
+        let detail = serde_json::json!({ "workflow": REVIEW.name, "rows": observations.len() });
+        self.audit(&mut tx, "assessment.review", Some(&patient), detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+
+        steps.push(Step::Analyse);
+        let label = patient.id.to_string();
+        let Some(ctx) = review::context_from_observations(&label, &observations) else {
+            return Ok(ReviewOutcome {
+                patient,
+                steps,
+                assessment: None,
+                alerts: Vec::new(),
+                rate_limited: 0,
+                summary: None,
+            });
+        };
+        steps.push(Step::Assess);
+        let assessment = orchestrator.assess(ctx).await;
+        let mut outcome = ReviewOutcome {
+            patient,
+            steps: Vec::new(),
+            assessment: None,
+            alerts: Vec::new(),
+            rate_limited: 0,
+            summary: None,
+        };
+        for step in REVIEW.remaining(Step::Assess, assessment.is_critical()) {
+            steps.push(step);
+            match step {
+                Step::Summarise => {
+                    let mut counts = std::collections::BTreeMap::new();
+                    for o in &observations {
+                        *counts.entry(o.kind.as_str()).or_insert(0) += 1;
+                    }
+                    outcome.summary = Some(counts);
+                }
+                Step::Alert => {
+                    let mut limiter = self.rate_limiter(&outcome.patient, &assessment.patient).await?;
+                    for draft in alerting::drafts(&options.policy, &assessment) {
+                        if limiter.admit(&options.policy, &draft) {
+                            outcome.alerts.push(self.raise_alert(&outcome.patient, &draft).await?);
+                        } else {
+                            outcome.rate_limited += 1;
+                        }
+                    }
+                }
+                // Notify is the caller's (the CLI prints, the window shows).
+                _ => {}
+            }
+        }
+        outcome.steps = steps;
+        outcome.assessment = Some(assessment);
+        Ok(outcome)
+    }
+
+    /// Replays a patient's 1 Hz stream (in time order) through windows, agents and alerts,
+    /// storing each alert as it fires and handing it to `on_alert`. The rate limit starts from
+    /// the patient's stored alerts, in event time.
+    pub async fn monitor(
+        &self,
+        orchestrator: &Orchestrator,
+        reference: &PatientRef,
+        samples: impl IntoIterator<Item = VitalSample>,
+        options: &MonitorOptions,
+        mut on_alert: impl FnMut(&Alert),
+    ) -> Result<MonitorReport, Error> {
+        let patient = self.patient(reference).await?;
+        let label = patient.id.to_string();
+        let policy = options.replay.policy;
+        let mut limiter = self.rate_limiter(&patient, &label).await?;
+        let mut stream = PatientStream::new(label, options.replay);
+        let mut summary = ReplaySummary::default();
+        let mut alerts = Vec::new();
+        for sample in samples {
+            summary.samples += 1;
+            let Some(ctx) = stream.push(&sample) else { continue };
+            let assessment = orchestrator.assess(ctx).await;
+            summary.assessments += 1;
+            summary.fallbacks += assessment.findings.iter().filter(|f| f.is_fallback()).count() as u64;
+            for draft in alerting::drafts(&policy, &assessment) {
+                if limiter.admit(&policy, &draft) {
+                    let alert = self.raise_alert(&patient, &draft).await?;
+                    on_alert(&alert);
+                    alerts.push(alert);
+                    summary.alerts += 1;
+                } else {
+                    summary.rate_limited += 1;
+                }
+            }
+        }
+        summary.quality = stream.quality();
+        Ok(MonitorReport { summary, alerts })
+    }
+
+    /// A rate limiter that knows the patient's stored alerts (in event time).
+    async fn rate_limiter(&self, patient: &Patient, label: &str) -> Result<RateLimiter, Error> {
+        let mut limiter = RateLimiter::new();
+        let query = AlertQuery { patient: Some(patient.id), ..AlertQuery::default() };
+        for alert in crate::store::list_alerts(self.store.pool(), &query).await? {
+            limiter.remember(label, alert.event, alert.event_time);
+        }
+        Ok(limiter)
+    }
+
+    async fn raise_alert(&self, patient: &Patient, draft: &AlertDraft) -> Result<Alert, Error> {
+        let now = Utc::now();
+        let mut tx = self.store.begin().await?;
+        let alert = crate::store::insert_alert(&mut tx, patient.id, draft, now).await?;
+        let detail = serde_json::json!({
+            "alert_id": alert.id,
+            "event": alert.event.as_str(),
+            "risk_level": alert.risk_level.as_str(),
+        });
+        self.audit(&mut tx, "alert.raise", Some(patient), detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(alert)
+    }
+
+    /// Alerts, newest first.
+    pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, Error> {
+        let mut tx = self.store.begin().await?;
+        let alerts = crate::store::list_alerts(&mut *tx, query).await?;
+        let detail = serde_json::json!({ "count": alerts.len() });
+        self.audit_id(&mut tx, "alerts.list", query.patient, detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(alerts)
+    }
+
+    /// new → acknowledged, recording who, when and the note.
+    pub async fn acknowledge_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
+        self.move_alert(id, AlertStatus::Acknowledged, note).await
+    }
+
+    /// acknowledged → resolved, recording who, when and the note.
+    pub async fn resolve_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
+        self.move_alert(id, AlertStatus::Resolved, note).await
+    }
+
+    async fn move_alert(&self, id: &str, to: AlertStatus, note: &str) -> Result<Alert, Error> {
+        let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::AlertNotFound(id.to_owned()))?;
+        let by = Transition { by: self.actor.clone(), at: Utc::now(), note: note.to_owned() };
+        let mut tx = self.store.begin().await?;
+        let current = crate::store::find_alert(&mut *tx, uuid)
+            .await?
+            .ok_or_else(|| Error::AlertNotFound(id.to_owned()))?;
+        let Some(alert) = crate::store::transition_alert(&mut tx, uuid, to, &by).await? else {
+            return Err(Error::AlertTransition {
+                id: id.to_owned(),
+                status: current.status.as_str(),
+                required: to.required_before().map_or("", AlertStatus::as_str),
+                action: to.as_str(),
+            });
+        };
+        let action = if to == AlertStatus::Acknowledged { "alert.acknowledge" } else { "alert.resolve" };
+        let detail = serde_json::json!({ "alert_id": alert.id, "event": alert.event.as_str() });
+        self.audit_id(&mut tx, action, Some(alert.patient_id), detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(alert)
+    }
+}
