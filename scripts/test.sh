@@ -22,7 +22,11 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 
 step "rust: unit and integration tests"
-cargo test --quiet
+# The library's tests run without the desktop feature: linking WebKit into every test binary
+# adds nothing they test, and under load one in ~30 such binaries crashed at exit (see the
+# foundation issue's note). The desktop module's own tests run in the default build.
+cargo test --quiet --no-default-features
+cargo test --quiet --lib desktop::
 
 step "keyring: the key in a real Secret Service (gnome-keyring in a private D-Bus session)"
 env -u VIGIL_KEY_FILE dbus-run-session -- bash -c '

@@ -110,7 +110,13 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    // Close every store, on error paths too, before the process exits.
+    let result = runtime.block_on(async {
+        let result = dispatch(cli).await;
+        crate::store::close_all().await;
+        result
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -39,12 +39,20 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         e.to_string()
     });
     let builder = bindings();
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
         .manage(AppState { workstation })
         .invoke_handler(builder.invoke_handler())
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => {
+            app.run(|_, event| {
+                if let tauri::RunEvent::Exit = event {
+                    // Connections finish closing before the process runs its exit handlers.
+                    tauri::async_runtime::block_on(crate::store::close_all());
+                }
+            });
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: the window could not start: {e}");
             ExitCode::FAILURE

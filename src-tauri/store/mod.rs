@@ -45,6 +45,20 @@ pub(crate) use weight_filter::{
     source_origins,
 };
 
+/// Every pool this process opened, so that [`close_all`] can close them before the process
+/// exits: a connection still closing on sqlx's worker thread while the process runs its exit
+/// handlers has crashed the process (seen under load in desktop builds).
+static OPEN_POOLS: std::sync::Mutex<Vec<SqlitePool>> = std::sync::Mutex::new(Vec::new());
+
+/// Closes every store this process opened and waits until their connections are closed. Call
+/// it before exiting; closing twice is harmless.
+pub async fn close_all() {
+    let pools = std::mem::take(&mut *OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()));
+    for pool in pools {
+        pool.close().await;
+    }
+}
+
 /// The schema migrations, embedded at compile time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -219,6 +233,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()).push(pool.clone());
         let store = Self { pool, path: path.to_owned(), encrypted };
         store.migrate().await?;
         Ok(store)
