@@ -49,7 +49,7 @@ pub(super) fn assess(ctx: &AssessmentContext) -> RuleBook {
         .and_then(|(_, e)| *e);
     for s in score.sub_scores.iter().filter(|s| s.score > 0) {
         book.note(Evidence {
-            feature: format!("news2_{}", parameter_name(s.parameter)).into(),
+            feature: format!("news2_{}", s.parameter.as_str()).into(),
             value: f64::from(s.score),
             threshold: 1.0,
             comparison: ">=".into(),
@@ -107,16 +107,4 @@ pub(super) fn assess(ctx: &AssessmentContext) -> RuleBook {
         recommendation,
     );
     book
-}
-
-fn parameter_name(p: Parameter) -> &'static str {
-    match p {
-        Parameter::RespirationRate => "respiration_rate",
-        Parameter::Spo2 => "spo2",
-        Parameter::AirOrOxygen => "air_or_oxygen",
-        Parameter::SystolicBp => "systolic_bp",
-        Parameter::Pulse => "pulse",
-        Parameter::Consciousness => "consciousness",
-        Parameter::Temperature => "temperature",
-    }
 }

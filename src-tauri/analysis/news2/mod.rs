@@ -103,6 +103,22 @@ pub enum Parameter {
     Temperature,
 }
 
+impl Parameter {
+    /// The snake_case name used on every interface (its serde name, and the CSV column of
+    /// `vigil analyze news2`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Parameter::RespirationRate => "respiration_rate",
+            Parameter::Spo2 => "spo2",
+            Parameter::AirOrOxygen => "air_or_oxygen",
+            Parameter::SystolicBp => "systolic_bp",
+            Parameter::Pulse => "pulse",
+            Parameter::Consciousness => "consciousness",
+            Parameter::Temperature => "temperature",
+        }
+    }
+}
+
 /// One parameter's score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SubScore {

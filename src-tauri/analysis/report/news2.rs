@@ -26,7 +26,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::{AnalyzeError, InputFormat, Location, Record, records};
-use crate::analysis::news2::{Consciousness, News2Input, News2Score, Parameter, Spo2Scale, score};
+use crate::analysis::news2::{Consciousness, News2Input, News2Score, Spo2Scale, score};
 
 /// One scored row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,18 +50,6 @@ pub struct News2Report {
     pub highest_aggregate: u8,
     /// Rows that need an urgent review (a single parameter scoring 3, or aggregate 5 or more).
     pub urgent_rows: Vec<Location>,
-}
-
-fn column(p: Parameter) -> &'static str {
-    match p {
-        Parameter::RespirationRate => "respiration_rate",
-        Parameter::Spo2 => "spo2",
-        Parameter::AirOrOxygen => "air_or_oxygen",
-        Parameter::SystolicBp => "systolic_bp",
-        Parameter::Pulse => "pulse",
-        Parameter::Consciousness => "consciousness",
-        Parameter::Temperature => "temperature",
-    }
 }
 
 fn consciousness(r: &Record) -> Result<Consciousness, AnalyzeError> {
@@ -108,7 +96,7 @@ pub fn analyze_news2(text: &str, format: InputFormat) -> Result<News2Report, Ana
     for r in records(text, format)? {
         let input = input(&r)?;
         let score = score(&input)
-            .map_err(|e| r.field_error(column(e.parameter), format!("{} {}", e.value, e.problem)))?;
+            .map_err(|e| r.field_error(e.parameter.as_str(), format!("{} {}", e.value, e.problem)))?;
         rows.push(News2Row { at: r.at, time: r.time("time")?, input, score });
     }
     let highest_aggregate = rows.iter().map(|r| r.score.aggregate).max().unwrap_or(0);
