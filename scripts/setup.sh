@@ -45,13 +45,16 @@ fi
 # --- front end (and the Tauri CLI, an npm devDependency) ----------------------------------
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   say "installing the front end's npm packages"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install --no-save`, not `npm ci`: with this machine's npm settings the lock file has no
+  # entries for other platforms' optional packages (the Tauri CLI's, rollup's), which `npm ci`
+  # refuses. This still installs the locked versions and never rewrites the lock.
+  (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$purpose" = test ]; then
   if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
     say "installing the end-to-end tests' npm packages"
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+    (cd tests/e2e && npm install --no-save --no-audit --no-fund --loglevel=error)
   fi
   if ! command -v tauri-driver >/dev/null; then
     say "installing tauri-driver (about 2 minutes, once)"
