@@ -24,28 +24,7 @@ use std::io::{BufWriter, Write};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone, Timelike};
 
-/// SplitMix64: small, fast, and fully determined by its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
-    }
-}
+use vigil::synthetic::SplitMix64 as Rng;
 
 const WATCH: &str = "device=\"&lt;&lt;HKDevice: 0x283a3b2f0&gt;, name:Apple Watch, manufacturer:Apple Inc., \
                      model:Watch, hardware:Watch6,2, software:9.1&gt;\"";
@@ -365,7 +344,7 @@ fn main() -> std::io::Result<()> {
     };
     let seed = get("--seed").and_then(|s| s.parse().ok()).unwrap_or(42u64);
     let mut g = Gen {
-        rng: Rng(seed),
+        rng: Rng::new(seed),
         out: BufWriter::with_capacity(1 << 20, File::create(&out)?),
         written: 0,
         line: String::with_capacity(8192),

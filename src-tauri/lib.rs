@@ -10,6 +10,7 @@ pub mod domain;
 pub mod export;
 pub mod ingest;
 pub mod store;
+pub mod synthetic;
 pub mod workstation;
 
 pub use workstation::{Error, OpenOptions, StoreStatus, Workstation};

@@ -7,21 +7,7 @@ use vigil::domain::ObservationValue;
 use vigil::ingest::CollectingSink;
 use vigil::ingest::fit::{FitOptions, parse_fit};
 
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use vigil::synthetic::SplitMix64 as Rng;
 
 /// The FIT SDK's CRC-16 ("FIT Protocol", section "CRC").
 fn fit_crc(bytes: &[u8]) -> u16 {
@@ -51,7 +37,7 @@ fn check(sink: &CollectingSink) {
 
 fn run(base: &[u8], seed: u64, cases: usize) -> (usize, usize) {
     let header = usize::from(base[0]);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (mut ok, mut err) = (0, 0);
     for case in 0..cases {
         let mut data = base.to_vec();
@@ -71,7 +57,7 @@ fn run(base: &[u8], seed: u64, cases: usize) -> (usize, usize) {
             2 => data.truncate(rng.below(n + 1)),
             _ => {
                 let at = rng.below(n);
-                let junk: Vec<u8> = (0..1 + rng.below(64)).map(|_| rng.next() as u8).collect();
+                let junk: Vec<u8> = (0..1 + rng.below(64)).map(|_| rng.next_u64() as u8).collect();
                 data.splice(at..at, junk);
             }
         }

@@ -24,6 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::window::VitalSample;
+use crate::synthetic::SplitMix64;
 
 /// Which patient to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +59,7 @@ impl Scenario {
     pub fn samples(&self) -> impl Iterator<Item = VitalSample> + use<> {
         let n = (self.hours * 3600.0).round() as i64;
         let (course, start) = (self.course, self.start);
-        let mut rng = SplitMix64(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         (0..n).map(move |i| {
             // Fraction of the ramp done: 0 for the first quarter, then linear to 1.
             let ramp = match course {
@@ -70,12 +71,12 @@ impl Scenario {
                 Course::Deteriorating => (75.0, 125.0, 97.0, 86.0, 15.0, 24.0, 36.9, 40.0, 5.0),
             };
             let lerp = |a: f64, b: f64| a + (b - a) * ramp;
-            let hr = lerp(hr0, hr1) + 2.0 * rng.bell();
-            let spo2 = (lerp(spo0, spo1) + 0.5 * rng.bell()).min(100.0);
-            let rr = lerp(rr0, rr1) + 0.7 * rng.bell();
-            let temp = t0 + 0.05 * rng.bell();
+            let hr = lerp(hr0, hr1) + 2.0 * bell(&mut rng);
+            let spo2 = (lerp(spo0, spo1) + 0.5 * bell(&mut rng)).min(100.0);
+            let rr = lerp(rr0, rr1) + 0.7 * bell(&mut rng);
+            let temp = t0 + 0.05 * bell(&mut rng);
             let alternation = if i % 2 == 0 { 0.5 } else { -0.5 } * lerp(alt0, alt1);
-            let rr_interval = 60_000.0 / hr + alternation + 2.0 * rng.bell();
+            let rr_interval = 60_000.0 / hr + alternation + 2.0 * bell(&mut rng);
             let round = |x: f64, d: f64| (x * d).round() / d;
             VitalSample {
                 time: start + i,
@@ -109,25 +110,8 @@ impl Scenario {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): tiny, fast, deterministic.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [−1, 1].
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-
-    /// Sum of three uniforms, scaled to [−1, 1].
-    fn bell(&mut self) -> f64 {
-        (self.uniform() + self.uniform() + self.uniform()) / 3.0
-    }
+/// Sum of three uniforms in [−1, 1], scaled back to [−1, 1]: a cheap bell-shaped noise.
+fn bell(rng: &mut SplitMix64) -> f64 {
+    let mut uniform = || rng.unit() * 2.0 - 1.0;
+    (uniform() + uniform() + uniform()) / 3.0
 }
