@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::percentile;
 use crate::analysis::kalman::{FilterState, KalmanConfig, Measurement, SourceClass, process};
-use crate::domain::{Consent, NewPatient, PatientRef, Sex, SourceKind};
+use crate::domain::{PatientRef, SourceKind};
 use crate::store::{KeySource, StoreError};
 use crate::workstation::{Error, OpenOptions, WeightMeasurement, Workstation};
 
@@ -69,14 +69,7 @@ pub async fn analysis_bench(o: &AnalysisBenchOptions) -> Result<AnalysisBenchRep
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
     let mut patients = Vec::with_capacity(o.patients.max(1));
     for p in 0..o.patients.max(1) {
-        let new = NewPatient::new(
-            &format!("BENCH-{p:04}"),
-            "Bench Patient",
-            None,
-            Sex::Unknown,
-            Consent::default(),
-            today,
-        )?;
+        let new = super::bench_patient(p as u64, today)?;
         patients.push(PatientRef::Id(ws.add_patient(new).await?.id));
     }
     let t0: DateTime<FixedOffset> = DateTime::parse_from_rfc3339("2026-01-01T07:30:00+01:00")

@@ -10,6 +10,15 @@ pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_conte
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 
+/// Benchmark patient number `n`: `BENCH-0000`, `BENCH-0001`, ...
+pub(crate) fn bench_patient(
+    n: u64,
+    today: chrono::NaiveDate,
+) -> Result<crate::domain::NewPatient, crate::domain::InvalidField> {
+    use crate::domain::{Consent, NewPatient, Sex};
+    NewPatient::new(&format!("BENCH-{n:04}"), "Bench Patient", None, Sex::Unknown, Consent::default(), today)
+}
+
 /// Percentile of sorted durations in milliseconds (nearest rank).
 pub(crate) fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
     if sorted_ms.is_empty() {

@@ -9,9 +9,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::Serialize;
 
 use super::percentile;
-use crate::domain::{
-    Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientId, Sex, SourceKind,
-};
+use crate::domain::{Kind, NewObservation, ObservationValue, PatientId, SourceKind};
 use crate::store::{Encryption, ObservationQuery, Store, StoreError, StoreKey, TimeRange};
 
 /// What to run.
@@ -99,15 +97,8 @@ async fn run_one(
     let mut tx = store.begin().await?;
     for p in 0..o.patients {
         let today = end.date_naive();
-        let new = NewPatient::new(
-            &format!("BENCH-{p:04}"),
-            "Bench Patient",
-            None,
-            Sex::Unknown,
-            Consent::default(),
-            today,
-        )
-        .map_err(|e| StoreError::Corrupt { what: "bench patient", problem: e.to_string() })?;
+        let new = super::bench_patient(p, today)
+            .map_err(|e| StoreError::Corrupt { what: "bench patient", problem: e.to_string() })?;
         ids.push(crate::store::insert_patient(&mut tx, &new, Utc::now()).await?.id);
     }
     tx.commit().await?;
