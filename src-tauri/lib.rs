@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod domain;
 pub mod export;
 pub mod ingest;
+pub mod models;
 pub mod store;
 pub mod synthetic;
 pub mod workstation;

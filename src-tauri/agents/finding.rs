@@ -137,7 +137,7 @@ impl EventClass {
 pub enum Method {
     /// The specialty's published rules (this module).
     Rules,
-    /// An ONNX model from an active model package (a later issue).
+    /// An ONNX model from a model package (`crate::models`): its score was used.
     Model {
         /// The package's model name.
         name: String,
@@ -191,6 +191,10 @@ pub struct Finding {
     pub agent_version: String,
     /// Rules, a model, or the fallback.
     pub method: Method,
+    /// What the clinician should know about how it was reached, e.g. "rules only: ONNX Runtime
+    /// not found" or "3 of 8 model inputs imputed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Finding {
@@ -212,6 +216,7 @@ impl Finding {
             agent: "orchestrator".to_owned(),
             agent_version: env!("CARGO_PKG_VERSION").to_owned(),
             method: Method::Fallback,
+            note: None,
         }
     }
 

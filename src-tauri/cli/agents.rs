@@ -98,7 +98,7 @@ fn policy(threshold: f64, rate_limit: i64) -> anyhow::Result<AlertPolicy> {
 
 pub(super) async fn run_assess(args: AssessArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
-    let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let options = AssessOptions { policy: policy(args.threshold, 300)? };
     let outcome = ws.assess(&orchestrator, &PatientRef::parse(&args.patient), &options).await?;
     ws.close().await;
@@ -182,11 +182,11 @@ pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) 
     let samples: Vec<_> = rows.into_iter().map(|(_, s)| s).collect();
     let options =
         ReplayOptions { policy: policy(args.threshold, args.rate_limit)?, ..ReplayOptions::default() };
-    let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
     let started = std::time::Instant::now();
     let summary = match &args.patient {
         Some(p) => {
             let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+            let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
             let mut print = |a: &Alert| {
                 let line = if json {
                     alert_line(
@@ -220,6 +220,7 @@ pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) 
             report.summary
         }
         None => {
+            let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
             let label = args.replay.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let mut limiter = RateLimiter::new();
             let mut print = |d: &AlertDraft| {
@@ -261,9 +262,18 @@ fn text_line(
     out
 }
 
-pub(super) async fn run_agents(cmd: AgentsCommand, json: bool) -> anyhow::Result<()> {
+pub(super) async fn run_agents(cmd: AgentsCommand, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let AgentsCommand::Status { probes } = cmd;
-    let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
+    // With a store, its model rollouts join the rules; without one, the rules alone.
+    let ws = if data_dir.join(crate::workstation::STORE_FILE).exists() {
+        Some(Workstation::open(OpenOptions::existing(data_dir)).await?)
+    } else {
+        None
+    };
+    let (orchestrator, models) = match &ws {
+        Some(ws) => (ws.orchestrator(&OrchestratorConfig::default()).await?, Some(ws.model_runtime().await?)),
+        None => (Orchestrator::with_rules(&OrchestratorConfig::default()), None),
+    };
     orchestrator.check_health().await;
     let scenario = replay::synthetic::Scenario {
         hours: 0.5,
@@ -281,10 +291,51 @@ pub(super) async fn run_agents(cmd: AgentsCommand, json: bool) -> anyhow::Result
         }
     }
     let metrics = orchestrator.metrics();
-    if json {
-        return render::json(&metrics);
+    let lines = model_lines(models.as_deref());
+    if let Some(ws) = ws {
+        ws.close().await;
     }
-    render::emit(&status_text(&metrics))
+    if json {
+        return render::json(&serde_json::json!({ "pools": metrics, "models": lines }));
+    }
+    render::emit(&format!("{}\n{}", lines.join("\n"), status_text(&metrics)))
+}
+
+/// One line for the runtime, then one per agent with a model (or "rules only").
+fn model_lines(models: Option<&crate::workstation::ModelRuntime>) -> Vec<String> {
+    let Some(m) = models else {
+        return vec!["models: no store here, every agent answers with its rules".to_owned()];
+    };
+    let mut out = vec![match &m.status {
+        crate::models::RuntimeStatus::Loaded { path } => format!("models: ONNX Runtime {path}"),
+        crate::models::RuntimeStatus::Unavailable { reason } => format!("models: rules only — {reason}"),
+    }];
+    out.extend(m.problems().into_iter().map(|p| format!("  not loaded: {p}")));
+    for s in crate::agents::Specialty::ALL {
+        let d = m.slot(s).current();
+        let name = |x: &crate::models::LoadedModel| x.label();
+        let mut line = format!("  {s}: ");
+        match &d.active {
+            Some(a) => line += &format!("model {}", name(a)),
+            None => line += "rules only",
+        }
+        if let Some(c) = &d.candidate {
+            let v = c.stats.view();
+            line += &format!(
+                ", candidate {} ({:?}: {} evaluations, {} errors, {} disagreements)",
+                name(&c.model),
+                c.mode,
+                v.evaluations,
+                v.errors,
+                v.disagreements
+            );
+        }
+        if let Some(p) = &d.previous {
+            line += &format!(", previous {} loaded", name(p));
+        }
+        out.push(line);
+    }
+    out
 }
 
 fn status_text(metrics: &[PoolMetrics]) -> String {

@@ -16,6 +16,7 @@ mod analyze;
 mod args;
 mod bench;
 mod import;
+mod packages;
 mod patients;
 mod render;
 
@@ -87,6 +88,9 @@ pub enum Command {
     /// List, acknowledge and resolve alerts
     #[command(subcommand)]
     Alerts(agents::AlertsCommand),
+    /// Signed model packages for the agents: install, list, show, promote, rollback, keys
+    #[command(subcommand)]
+    Packages(packages::PackagesCommand),
 }
 
 /// Audit verbs.
@@ -202,7 +206,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(cmd, json).await?,
         Command::Assess(args) => agents::run_assess(args, &data_dir, json).await?,
         Command::Monitor(args) => agents::run_monitor(args, &data_dir, json).await?,
-        Command::Agents(cmd) => agents::run_agents(cmd, json).await?,
+        Command::Agents(cmd) => agents::run_agents(cmd, &data_dir, json).await?,
+        Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,
         Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
     }
     Ok(())

@@ -121,6 +121,8 @@ impl Workstation {
         }
         outcome.steps = steps;
         outcome.assessment = Some(assessment);
+        // Automatic promotions, rollbacks and canary counts of the model rollouts.
+        self.persist_rollouts().await?;
         Ok(outcome)
     }
 
@@ -160,6 +162,7 @@ impl Workstation {
             }
         }
         summary.quality = stream.quality();
+        self.persist_rollouts().await?;
         Ok(MonitorReport { summary, alerts })
     }
 

@@ -39,6 +39,17 @@ pub enum Error {
         /// `acknowledged` or `resolved`.
         action: &'static str,
     },
+    /// A model package was refused; nothing of it was stored or activated.
+    #[error("{file}: package refused: {reason}; nothing was installed")]
+    PackageRefused {
+        /// The package file.
+        file: String,
+        /// The precise reason.
+        reason: String,
+    },
+    /// A model-package operation could not be done.
+    #[error("{0}")]
+    Models(String),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

@@ -7,6 +7,7 @@ mod analysis;
 mod demo;
 mod error;
 mod import;
+mod models;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, Weig
 pub use demo::DemoReport;
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
+pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
 
 use crate::domain::{
     Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,
@@ -95,6 +97,8 @@ pub struct Workstation {
     data_dir: PathBuf,
     key_source: KeySource,
     actor: String,
+    /// The model rollouts, loaded on first use (`models.rs`).
+    models: tokio::sync::OnceCell<std::sync::Arc<ModelRuntime>>,
 }
 
 impl Workstation {
@@ -144,7 +148,13 @@ impl Workstation {
         } else {
             return Err(StoreError::NotFound(path).into());
         };
-        Ok(Self { store, data_dir: options.data_dir, key_source, actor })
+        Ok(Self {
+            store,
+            data_dir: options.data_dir,
+            key_source,
+            actor,
+            models: tokio::sync::OnceCell::new(),
+        })
     }
 
     /// The data directory.

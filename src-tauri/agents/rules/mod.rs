@@ -166,6 +166,7 @@ impl RuleBook {
             agent: format!("{}-rules", specialty.as_str()),
             agent_version: RULES_VERSION.to_owned(),
             method: Method::Rules,
+            note: None,
         }
     }
 }
