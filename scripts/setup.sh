@@ -12,11 +12,11 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # --- system packages --------------------------------------------------------------------
 packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-          librsvg2-dev libxdo-dev libdbus-1-dev xvfb nodejs npm python3 python3-pip)
+          librsvg2-dev libxdo-dev libdbus-1-dev xvfb nodejs npm python3 python3-pip python3-venv)
 if [ "$purpose" = test ]; then
   # WebKitWebDriver for the end-to-end tests, imagemagick for screenshots, a Secret Service
   # (gnome-keyring in a private D-Bus session) for the keyring test.
-  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps python3-venv)
+  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -60,20 +60,26 @@ if [ "$purpose" = test ]; then
     say "installing tauri-driver (about 2 minutes, once)"
     cargo install tauri-driver --locked --version '^2' --quiet
   fi
-  # The Python references (filterpy, pyhrv, ...) live in a venv: Debian's own Python refuses
-  # pip installs (PEP 668). scripts/test.sh puts this venv first on PATH.
-  venv="${HOME}/.cache/vigil/venv"
-  if [ ! -x "$venv/bin/python3" ]; then
-    say "creating the Python venv for the reference implementations"
-    python3 -m venv "$venv"
-  fi
-  for req in scripts/reference/requirements*.txt; do
-    [ -f "$req" ] || continue
-    stamp="$venv/$(basename "$req").stamp"
-    if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
-      say "installing the Python references in $req"
-      "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$req"
-      touch "$stamp"
-    fi
-  done
 fi
+
+# A Python venv (Debian's own Python refuses pip installs, PEP 668): the onnxruntime wheel whose
+# libonnxruntime.so runs the agents' models (both purposes), and for the tests the reference
+# implementations (filterpy, pyhrv, ...). scripts/test.sh puts this venv first on PATH.
+venv="${HOME}/.cache/vigil/venv"
+if [ ! -x "$venv/bin/python3" ]; then
+  say "creating the Python venv (ONNX Runtime, reference implementations)"
+  python3 -m venv "$venv"
+fi
+requirements=(scripts/models/requirements.txt)
+if [ "$purpose" = test ]; then
+  requirements+=(scripts/reference/requirements*.txt)
+fi
+for req in "${requirements[@]}"; do
+  [ -f "$req" ] || continue
+  stamp="$venv/$(basename "$(dirname "$req")")-$(basename "$req").stamp"
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
+    say "installing the Python packages in $req"
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$req"
+    touch "$stamp"
+  fi
+done

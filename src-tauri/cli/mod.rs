@@ -183,6 +183,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     report.observations,
                     status.store_path
                 );
+                if !report.models.is_empty() {
+                    say!(
+                        "Activated {} (demonstration models, not for clinical use)",
+                        report.models.join(", ")
+                    );
+                }
+                if let Some(why) = &report.models_skipped {
+                    say!("No models activated: {why}");
+                }
             }
             ws.close().await;
         }

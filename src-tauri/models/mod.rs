@@ -10,6 +10,7 @@
 //! The format is documented in `docs/model-packages.md`.
 
 mod agent;
+pub mod defaults;
 pub mod features;
 pub mod manifest;
 pub mod package;

@@ -9,10 +9,13 @@
 //! below it). Either is compared with the reference (the active model's score, or the rules'
 //! when no model is active): a *disagreement* is a difference above
 //! [`RolloutPolicy::disagreement_margin`]. The candidate is rolled back at once when it errors,
-//! returns a non-score (NaN, outside 0..=1) or exceeds the timeout; and after
-//! [`RolloutPolicy::min_evaluations`] when its disagreement share exceeds the limit (only
-//! against an active model: a model is expected to differ from the rules). A canary is promoted
-//! after [`RolloutPolicy::promote_after`] evaluations within the limits. An evaluation whose
+//! returns a non-score (NaN, outside 0..=1) or exceeds the timeout. Its disagreement share is
+//! judged only against an active model (a model is expected to differ from the rules): after
+//! [`RolloutPolicy::min_evaluations`] a clear breach (more than twice the limit) rolls it back
+//! early; at [`RolloutPolicy::promote_after`] evaluations a canary within the limit is
+//! promoted and one above it rolled back (a shadow above it is rolled back; within it, it waits
+//! for a clinician's promote). A fixed early check at the limit itself would roll back good
+//! candidates on the noise of a small sample. An evaluation whose
 //! candidate failed uses the active model's score instead: no evaluation fails.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -395,7 +398,9 @@ impl ModelSlot {
     fn judge(&self, c: &Arc<Candidate>, evaluations: u64, against_model: bool) {
         let p = &self.policy;
         let share = c.stats.disagreements.load(Ordering::Relaxed) as f64 / evaluations as f64;
-        if against_model && evaluations >= p.min_evaluations && share > p.max_disagreement {
+        let early_breach = evaluations >= p.min_evaluations && share > 2.0 * p.max_disagreement;
+        let final_breach = evaluations >= p.promote_after && share > p.max_disagreement;
+        if against_model && (early_breach || final_breach) {
             let reason = format!(
                 "disagreement {:.1} % over {evaluations} evaluations, above the {:.1} % limit",
                 share * 100.0,

@@ -54,10 +54,24 @@ fn load() -> Result<(Environment, PathBuf), String> {
     let env = ort::init_from(&path)
         .map_err(|e| format!("ONNX Runtime at {} does not load: {e}", path.display()))?
         .with_name("vigil")
+        .with_logger(std::sync::Arc::new(ort_log))
         .build()
         .map_err(|e| format!("ONNX Runtime at {} does not start: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "ONNX Runtime loaded");
     Ok((env, path))
+}
+
+/// ONNX Runtime's own log, into `tracing` (its messages name operators and shapes, never
+/// values). Its errors are the failures `LoadedModel::score` already reports, so they are warnings.
+fn ort_log(level: ort::logging::LogLevel, category: &str, _id: &str, location: &str, message: &str) {
+    use ort::logging::LogLevel;
+    match level {
+        LogLevel::Error | LogLevel::Fatal => {
+            tracing::warn!(target: "onnxruntime", category, location, "{message}")
+        }
+        LogLevel::Warning => tracing::info!(target: "onnxruntime", category, "{message}"),
+        LogLevel::Info | LogLevel::Verbose => tracing::debug!(target: "onnxruntime", category, "{message}"),
+    }
 }
 
 fn find_lib(dir: &Path) -> Option<PathBuf> {

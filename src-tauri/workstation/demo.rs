@@ -10,12 +10,16 @@ use crate::domain::{Consent, Kind, NewObservation, NewPatient, ObservationValue,
 use crate::store::{InsertReport, Store, StoreError};
 
 /// What the seed stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DemoReport {
     /// Patients created.
     pub patients: u64,
     /// Observations stored.
     pub observations: u64,
+    /// The default model packages activated (`name version`).
+    pub models: Vec<String>,
+    /// Why they were not, when they were not (e.g. ONNX Runtime missing).
+    pub models_skipped: Option<String>,
 }
 
 /// A fictional patient and the shape of their series.
@@ -80,7 +84,7 @@ impl Workstation {
             return Err(Error::NotADemoStore(status.store_path));
         }
         if status.demo {
-            return Ok(DemoReport { patients: 0, observations: 0 });
+            return Ok(DemoReport { patients: 0, observations: 0, models: Vec::new(), models_skipped: None });
         }
         let today = now.date_naive();
         let offset = FixedOffset::east_opt(3600).expect("valid offset");
@@ -96,7 +100,29 @@ impl Workstation {
         let mut tx = self.store.begin().await?;
         Store::set_meta(&mut tx, "demo", "true").await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(DemoReport { patients: PATIENTS.len() as u64, observations: report.inserted })
+        let (models, models_skipped) = self.install_default_models().await?;
+        Ok(DemoReport {
+            patients: PATIENTS.len() as u64,
+            observations: report.inserted,
+            models,
+            models_skipped,
+        })
+    }
+
+    /// Trusts the development key and activates the default (demonstration) packages. Without
+    /// ONNX Runtime the demo runs on rules and says why.
+    async fn install_default_models(&self) -> Result<(Vec<String>, Option<String>), Error> {
+        use crate::models::defaults::{DEV_PUBLIC_KEY, PACKAGES};
+        if let crate::models::RuntimeStatus::Unavailable { reason } = &self.model_runtime().await?.status {
+            return Ok((Vec::new(), Some(reason.clone())));
+        }
+        self.add_trusted_key(DEV_PUBLIC_KEY, "Vigil development key (demonstration models only)").await?;
+        let mut installed = Vec::new();
+        for (name, bytes) in PACKAGES {
+            let r = self.install_package_bytes(name, bytes.to_vec(), super::Rollout::Activate).await?;
+            installed.push(format!("{} {}", r.name, r.version));
+        }
+        Ok((installed, None))
     }
 }
 

@@ -332,6 +332,17 @@ impl Workstation {
     pub async fn install_package(&self, file: &Path, rollout: Rollout) -> Result<InstallReport, Error> {
         let name = file.display().to_string();
         let bytes = std::fs::read(file).map_err(|e| refused(&name, format!("cannot read it: {e}")))?;
+        self.install_package_bytes(&name, bytes, rollout).await
+    }
+
+    /// [`Workstation::install_package`] for bytes already in memory (`name` labels them).
+    pub async fn install_package_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        rollout: Rollout,
+    ) -> Result<InstallReport, Error> {
+        let name = name.to_owned();
         let trust = self.trust_set().await?;
         let started = std::time::Instant::now();
         let checked = tokio::task::spawn_blocking(
