@@ -4,10 +4,12 @@
 
 mod agents;
 mod analysis;
+mod models;
 mod store;
 
 pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
+pub use models::{ModelsBenchReport, models_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 
 /// Benchmark patient number `n`: `BENCH-0000`, `BENCH-0001`, ...

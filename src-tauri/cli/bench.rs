@@ -27,6 +27,15 @@ pub enum BenchCommand {
         patients: usize,
     },
     /// The agents: one patient's full assessment, many patients at once, a replay of many
+    /// Model packages: inference inside an assessment, swap latency seen by readers, install to active
+    Models {
+        /// Assessments timed per variant
+        #[arg(long, default_value_t = 20_000)]
+        assessments: usize,
+        /// Installs timed
+        #[arg(long, default_value_t = 10)]
+        installs: usize,
+    },
     Agents {
         /// Patients assessed concurrently
         #[arg(long, default_value_t = 1_000)]
@@ -42,6 +51,34 @@ pub enum BenchCommand {
 
 pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Models { assessments, installs } => {
+            eprintln!("timing {assessments} assessments, 1.5 s of readers twice, {installs} installs ...");
+            let r = crate::bench::models_bench(assessments, installs).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!(
+                "early-warning finding with its model: p50 {:.4} ms, p99 {:.4} ms; rules alone p50 {:.4} ms, p99 {:.4} ms",
+                r.with_model_p50_ms,
+                r.with_model_p99_ms,
+                r.rules_p50_ms,
+                r.rules_p99_ms
+            );
+            say!("model score call alone: p50 {:.4} ms, p99 {:.4} ms", r.score_p50_ms, r.score_p99_ms);
+            let [a, b, c] = r.readers_swapping_ms;
+            let [d, e, f] = r.readers_quiet_ms;
+            say!(
+                "4 readers during {} swaps: p50 {a:.4} ms, p99 {b:.4} ms, max {c:.3} ms; without swaps p50 {d:.4}, p99 {e:.4}, max {f:.3} ms",
+                r.swaps
+            );
+            say!("swap call: p50 {:.4} ms, p99 {:.4} ms", r.swap_call_ms[0], r.swap_call_ms[1]);
+            say!(
+                "install to active (verify, load, warm up, test vectors, store): p50 {:.1} ms, max {:.1} ms over {}",
+                r.install_p50_ms,
+                r.install_max_ms,
+                r.installs
+            );
+        }
         BenchCommand::Agents { patients, replay_patients, hours } => {
             let options = crate::bench::AgentsBenchOptions {
                 concurrent: patients,
