@@ -158,7 +158,8 @@ fn inputs_that_do_not_match_the_agents_features_are_refused() {
     let s = signer();
     let model = read(GBT, "model.onnx");
     let vectors = read(GBT, "test_vectors.json");
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("renamed", Box::new(|m| m["features"][0]["name"] = "pulse".into())),
         ("unit", Box::new(|m| m["features"][5]["unit"] = "[degF]".into())),
         ("order", Box::new(|m| m["features"].as_array_mut().unwrap().swap(0, 1))),

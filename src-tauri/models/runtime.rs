@@ -228,7 +228,9 @@ impl LoadedModel {
         }
         for (i, v) in vectors.vectors.iter().enumerate() {
             let got = model.raw_score(&v.input)?;
-            if !((got - v.expected).abs() <= vectors.tolerance) {
+            // NaN fails too: only a difference known to be within the tolerance passes.
+            let within = (got - v.expected).abs().partial_cmp(&vectors.tolerance).is_some_and(|o| o.is_le());
+            if !within {
                 return Err(ModelError::TestVector {
                     index: i + 1,
                     expected: v.expected,
