@@ -6,6 +6,8 @@
 
 pub mod agents;
 pub mod analysis;
+/// Clinical charts rendered to SVG (plotters), decimated to the pixel width.
+pub mod charts;
 pub mod domain;
 pub mod export;
 pub mod ingest;
