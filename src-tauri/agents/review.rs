@@ -13,8 +13,12 @@ use chrono::{DateTime, Utc};
 
 use super::replay::{PatientStream, ReplayOptions};
 use super::{AssessmentContext, WeightContext};
-use crate::analysis::heart_failure::{HeartFailureConfig, WeightPoint, rapid_gain, trend_alert};
-use crate::analysis::kalman::{FilterState, KalmanConfig, Measurement, SourceClass, StepResult, process};
+use crate::analysis::heart_failure::{
+    HeartFailureConfig, RapidGain, TrendRise, WeightPoint, rapid_gain, trend_alert,
+};
+use crate::analysis::kalman::{
+    FilterState, KalmanConfig, Measurement, Phase, SourceClass, StepResult, process,
+};
 use crate::analysis::window::VitalSample;
 use crate::domain::{Kind, Observation};
 
@@ -23,8 +27,17 @@ pub fn context_from_observations(patient: &str, observations: &[Observation]) ->
     let values: Vec<(DateTime<Utc>, Kind, f64)> = observations
         .iter()
         .filter_map(|o| Some((o.effective.to_utc(), o.kind, o.value.quantity()?)))
-        .filter(|(_, _, v)| v.is_finite())
         .collect();
+    context_from_values(patient, values)
+}
+
+/// [`context_from_observations`] over bare values `(time, kind, value)` in time order (the
+/// lean index-only reads of `store::series`). Non-finite values are ignored.
+pub fn context_from_values(
+    patient: &str,
+    mut values: Vec<(DateTime<Utc>, Kind, f64)>,
+) -> Option<AssessmentContext> {
+    values.retain(|(_, _, v)| v.is_finite());
     let newest = values.iter().map(|(t, _, _)| *t).max()?;
     let options = ReplayOptions { min_coverage: 0.0, ..ReplayOptions::default() };
     let mut stream = PatientStream::new(patient, options);
@@ -74,25 +87,56 @@ pub fn context_from_observations(patient: &str, observations: &[Observation]) ->
 
 /// The weight analysis over weights in time order.
 pub fn weight_context(weights: &[(DateTime<Utc>, f64)]) -> WeightContext {
+    let track = weight_track(weights);
+    let last_accepted = track.iter().rev().find(|p| p.step.accepted);
+    WeightContext {
+        weights: weights.len(),
+        latest: track.iter().rev().find(|p| p.step.accepted && p.step.filtered.is_some()).map(|p| p.step),
+        rapid_gain: last_accepted.and_then(|p| p.rapid_gain),
+        trend_rise: last_accepted.and_then(|p| p.trend_rise),
+    }
+}
+
+/// One weight through the filter: its step, the level's standard deviation after it, and the
+/// heart-failure rules on it (accepted weights only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackPoint {
+    /// The weight.
+    pub time: DateTime<Utc>,
+    /// Kg.
+    pub kg: f64,
+    /// The filter's step (accepted or rejected, level and trend).
+    pub step: StepResult,
+    /// The level's standard deviation after the step, kg (tracking only).
+    pub level_sd: Option<f64>,
+    /// The ESC/HFA rule on this weight.
+    pub rapid_gain: Option<RapidGain>,
+    /// The trend rule on this step.
+    pub trend_rise: Option<TrendRise>,
+}
+
+/// Every weight (time order) through the Kalman filter (home scale class) and the two
+/// heart-failure rules: the series behind the weight chart and [`weight_context`].
+pub fn weight_track(weights: &[(DateTime<Utc>, f64)]) -> Vec<TrackPoint> {
     let (kalman, hf) = (KalmanConfig::default(), HeartFailureConfig::default());
     let mut state: Option<FilterState> = None;
     let mut accepted: Vec<WeightPoint> = Vec::new();
-    let mut latest: Option<StepResult> = None;
-    let mut gain = None;
-    let mut trend = None;
+    let mut out = Vec::with_capacity(weights.len());
     for &(time, kg) in weights {
         let (next, step) = process(state.as_ref(), Measurement::kg(time, kg, SourceClass::Home), &kalman);
+        let level_sd = match &next.phase {
+            Phase::Tracking(track) => Some(track.p[0][0].max(0.0).sqrt()),
+            Phase::Initializing { .. } => None,
+        };
         state = Some(next);
-        if !step.accepted {
-            continue;
+        let (mut gain, mut trend) = (None, None);
+        if step.accepted {
+            let point = WeightPoint { time, kg };
+            gain = rapid_gain(&accepted, point, &hf);
+            accepted.push(point);
+            trend = trend_alert(&step, &hf);
         }
-        let point = WeightPoint { time, kg };
-        gain = rapid_gain(&accepted, point, &hf);
-        accepted.push(point);
-        trend = trend_alert(&step, &hf);
-        if step.filtered.is_some() {
-            latest = Some(step);
-        }
+        out.push(TrackPoint { time, kg, step, level_sd, rapid_gain: gain, trend_rise: trend });
     }
-    WeightContext { weights: weights.len(), latest, rapid_gain: gain, trend_rise: trend }
+    out
 }

@@ -174,6 +174,42 @@ fn alert_line(
     Ok(serde_json::to_string(&AlertLine { time: time.to_rfc3339(), patient, event, risk, evidence })?)
 }
 
+pub(super) async fn run_worklist(data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
+    let list = ws.worklist(&orchestrator).await;
+    ws.close().await;
+    let list = list?;
+    if json {
+        return render::json(&list);
+    }
+    say!(
+        "{:<9} {:>5} {:>5}  {:<12} {:<28} {:>6}  last data",
+        "risk",
+        "score",
+        "NEWS2",
+        "MRN",
+        "name",
+        "alerts"
+    );
+    for r in &list.rows {
+        let news2 = r.news2.as_ref().map_or("-".to_owned(), |n| n.aggregate.to_string());
+        let last = r.last_data_ms.map_or("-".to_owned(), |ms| {
+            chrono::DateTime::from_timestamp_millis(ms as i64).map_or_else(String::new, |t| t.to_rfc3339())
+        });
+        say!(
+            "{:<9} {:>5.2} {:>5}  {:<12} {:<28} {:>6}  {last}",
+            r.risk_level,
+            r.risk_score,
+            news2,
+            r.mrn,
+            r.name,
+            r.open_alerts
+        );
+    }
+    Ok(())
+}
+
 pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.replay)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.replay.display()))?;

@@ -80,6 +80,8 @@ pub enum Command {
     Bench(bench::BenchCommand),
     /// Run the review workflow on a patient's stored data: every specialty, alerts
     Assess(agents::AssessArgs),
+    /// Every patient, highest risk first: latest vitals, NEWS2, risk, open alerts (the window's worklist)
+    Worklist,
     /// Replay a recorded 1 Hz stream through windows, agents and alerts, printing each alert
     Monitor(agents::MonitorArgs),
     /// The specialty agents' pools
@@ -214,6 +216,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(cmd) => analyze::run(cmd, &data_dir).await?,
         Command::Bench(cmd) => bench::run(cmd, json).await?,
         Command::Assess(args) => agents::run_assess(args, &data_dir, json).await?,
+        Command::Worklist => agents::run_worklist(&data_dir, json).await?,
         Command::Monitor(args) => agents::run_monitor(args, &data_dir, json).await?,
         Command::Agents(cmd) => agents::run_agents(cmd, &data_dir, json).await?,
         Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,

@@ -1,14 +1,178 @@
-//! The window's commands: each calls one facade method.
+//! The window's commands: each calls one facade method and turns its error into words for
+//! the screen (never swallowed: the UI shows the message).
+
+use std::path::PathBuf;
 
 use tauri::State;
+use tauri::ipc::Channel;
 
 use super::AppState;
-use crate::workstation::StoreStatus;
+use crate::agents::alerting::AlertStatus;
+use crate::domain::PatientRef;
+use crate::workstation::views::{
+    AgentsView, AlertView, ChartRequest, ChartView, ImportProgressView, ImportReportView, PatientView,
+    Worklist, agents_view, alert_view,
+};
+use crate::workstation::{CancelToken, ImportOptions, StoreStatus};
 
-/// The store's state for the first window.
+type Reply<T> = Result<T, String>;
+
+fn words(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The store's state for the settings screen.
 #[tauri::command]
 #[specta::specta]
-pub(crate) async fn store_status(state: State<'_, AppState>) -> Result<StoreStatus, String> {
-    let workstation = state.workstation.as_ref().map_err(Clone::clone)?;
-    workstation.status().await.map_err(|e| e.to_string())
+pub(crate) async fn store_status(state: State<'_, AppState>) -> Reply<StoreStatus> {
+    state.workstation()?.status().await.map_err(words)
+}
+
+/// The worklist, highest risk first.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn worklist(state: State<'_, AppState>) -> Reply<Worklist> {
+    state.workstation()?.worklist(state.orchestrator()?).await.map_err(words)
+}
+
+/// The patient screen (id or MRN).
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn patient_view(state: State<'_, AppState>, patient: String) -> Reply<PatientView> {
+    state
+        .workstation()?
+        .patient_view(state.orchestrator()?, &PatientRef::parse(&patient))
+        .await
+        .map_err(words)
+}
+
+/// The patient's charts over one range.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn charts(state: State<'_, AppState>, request: ChartRequest) -> Reply<Vec<ChartView>> {
+    state.workstation()?.charts(&request).await.map_err(words)
+}
+
+fn statuses(names: &[String]) -> Reply<Vec<AlertStatus>> {
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "new" => Ok(AlertStatus::New),
+            "acknowledged" => Ok(AlertStatus::Acknowledged),
+            "resolved" => Ok(AlertStatus::Resolved),
+            other => Err(format!("unknown alert status `{other}` (new, acknowledged, resolved)")),
+        })
+        .collect()
+}
+
+/// The alerts inbox: `statuses` (all when empty), at or above `min_level`.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn alerts(
+    state: State<'_, AppState>,
+    statuses: Vec<String>,
+    min_level: Option<String>,
+) -> Reply<Vec<AlertView>> {
+    let statuses = self::statuses(&statuses)?;
+    state.workstation()?.alerts_inbox(&statuses, min_level.as_deref()).await.map_err(words)
+}
+
+/// Acknowledges an alert with a note.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn acknowledge_alert(
+    state: State<'_, AppState>,
+    id: String,
+    note: String,
+) -> Reply<AlertView> {
+    let alert = state.workstation()?.acknowledge_alert(&id, &note).await.map_err(words)?;
+    Ok(alert_view(&alert, None))
+}
+
+/// Resolves an alert with a note.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn resolve_alert(state: State<'_, AppState>, id: String, note: String) -> Reply<AlertView> {
+    let alert = state.workstation()?.resolve_alert(&id, &note).await.map_err(words)?;
+    Ok(alert_view(&alert, None))
+}
+
+/// Imports files one after the other, streaming progress; a file that fails stores nothing
+/// and its report says why; the others go on. `cancel_import` stops the file in hand.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn import_files(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    patient: Option<String>,
+    on_progress: Channel<ImportProgressView>,
+) -> Reply<Vec<ImportReportView>> {
+    let ws = state.workstation()?;
+    let cancel = CancelToken::default();
+    *state.import.lock().map_err(words)? = Some(cancel.clone());
+    let options = ImportOptions {
+        patient: patient.filter(|p| !p.trim().is_empty()).map(|p| PatientRef::parse(&p)),
+        ..Default::default()
+    };
+    let mut reports = Vec::with_capacity(paths.len());
+    let files = paths.len() as u32;
+    for (i, path) in paths.iter().enumerate() {
+        let name =
+            PathBuf::from(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let channel = on_progress.clone();
+        let progress = move |p: crate::workstation::ImportProgress| {
+            let _ = channel.send(ImportProgressView {
+                file_index: i as u32,
+                files,
+                file: name.clone(),
+                bytes_read: p.bytes_read as f64,
+                bytes_total: p.bytes_total as f64,
+                records: p.records as f64,
+            });
+        };
+        let report = match ws.import_file(std::path::Path::new(path), &options, &progress, &cancel).await {
+            Ok(r) => ImportReportView::from_report(&r),
+            Err(e) => ImportReportView::failed(path, e.to_string()),
+        };
+        reports.push(report);
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    *state.import.lock().map_err(words)? = None;
+    Ok(reports)
+}
+
+/// Cancels the import in progress (its current file stores nothing).
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn cancel_import(state: State<'_, AppState>) -> Reply<bool> {
+    let token = state.import.lock().map_err(words)?.clone();
+    Ok(token.map(|t| t.cancel()).is_some())
+}
+
+/// The agents' live figures and the model packages.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn agents(state: State<'_, AppState>) -> Reply<AgentsView> {
+    let packages = state.workstation()?.packages().await.map_err(words)?;
+    Ok(agents_view(&state.orchestrator()?.metrics(), &packages))
+}
+
+/// Promotes a package version to active (behind the UI's confirmation).
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn promote_package(
+    state: State<'_, AppState>,
+    name: String,
+    version: String,
+) -> Reply<String> {
+    state.workstation()?.promote_package(&name, &version).await.map_err(words)
+}
+
+/// Rolls a package back (behind the UI's confirmation).
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn rollback_package(state: State<'_, AppState>, name: String) -> Reply<String> {
+    state.workstation()?.rollback_package(&name).await.map_err(words)
 }

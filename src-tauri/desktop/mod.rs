@@ -10,17 +10,46 @@ mod commands;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::workstation::{OpenOptions, Workstation};
+use std::sync::Mutex;
 
-/// What the window's commands share: the open workstation, or why it could not be opened.
+use crate::agents::{Orchestrator, OrchestratorConfig};
+use crate::workstation::{CancelToken, OpenOptions, Workstation};
+
+/// What the window's commands share: the open workstation (or why it could not be opened),
+/// the orchestrator of its agents and models, and the import in progress.
 pub(crate) struct AppState {
     workstation: Result<Workstation, String>,
+    orchestrator: Result<Orchestrator, String>,
+    import: Mutex<Option<CancelToken>>,
+}
+
+impl AppState {
+    fn workstation(&self) -> Result<&Workstation, String> {
+        self.workstation.as_ref().map_err(Clone::clone)
+    }
+
+    fn orchestrator(&self) -> Result<&Orchestrator, String> {
+        self.orchestrator.as_ref().map_err(Clone::clone)
+    }
 }
 
 /// The command registry; also the source of the TypeScript bindings.
 pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![commands::store_status])
+        .commands(tauri_specta::collect_commands![
+            commands::store_status,
+            commands::worklist,
+            commands::patient_view,
+            commands::charts,
+            commands::alerts,
+            commands::acknowledge_alert,
+            commands::resolve_alert,
+            commands::import_files,
+            commands::cancel_import,
+            commands::agents,
+            commands::promote_package,
+            commands::rollback_package,
+        ])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }
 
@@ -38,9 +67,25 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         tracing::error!(error = %e, "the store could not be opened");
         e.to_string()
     });
+    // The agents with this store's model rollouts; health checks every 10 s for the live view.
+    let orchestrator = match &workstation {
+        Ok(ws) => tauri::async_runtime::block_on(async {
+            let o = ws.orchestrator(&OrchestratorConfig::default()).await.map_err(|e| e.to_string())?;
+            o.check_health().await;
+            Ok(o)
+        }),
+        Err(e) => Err(e.clone()),
+    };
+    if let Ok(o) = &orchestrator {
+        let o = o.clone();
+        tauri::async_runtime::spawn(async move {
+            let _ = o.spawn_health_checks(std::time::Duration::from_secs(10)).await;
+        });
+    }
     let builder = bindings();
     let app = tauri::Builder::default()
-        .manage(AppState { workstation })
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState { workstation, orchestrator, import: Mutex::new(None) })
         .invoke_handler(builder.invoke_handler())
         .build(tauri::generate_context!());
     match app {

@@ -12,6 +12,7 @@ pub(crate) mod models;
 mod observations;
 mod outbox;
 mod patients;
+pub(crate) mod series;
 mod sources;
 mod time;
 mod weight_filter;

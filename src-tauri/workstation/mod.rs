@@ -8,6 +8,7 @@ mod demo;
 mod error;
 mod import;
 mod models;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 

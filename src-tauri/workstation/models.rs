@@ -128,6 +128,15 @@ impl ModelRuntime {
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).insert(model.sha256.clone(), model);
     }
 
+    /// Whether the loaded model `name` (any role) is a demonstration model.
+    pub fn is_demonstration(&self, name: &str) -> bool {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|m| m.manifest.name == name && m.manifest.demonstration)
+    }
+
     /// Problems met while loading.
     pub fn problems(&self) -> Vec<String> {
         self.problems.lock().unwrap_or_else(|p| p.into_inner()).clone()

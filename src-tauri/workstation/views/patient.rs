@@ -1,0 +1,140 @@
+//! The patient screen (all but the charts) and the alerts inbox.
+
+use chrono::{TimeZone, Utc};
+
+use super::convert::alert_view;
+use super::worklist::{news2_view, readings, snapshot};
+use super::{AlertView, HrvView, PatientView, WeightView};
+use crate::agents::alerting::AlertStatus;
+use crate::agents::{Orchestrator, review};
+use crate::analysis::hrv::{self, Correction};
+use crate::domain::{Kind, PatientRef};
+use crate::store::{AlertQuery, StoreError, series};
+use crate::workstation::{Error, Workstation, find};
+
+impl Workstation {
+    /// The patient screen: latest vitals, NEWS2, the assessment now (agents and models; no
+    /// alert raised), open alerts, HRV of the last 24 h of RR intervals, the weight filter. One
+    /// audit event.
+    pub async fn patient_view(
+        &self,
+        orchestrator: &Orchestrator,
+        reference: &PatientRef,
+    ) -> Result<PatientView, Error> {
+        let mut tx = self.store.begin().await?;
+        let patient = find(&mut tx, reference).await?;
+        let snap = snapshot(&mut tx, &patient).await?;
+        let rr_newest = snap.latest.iter().find(|(k, _, _)| *k == Kind::RrInterval).map(|(_, t, _)| *t);
+        let rr = match rr_newest {
+            Some(t) => series::values(&mut *tx, patient.id, Kind::RrInterval, t - 86_400_000, t + 1).await?,
+            None => Vec::new(),
+        };
+        let weights = series::values(&mut *tx, patient.id, Kind::BodyWeight, i64::MIN, i64::MAX).await?;
+        let open = AlertQuery {
+            patient: Some(patient.id),
+            statuses: vec![AlertStatus::New, AlertStatus::Acknowledged],
+            limit: Some(50),
+        };
+        let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
+        self.audit(&mut tx, "patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+
+        let assessment = match snap.context {
+            Some(ctx) => Some(orchestrator.assess(ctx).await),
+            None => None,
+        };
+        self.persist_rollouts().await?;
+        let (hrv, hrv_absent) = if rr.is_empty() {
+            (None, Some("No RR intervals recorded".to_owned()))
+        } else {
+            let ms: Vec<f64> = rr.iter().map(|(_, v)| *v).collect();
+            match hrv::analyze(&ms, Correction::Interpolate) {
+                Ok(r) => (
+                    Some(HrvView {
+                        beats: r.input_count as u32,
+                        minutes: r.duration_s / 60.0,
+                        sdnn_ms: r.time_domain.sdnn_ms,
+                        rmssd_ms: r.time_domain.rmssd_ms,
+                        pnn50: r.time_domain.pnn50_percent,
+                        mean_hr: r.time_domain.mean_hr_bpm,
+                        lf_hf: r.frequency_domain.map(|f| f.lf_hf),
+                        artefacts: r.artefact_count as u32,
+                    }),
+                    None,
+                ),
+                Err(e) => (None, Some(format!("HRV not computed: {e}"))),
+            }
+        };
+        let weight = weight_view(&weights);
+        Ok(PatientView {
+            patient_id: patient.id.to_string(),
+            mrn: patient.mrn.clone(),
+            name: patient.name.clone(),
+            birth_date: patient.birth_date.map(|d| d.to_string()),
+            sex: patient.sex.as_str().to_owned(),
+            latest: readings(&snap.latest),
+            news2: news2_view(&snap.latest),
+            assessment: assessment.as_ref().map(|a| self.assessment_view(a)),
+            open_alerts: alerts.iter().map(|a| alert_view(a, Some(&patient))).collect(),
+            hrv,
+            hrv_absent,
+            weight,
+            last_data_ms: snap.last_ms.map(|t| t as f64),
+        })
+    }
+
+    /// The alerts inbox: alerts in `statuses` (all when empty) at or above `min_level`
+    /// (`low`, `moderate`, `high`, `critical`), newest first, with each patient's name. One
+    /// audit event.
+    pub async fn alerts_inbox(
+        &self,
+        statuses: &[AlertStatus],
+        min_level: Option<&str>,
+    ) -> Result<Vec<AlertView>, Error> {
+        let mut tx = self.store.begin().await?;
+        let query = AlertQuery { statuses: statuses.to_vec(), limit: Some(500), ..Default::default() };
+        let alerts = crate::store::list_alerts(&mut *tx, &query).await?;
+        let patients = crate::store::list_patients(&mut *tx).await?;
+        self.audit(&mut tx, "alert.list", None, serde_json::json!({ "alerts": alerts.len() })).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let rank =
+            |l: &str| ["low", "moderate", "high", "critical"].iter().position(|x| *x == l).unwrap_or(0);
+        let floor = min_level.map_or(0, rank);
+        Ok(alerts
+            .iter()
+            .filter(|a| rank(a.risk_level.as_str()) >= floor)
+            .map(|a| alert_view(a, patients.iter().find(|p| p.id == a.patient_id)))
+            .collect())
+    }
+}
+
+fn weight_view(weights: &[(i64, f64)]) -> Option<WeightView> {
+    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
+    let series: Vec<_> = weights.iter().map(|(t, v)| (at(*t), *v)).collect();
+    let track = review::weight_track(&series);
+    let last = track.last()?;
+    let newest = track.iter().rev().find(|p| p.step.accepted && p.step.filtered.is_some());
+    let last_accepted = track.iter().rev().find(|p| p.step.accepted);
+    let mut flags = Vec::new();
+    if let Some(g) = last_accepted.and_then(|p| p.rapid_gain) {
+        flags.push(format!(
+            "Gain {:+.1} kg in {:.0} days (ESC/HFA > {:.0} kg)",
+            g.gain_kg, g.window_days, g.threshold_kg
+        ));
+    }
+    if let Some(t) = last_accepted.and_then(|p| p.trend_rise) {
+        flags.push(format!(
+            "Rising trend {:+.2} kg/week (> {:.1})",
+            t.trend_kg_per_week, t.threshold_kg_per_week
+        ));
+    }
+    Some(WeightView {
+        weights: track.len() as u32,
+        latest_kg: last.kg,
+        level_kg: newest.and_then(|p| p.step.filtered),
+        level_sd_kg: newest.and_then(|p| p.level_sd),
+        trend_kg_per_week: newest.and_then(|p| p.step.trend_kg_per_week),
+        trend_sd_kg_per_week: newest.and_then(|p| p.step.trend_sd_kg_per_week),
+        flags,
+    })
+}

@@ -1,0 +1,174 @@
+//! The worklist and the per-patient snapshot it and the patient screen are built from.
+
+use std::time::Instant;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::SqliteConnection;
+
+use super::convert::{assessment, name};
+use super::{News2Parameter, News2View, VITAL_KINDS, VitalReading, Worklist, WorklistRow, label};
+use crate::agents::alerting::AlertStatus;
+use crate::agents::{Assessment, AssessmentContext, Orchestrator, review};
+use crate::analysis::news2::{self, Consciousness, News2Input, Spo2Scale};
+use crate::domain::{Kind, Patient};
+use crate::store::{AlertQuery, StoreError, series};
+use crate::workstation::{Error, Workstation};
+
+/// Streamed kinds read for the five-minute window.
+const STREAMED: [Kind; 5] =
+    [Kind::HeartRate, Kind::Spo2, Kind::RespiratoryRate, Kind::BodyTemperature, Kind::RrInterval];
+
+/// One patient's latest values and the assessment context built from lean reads: the latest
+/// value of each vital, six minutes of streamed vitals before the newest (the window; no
+/// 30-minute trend here), and every weight (daily data: small).
+pub(crate) struct Snapshot {
+    /// Latest value per kind.
+    pub(crate) latest: Vec<(Kind, i64, f64)>,
+    /// The context, when there is any value.
+    pub(crate) context: Option<AssessmentContext>,
+    /// The newest observation.
+    pub(crate) last_ms: Option<i64>,
+}
+
+pub(crate) async fn snapshot(db: &mut SqliteConnection, patient: &Patient) -> Result<Snapshot, StoreError> {
+    let mut latest = Vec::new();
+    for kind in VITAL_KINDS.into_iter().chain([Kind::RrInterval]) {
+        if let Some((t, v)) = series::latest(&mut *db, patient.id, kind, i64::MAX).await? {
+            latest.push((kind, t, v));
+        }
+    }
+    let last_ms = latest.iter().map(|(_, t, _)| *t).max();
+    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
+    let mut values: Vec<(DateTime<Utc>, Kind, f64)> = Vec::new();
+    let newest_streamed = latest.iter().filter(|(k, _, _)| STREAMED.contains(k)).map(|(_, t, _)| *t).max();
+    if let Some(newest) = newest_streamed {
+        for kind in STREAMED {
+            for (t, v) in series::values(&mut *db, patient.id, kind, newest - 6 * 60_000, newest + 1).await? {
+                values.push((at(t), kind, v));
+            }
+        }
+    }
+    for (kind, t, v) in &latest {
+        if matches!(kind, Kind::BpSystolic | Kind::BpDiastolic) {
+            values.push((at(*t), *kind, *v));
+        }
+    }
+    for (t, v) in series::values(&mut *db, patient.id, Kind::BodyWeight, i64::MIN, i64::MAX).await? {
+        values.push((at(t), Kind::BodyWeight, v));
+    }
+    values.sort_by_key(|(t, _, _)| *t);
+    let context = review::context_from_values(&patient.id.to_string(), values);
+    Ok(Snapshot { latest, context, last_ms })
+}
+
+pub(crate) fn readings(latest: &[(Kind, i64, f64)]) -> Vec<VitalReading> {
+    VITAL_KINDS
+        .iter()
+        .filter_map(|k| latest.iter().find(|(kind, _, _)| kind == k))
+        .map(|(kind, t, v)| VitalReading {
+            kind: kind.as_str().to_owned(),
+            label: label(*kind).to_owned(),
+            unit: kind.unit().to_owned(),
+            value: *v,
+            at_ms: *t as f64,
+        })
+        .collect()
+}
+
+/// NEWS2 (RCP 2017) from the latest values, when all five measured parameters have one.
+/// Consciousness and oxygen are not recorded by devices: scored as alert and air, and said so.
+pub(crate) fn news2_view(latest: &[(Kind, i64, f64)]) -> Option<News2View> {
+    let get = |k: Kind| latest.iter().find(|(kind, _, _)| *kind == k).map(|(_, _, v)| *v);
+    let input = News2Input {
+        respiration_rate: get(Kind::RespiratoryRate)?,
+        spo2: get(Kind::Spo2)?,
+        spo2_scale: Spo2Scale::Scale1,
+        on_oxygen: false,
+        systolic_bp: get(Kind::BpSystolic)?,
+        pulse: get(Kind::HeartRate)?,
+        consciousness: Consciousness::Alert,
+        temperature: get(Kind::BodyTemperature)?,
+    };
+    let score = news2::score(&input).ok()?;
+    Some(News2View {
+        aggregate: u32::from(score.aggregate),
+        band: name(&score.risk),
+        response: name(&score.response),
+        urgent_review: score.urgent_review,
+        parameters: score
+            .sub_scores
+            .iter()
+            .map(|s| News2Parameter {
+                name: s.parameter.as_str().to_owned(),
+                value: s.charted,
+                score: u32::from(s.score),
+            })
+            .collect(),
+        assumptions: vec![
+            "consciousness not recorded: scored as Alert".to_owned(),
+            "oxygen not recorded: scored as air, SpO₂ scale 1".to_owned(),
+        ],
+    })
+}
+
+impl Workstation {
+    /// Every patient with the latest vitals, NEWS2, the assessment's risk (agents and models
+    /// on the latest data; no alert is raised here), open alerts and the last data time;
+    /// highest risk first (then NEWS2, open alerts, name). One audit event.
+    pub async fn worklist(&self, orchestrator: &Orchestrator) -> Result<Worklist, Error> {
+        let started = Instant::now();
+        let mut tx = self.store.begin().await?;
+        let patients = crate::store::list_patients(&mut *tx).await?;
+        let mut snapshots = Vec::with_capacity(patients.len());
+        for p in &patients {
+            snapshots.push(snapshot(&mut tx, p).await?);
+        }
+        let open =
+            AlertQuery { statuses: vec![AlertStatus::New, AlertStatus::Acknowledged], ..Default::default() };
+        let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
+        let detail = serde_json::json!({ "patients": patients.len() });
+        self.audit(&mut tx, "worklist.view", None, detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let demo = self.status().await.map(|s| s.demo).unwrap_or(false);
+        let mut rows = Vec::with_capacity(patients.len());
+        for (p, snap) in patients.iter().zip(snapshots) {
+            let assessed: Option<Assessment> = match snap.context {
+                Some(ctx) => Some(orchestrator.assess(ctx).await),
+                None => None,
+            };
+            rows.push(WorklistRow {
+                patient_id: p.id.to_string(),
+                mrn: p.mrn.clone(),
+                name: p.name.clone(),
+                latest: readings(&snap.latest),
+                news2: news2_view(&snap.latest),
+                risk_score: assessed.as_ref().map_or(0.0, |a| a.risk_score),
+                risk_level: assessed.as_ref().map_or("low", |a| a.risk_level.as_str()).to_owned(),
+                event: assessed.as_ref().and_then(|a| a.event).map(|e| e.as_str().to_owned()),
+                top_finding: assessed.as_ref().and_then(|a| a.findings.first()).map(|f| f.code.clone()),
+                open_alerts: alerts.iter().filter(|a| a.patient_id == p.id).count() as u32,
+                last_data_ms: snap.last_ms.map(|t| t as f64),
+            });
+        }
+        self.persist_rollouts().await?;
+        sort_by_risk(&mut rows);
+        Ok(Worklist { rows, demo, took_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+
+    pub(crate) fn assessment_view(&self, a: &Assessment) -> super::AssessmentView {
+        let runtime = self.models.get().cloned();
+        let demo = |model: &str| runtime.as_ref().is_some_and(|r| r.is_demonstration(model));
+        assessment(a, &demo)
+    }
+}
+
+/// Highest risk first; ties by NEWS2, open alerts, then name (a stable, explainable order).
+pub fn sort_by_risk(rows: &mut [WorklistRow]) {
+    rows.sort_by(|a, b| {
+        b.risk_score
+            .total_cmp(&a.risk_score)
+            .then_with(|| b.news2.as_ref().map(|n| n.aggregate).cmp(&a.news2.as_ref().map(|n| n.aggregate)))
+            .then_with(|| b.open_alerts.cmp(&a.open_alerts))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
