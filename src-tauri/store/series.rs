@@ -114,3 +114,68 @@ pub(crate) async fn buckets(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, NaiveDate};
+
+    use super::*;
+    use crate::domain::{Consent, NewObservation, NewPatient, ObservationValue, Sex, SourceKind};
+    use crate::store::KeySource;
+    use crate::{OpenOptions, Workstation};
+
+    #[tokio::test]
+    async fn buckets_are_the_exact_min_and_max_of_each_column_and_skip_absences() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workstation::open(OpenOptions {
+            data_dir: dir.path().join("data"),
+            key_source: Some(KeySource::File(dir.path().join("key"))),
+            create: true,
+        })
+        .await
+        .unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let p = ws
+            .add_patient(NewPatient::new("S-1", "Series", None, Sex::Unknown, Consent::default(), today).unwrap())
+            .await
+            .unwrap()
+            .id;
+        let start = DateTime::parse_from_rfc3339("2026-11-23T08:00:00+01:00").unwrap();
+        // One hour at 1 Hz: a slow wave with two spikes and a run of absences.
+        let mut expected: Vec<(i64, f64)> = Vec::new();
+        let mut batch = Vec::new();
+        for s in 0..3600i64 {
+            let at = start + Duration::seconds(s);
+            let value = match s {
+                1234 => ObservationValue::Quantity(190.0),
+                2000 => ObservationValue::Quantity(40.5),
+                3000..=3010 => ObservationValue::Absent(crate::domain::AbsentReason::Error),
+                _ => ObservationValue::Quantity(70.0 + 10.0 * ((s as f64) / 300.0).sin()),
+            };
+            if let ObservationValue::Quantity(v) = value {
+                expected.push((at.timestamp_millis(), v));
+            }
+            batch.push(NewObservation::new(p, Kind::HeartRate, value, at).unwrap());
+        }
+        ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
+        let t0 = start.timestamp_millis();
+        let width = 120;
+        let bucket = 3_600_000 / width;
+        let got = buckets(ws.store().pool(), p, Kind::HeartRate, t0, t0 + 3_600_000, bucket).await.unwrap();
+        assert_eq!(got.len() as i64, width, "every column has samples");
+        for (i, b) in got.iter().enumerate() {
+            let lo = t0 + i as i64 * bucket;
+            let column: Vec<f64> =
+                expected.iter().filter(|(t, _)| *t >= lo && *t < lo + bucket).map(|(_, v)| *v).collect();
+            assert_eq!(b.count as usize, column.len(), "column {i}");
+            assert_eq!(b.min, column.iter().copied().fold(f64::INFINITY, f64::min), "column {i}");
+            assert_eq!(b.max, column.iter().copied().fold(f64::NEG_INFINITY, f64::max), "column {i}");
+        }
+        assert!(got.iter().any(|b| b.max == 190.0) && got.iter().any(|b| b.min == 40.5));
+        // The plain read agrees and skips the absences.
+        let all = values(ws.store().pool(), p, Kind::HeartRate, t0, t0 + 3_600_000).await.unwrap();
+        assert_eq!(all, expected);
+        assert_eq!(latest(ws.store().pool(), p, Kind::HeartRate, i64::MAX).await.unwrap(), expected.last().copied());
+        ws.close().await;
+    }
+}

@@ -180,5 +180,22 @@ fn series(
         push(Kind::BpSystolic, 128.0 + 8.0 * noise.next(), at)?;
         push(Kind::BpDiastolic, 78.0 + 5.0 * noise.next(), at)?;
     }
+    // The last 10 minutes beat to beat from a chest strap: RR intervals with respiratory sinus
+    // arrhythmia (0.25 Hz, 15 breaths/min) and noise; the acutely ill profiles have a faster
+    // rate and less variability (Task Force 1996: reduced HRV in acute illness).
+    let (rate, swing) = match profile {
+        Profile::Hypoxic | Profile::Febrile => (100.0, 6.0),
+        Profile::Stable | Profile::FluidGain => (70.0, 35.0),
+    };
+    let mut beat_ms = (end - Duration::minutes(10)).timestamp_millis();
+    let stop_ms = end.timestamp_millis();
+    while beat_ms < stop_ms {
+        let phase = (beat_ms as f64 / 1000.0) * 0.25 * std::f64::consts::TAU;
+        let rr_ms = (60_000.0 / rate + swing * phase.sin() + 8.0 * noise.next()).round();
+        beat_ms += rr_ms as i64;
+        let at = Utc.timestamp_millis_opt(beat_ms).single().unwrap_or(end);
+        let effective = at.with_timezone(&offset);
+        out.push(NewObservation::new(patient, Kind::RrInterval, ObservationValue::Quantity(rr_ms), effective)?);
+    }
     Ok(out)
 }

@@ -1,0 +1,158 @@
+//! The clinician's screens' read models on a real encrypted DEMO store: the worklist sorted by
+//! risk, the patient screen (NEWS2, assessment naming its model, HRV, weight flags), charts for
+//! every range, and the alerts inbox with its lifecycle.
+
+use vigil::agents::{OrchestratorConfig, alerting::AlertStatus};
+use vigil::domain::{Kind, PatientRef};
+use vigil::store::{KeySource, ObservationQuery, TimeRange};
+use vigil::workstation::AssessOptions;
+use vigil::workstation::views::{ChartKind, ChartRequest};
+use vigil::{OpenOptions, Workstation};
+
+async fn demo() -> (tempfile::TempDir, Workstation) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workstation::open(OpenOptions {
+        data_dir: dir.path().join("data"),
+        key_source: Some(KeySource::File(dir.path().join("key"))),
+        create: true,
+    })
+    .await
+    .unwrap();
+    let report = ws.seed_demo(chrono::Utc::now()).await.unwrap();
+    assert_eq!(report.models.len(), 2, "ONNX Runtime is installed by the test command: {:?}", report.models_skipped);
+    (dir, ws)
+}
+
+#[tokio::test]
+async fn the_worklist_is_sorted_by_risk_with_news2_and_open_alerts() {
+    let (_dir, ws) = demo().await;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    // Raise alerts for the hypoxic patient first: the worklist counts them.
+    ws.assess(&orchestrator, &PatientRef::Mrn("DEMO-0003".into()), &AssessOptions::default()).await.unwrap();
+    let list = ws.worklist(&orchestrator).await.unwrap();
+    assert!(list.demo);
+    assert_eq!(list.rows.len(), 8);
+    for pair in list.rows.windows(2) {
+        assert!(pair[0].risk_score >= pair[1].risk_score, "{} before {}", pair[0].mrn, pair[1].mrn);
+    }
+    let top = &list.rows[0];
+    assert_eq!(top.mrn, "DEMO-0003");
+    assert_eq!(top.event.as_deref(), Some("hypoxia"));
+    assert!(top.open_alerts >= 1);
+    assert!(top.news2.as_ref().unwrap().aggregate >= 5, "hypoxic, tachycardic, tachypnoeic");
+    let stable = list.rows.iter().find(|r| r.mrn == "DEMO-0001").unwrap();
+    assert_eq!(stable.risk_level, "low");
+    assert_eq!(stable.open_alerts, 0);
+    let kinds: Vec<_> = stable.latest.iter().map(|v| v.kind.as_str()).collect();
+    assert_eq!(kinds, ["heart_rate", "spo2", "respiratory_rate", "body_temperature", "bp_systolic", "bp_diastolic", "body_weight"]);
+    assert!(stable.last_data_ms.is_some());
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn the_patient_screen_has_news2_the_models_finding_hrv_and_weight_flags() {
+    let (_dir, ws) = demo().await;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    let view = ws.patient_view(&orchestrator, &PatientRef::Mrn("DEMO-0001".into())).await.unwrap();
+    assert_eq!(view.name, "Ada Example");
+    let news2 = view.news2.as_ref().unwrap();
+    assert_eq!(news2.parameters.len(), 7);
+    let a = view.assessment.as_ref().unwrap();
+    let ew = a.findings.iter().find(|f| f.specialty == "early_warning").unwrap();
+    assert_eq!(ew.method, "Model early-warning-gbt 1.0.0");
+    assert!(ew.demonstration_model);
+    assert!(ew.evidence.iter().any(|e| e.feature == "model_risk"));
+    let hrv = view.hrv.as_ref().expect("the demo has ten minutes of RR intervals");
+    assert!(hrv.beats > 600 && (9.0..=11.0).contains(&hrv.minutes), "{hrv:?}");
+    assert!(hrv.sdnn_ms > 5.0 && hrv.rmssd_ms > 5.0);
+    assert!(view.weight.as_ref().unwrap().flags.is_empty(), "a stable weight raises no flag");
+
+    // The fluid-gain patient's weight raises the heart-failure flags.
+    let gain = ws.patient_view(&orchestrator, &PatientRef::Mrn("DEMO-0007".into())).await.unwrap();
+    let w = gain.weight.as_ref().unwrap();
+    assert!(w.trend_kg_per_week.unwrap() > 1.0, "{w:?}");
+    assert!(!w.flags.is_empty(), "{w:?}");
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
+    let (_dir, ws) = demo().await;
+    let patient = ws.patient(&PatientRef::Mrn("DEMO-0001".into())).await.unwrap();
+    let now = chrono::Utc::now();
+    let all = vec![
+        ChartKind::HeartRate,
+        ChartKind::Spo2,
+        ChartKind::RespiratoryRate,
+        ChartKind::BodyTemperature,
+        ChartKind::BloodPressure,
+        ChartKind::Weight,
+    ];
+    for range in ["1h", "24h", "7d", "30d"] {
+        let request = ChartRequest {
+            patient: patient.id.to_string(),
+            charts: all.clone(),
+            range: range.into(),
+            width: 600,
+            height: 220,
+            utc_offset_s: 3600,
+            until_ms: Some(now.timestamp_millis() as f64),
+        };
+        let charts = ws.charts(&request).await.unwrap();
+        assert_eq!(charts.iter().map(|c| c.chart).collect::<Vec<_>>(), all);
+        for c in &charts {
+            assert!(c.svg.starts_with("<svg"), "{range} {:?}", c.chart);
+            assert!(c.svg.contains("<title>"), "{range} {:?}", c.chart);
+            assert!(c.points_drawn <= 2 * (2 * 600 + 2), "{range} {:?}: {}", c.chart, c.points_drawn);
+        }
+        // Every stored heart rate in the range is counted (the demo has one a minute for 24 h).
+        let millis = match range { "1h" => 3_600_000, "24h" => 86_400_000, "7d" => 7 * 86_400_000, _ => 30 * 86_400_000 };
+        let since = now - chrono::Duration::milliseconds(millis);
+        let query = ObservationQuery {
+            kinds: vec![Kind::HeartRate],
+            range: TimeRange { since: Some(since), until: Some(now) },
+            limit: None,
+        };
+        let stored = ws.observations(&PatientRef::Mrn("DEMO-0001".into()), &query).await.unwrap().1.len();
+        let hr = &charts[0];
+        assert_eq!(hr.points_in as usize, stored, "{range}");
+        assert!(stored >= 59, "{range}: {stored}");
+        if range == "1h" {
+            assert!(!hr.svg.contains("No data in this range"));
+        }
+    }
+    // Bad input is refused in words.
+    let bad = ChartRequest {
+        patient: "DEMO-0001".into(),
+        charts: vec![ChartKind::HeartRate],
+        range: "2h".into(),
+        width: 600,
+        height: 220,
+        utc_offset_s: 0,
+        until_ms: None,
+    };
+    let err = ws.charts(&bad).await.unwrap_err();
+    assert!(err.to_string().contains("range"), "{err}");
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecycle() {
+    let (_dir, ws) = demo().await;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    for mrn in ["DEMO-0002", "DEMO-0003", "DEMO-0004"] {
+        ws.assess(&orchestrator, &PatientRef::Mrn(mrn.into()), &AssessOptions::default()).await.unwrap();
+    }
+    let new = ws.alerts_inbox(&[AlertStatus::New], None).await.unwrap();
+    assert!(new.len() >= 2, "{new:?}");
+    assert!(new.iter().all(|a| a.status == "new" && !a.name.is_empty()));
+    let critical = ws.alerts_inbox(&[], Some("critical")).await.unwrap();
+    assert!(critical.iter().all(|a| a.risk_level == "critical"));
+    let id = new[0].id.clone();
+    ws.acknowledge_alert(&id, "seen, calling the ward").await.unwrap();
+    let acknowledged = ws.alerts_inbox(&[AlertStatus::Acknowledged], None).await.unwrap();
+    let moved = acknowledged.iter().find(|a| a.id == id).expect("moved to acknowledged");
+    assert_eq!(moved.acknowledged.as_ref().unwrap().note, "seen, calling the ward");
+    assert!(ws.alerts_inbox(&[AlertStatus::New], None).await.unwrap().iter().all(|a| a.id != id));
+    ws.close().await;
+}
