@@ -14,7 +14,26 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   export VIGIL_DATA_DIR="$work/data" VIGIL_KEY_FILE="$work/vigil.key" VIGIL_E2E_WORK="$work"
   export VIGIL_E2E_SCREENSHOTS="${VIGIL_E2E_SCREENSHOTS:-$PWD/tests/e2e/screenshots}"
   mkdir -p "$VIGIL_E2E_SCREENSHOTS"
-  "$VIGIL_E2E_APP" demo --json > "$work/seed.json"
+  vigil() { "$VIGIL_E2E_APP" "$@"; }
+  vigil demo --json > "$work/seed.json"
+  # Alerts to acknowledge: the review workflow on three deteriorating demo patients.
+  for mrn in DEMO-0002 DEMO-0003 DEMO-0004; do vigil assess "$mrn" --json > /dev/null; done
+  # A model version to roll back: 1.1.0 (test fixture, signed with the development key) over
+  # the demo's 1.0.0.
+  vigil packages build tests/fixtures/models/early-warning-gbt-1.1.0 \
+    --key scripts/models/dev-signing-key.pk8 --out "$work/ew-1.1.0.vigilpkg" > /dev/null
+  vigil packages install "$work/ew-1.1.0.vigilpkg" --activate > /dev/null
+  vigil worklist --json > "$work/worklist.json"
+  # A file to import, with three bad lines; what the CLI says of it is what the window must show.
+  {
+    echo "patient,time,kind,value,unit"
+    for m in 0 1 2 3 4 5 6 7 8 9; do echo "DEMO-0001,2024-03-01T08:0$m:00+01:00,heart_rate,7$m,/min"; done
+    echo "DEMO-0001,2024-03-01T08:10:00+01:00,heart_rate,abc,/min"
+    echo "DEMO-0001,2024-03-01T08:11:00+01:00,blood_sugar,5.1,mmol/L"
+    echo "DEMO-0001,not-a-time,spo2,97,%"
+    echo "DEMO-0002,2024-03-01T08:00:00+01:00,spo2,96,%"
+  } > "$work/vitals.csv"
+  vigil import "$work/vitals.csv" --dry-run --json > "$work/import-dry.json"
   status=0
   unshare --fork --pid --mount-proc --kill-child env VIGIL_E2E_INSIDE=1 "$0" || status=$?
   rm -rf "$work"

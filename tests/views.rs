@@ -19,7 +19,12 @@ async fn demo() -> (tempfile::TempDir, Workstation) {
     .await
     .unwrap();
     let report = ws.seed_demo(chrono::Utc::now()).await.unwrap();
-    assert_eq!(report.models.len(), 2, "ONNX Runtime is installed by the test command: {:?}", report.models_skipped);
+    assert_eq!(
+        report.models.len(),
+        2,
+        "ONNX Runtime is installed by the test command: {:?}",
+        report.models_skipped
+    );
     (dir, ws)
 }
 
@@ -44,7 +49,18 @@ async fn the_worklist_is_sorted_by_risk_with_news2_and_open_alerts() {
     assert_eq!(stable.risk_level, "low");
     assert_eq!(stable.open_alerts, 0);
     let kinds: Vec<_> = stable.latest.iter().map(|v| v.kind.as_str()).collect();
-    assert_eq!(kinds, ["heart_rate", "spo2", "respiratory_rate", "body_temperature", "bp_systolic", "bp_diastolic", "body_weight"]);
+    assert_eq!(
+        kinds,
+        [
+            "heart_rate",
+            "spo2",
+            "respiratory_rate",
+            "body_temperature",
+            "bp_systolic",
+            "bp_diastolic",
+            "body_weight"
+        ]
+    );
     assert!(stable.last_data_ms.is_some());
     ws.close().await;
 }
@@ -106,7 +122,12 @@ async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
             assert!(c.points_drawn <= 2 * (2 * 600 + 2), "{range} {:?}: {}", c.chart, c.points_drawn);
         }
         // Every stored heart rate in the range is counted (the demo has one a minute for 24 h).
-        let millis = match range { "1h" => 3_600_000, "24h" => 86_400_000, "7d" => 7 * 86_400_000, _ => 30 * 86_400_000 };
+        let millis = match range {
+            "1h" => 3_600_000,
+            "24h" => 86_400_000,
+            "7d" => 7 * 86_400_000,
+            _ => 30 * 86_400_000,
+        };
         let since = now - chrono::Duration::milliseconds(millis);
         let query = ObservationQuery {
             kinds: vec![Kind::HeartRate],

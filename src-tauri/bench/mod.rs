@@ -6,11 +6,13 @@ mod agents;
 mod analysis;
 mod models;
 mod store;
+mod ui;
 
 pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use models::{ModelsBenchReport, models_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
+pub use ui::{UiBenchReport, ui_bench};
 
 /// Benchmark patient number `n`: `BENCH-0000`, `BENCH-0001`, ...
 pub(crate) fn bench_patient(

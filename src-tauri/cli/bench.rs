@@ -27,6 +27,18 @@ pub enum BenchCommand {
         patients: usize,
     },
     /// The agents: one patient's full assessment, many patients at once, a replay of many
+    /// The clinician screens' backend on a seeded store (kept in --dir for scripts/bench-ui.sh)
+    Ui {
+        /// Where the store is (seeded when empty)
+        #[arg(long, value_name = "DIR")]
+        dir: std::path::PathBuf,
+        /// Patients with 24 h of 1 Hz vitals
+        #[arg(long, default_value_t = 20)]
+        streamed: u64,
+        /// Patients with 90 days of daily data
+        #[arg(long, default_value_t = 100)]
+        daily: u64,
+    },
     /// Model packages: inference inside an assessment, swap latency seen by readers, install to active
     Models {
         /// Assessments timed per variant
@@ -51,6 +63,32 @@ pub enum BenchCommand {
 
 pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Ui { dir, streamed, daily } => {
+            eprintln!(
+                "store in {} ({streamed} x 24 h at 1 Hz, {daily} x 90 days daily; seeded if empty) ...",
+                dir.display()
+            );
+            let r = crate::bench::ui_bench(&dir, streamed, daily).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!("store: {} observations (seeded in {:.0} s)", r.observations, r.seed_s);
+            say!(
+                "worklist of {} patients (each assessed): p50 {:.0} ms, max {:.0} ms",
+                r.streamed + r.daily,
+                r.worklist_ms[0],
+                r.worklist_ms[1]
+            );
+            say!("patient screen (no charts): p50 {:.1} ms, p99 {:.1} ms", r.patient_ms[0], r.patient_ms[1]);
+            for (range, p50, p99) in &r.charts_ms {
+                say!("six charts over {range} (900 px): p50 {p50:.1} ms, p99 {p99:.1} ms (target < 200 ms)");
+            }
+            say!(
+                "reference: 24 h of one vital as full rows ({} rows): p50 {:.1} ms",
+                r.full_rows,
+                r.full_rows_24h_ms
+            );
+        }
         BenchCommand::Models { assessments, installs } => {
             eprintln!("timing {assessments} assessments, 1.5 s of readers twice, {installs} installs ...");
             let r = crate::bench::models_bench(assessments, installs).await?;

@@ -98,6 +98,7 @@ pub(crate) async fn insert_batch(
     let ingested_ms = time::to_ms(at);
     let source_bytes = *source_id.as_bytes();
     let mut inserted = 0u64;
+    let mut rollup = super::series::RollupBatch::default();
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let ids: Vec<[u8; 16]> = chunk.iter().map(|_| *new_uuid().as_bytes()).collect();
         let partial;
@@ -125,8 +126,19 @@ pub(crate) async fn insert_batch(
                 .bind(source_bytes.as_slice())
                 .bind(ingested_ms);
         }
-        inserted += query.execute(&mut **tx).await?.rows_affected();
+        let affected = query.execute(&mut **tx).await?.rows_affected();
+        inserted += affected;
+        // The chart rollup (migration 0007): all new, merged from memory; else recomputed.
+        for obs in chunk {
+            let ms = obs.effective.timestamp_millis();
+            if affected == chunk.len() as u64 {
+                rollup.inserted(obs.patient_id, obs.kind, ms, obs.value.dedup_key());
+            } else if affected > 0 {
+                rollup.maybe(obs.patient_id, obs.kind, ms);
+            }
+        }
     }
+    rollup.apply(&mut **tx).await?;
     if inserted > 0 {
         let last_seq: i64 =
             sqlx::query_scalar("SELECT MAX(seq) FROM observations").fetch_one(&mut **tx).await?;

@@ -195,7 +195,12 @@ fn series(
         beat_ms += rr_ms as i64;
         let at = Utc.timestamp_millis_opt(beat_ms).single().unwrap_or(end);
         let effective = at.with_timezone(&offset);
-        out.push(NewObservation::new(patient, Kind::RrInterval, ObservationValue::Quantity(rr_ms), effective)?);
+        out.push(NewObservation::new(
+            patient,
+            Kind::RrInterval,
+            ObservationValue::Quantity(rr_ms),
+            effective,
+        )?);
     }
     Ok(out)
 }

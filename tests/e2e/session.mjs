@@ -1,5 +1,6 @@
-// One WebDriver session on the real app, started by tauri-driver (scripts/e2e.sh starts it).
-import { mkdirSync } from "node:fs";
+// One WebDriver session on the real app, started by tauri-driver (scripts/e2e.sh starts it),
+// and the helpers every test file uses.
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { remote } from "webdriverio";
 
@@ -19,4 +20,30 @@ export async function screenshot(browser, name) {
   const dir = process.env.VIGIL_E2E_SCREENSHOTS ?? "screenshots";
   mkdirSync(dir, { recursive: true });
   await browser.saveScreenshot(join(dir, `${name}.png`));
+}
+
+/** A JSON file scripts/e2e.sh wrote while seeding (what the CLI reported). */
+export function seeded(name) {
+  return JSON.parse(readFileSync(join(process.env.VIGIL_E2E_WORK, name), "utf8"));
+}
+
+/** Opens a view from the navigation and waits until it is ready (or failed, which fails). */
+export async function openView(browser, view) {
+  await (await browser.$(`a[data-view="${view}"]`)).click();
+  return readyView(browser, view);
+}
+
+/** Waits for `#view-<name>` to be ready; an error state fails with the page's message. */
+export async function readyView(browser, view) {
+  const root = await browser.$(`#view-${view}`);
+  await root.waitForExist({ timeout: 30_000 });
+  await browser.waitUntil(async () => (await root.getAttribute("data-state")) !== "loading", {
+    timeout: 30_000,
+    timeoutMsg: `view ${view} still loading`,
+  });
+  const state = await root.getAttribute("data-state");
+  if (state !== "ready") {
+    throw new Error(`view ${view} is ${state}: ${await root.getText()}`);
+  }
+  return root;
 }

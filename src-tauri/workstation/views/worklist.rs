@@ -129,7 +129,7 @@ impl Workstation {
         let detail = serde_json::json!({ "patients": patients.len() });
         self.audit(&mut tx, "worklist.view", None, detail).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        let demo = self.status().await.map(|s| s.demo).unwrap_or(false);
+        let demo = self.store.meta("demo").await?.as_deref() == Some("true");
         let mut rows = Vec::with_capacity(patients.len());
         for (p, snap) in patients.iter().zip(snapshots) {
             let assessed: Option<Assessment> = match snap.context {
