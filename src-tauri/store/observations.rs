@@ -138,7 +138,7 @@ pub(crate) async fn insert_batch(
             }
         }
     }
-    rollup.apply(&mut **tx).await?;
+    rollup.apply(tx).await?;
     if inserted > 0 {
         let last_seq: i64 =
             sqlx::query_scalar("SELECT MAX(seq) FROM observations").fetch_one(&mut **tx).await?;

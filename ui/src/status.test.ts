@@ -36,6 +36,10 @@ describe("formatCount", () => {
     expect(formatCount(36048)).toBe("36,048");
     expect(formatCount(1_000_000)).toBe("1,000,000");
   });
+  it("marks a count that travelled as null (NaN)", () => {
+    expect(formatCount(null)).toBe("—");
+    expect(formatBytes(null)).toBe("unknown");
+  });
 });
 
 describe("statusRows", () => {

@@ -14,8 +14,8 @@ export interface StatusRow {
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
 /** 1536 -> "1.5 KiB"; whole bytes below 1 KiB. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return "unknown";
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null || !Number.isFinite(bytes) || bytes < 0) return "unknown";
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -25,8 +25,9 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** 36048 -> "36,048": counts read at a glance. */
-export function formatCount(n: number): string {
+/** 36048 -> "36,048": counts read at a glance; "—" for a missing count (NaN travels as null). */
+export function formatCount(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return "—";
   return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
