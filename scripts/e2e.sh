@@ -3,17 +3,29 @@
 # Xvfb, tauri-driver (which starts WebKitWebDriver and the app) and the WebDriver tests inside a
 # private PID namespace, so that nothing outlives the run (DESIGN.md section 2).
 # Screenshots of each view go to tests/e2e/screenshots/ (or $VIGIL_E2E_SCREENSHOTS).
+# scripts/bench-ui.sh reuses the harness: VIGIL_E2E_STORE names a store to open instead of the
+# seeded demo, VIGIL_E2E_SCRIPT a node script to run instead of the tests, VIGIL_E2E_RELEASE=1
+# builds and runs the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
 
 if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
-  cargo build --quiet
+  profile=debug
+  if [ "${VIGIL_E2E_RELEASE:-}" = 1 ]; then profile=release; fi
+  cargo build --quiet --profile "$([ $profile = debug ] && echo dev || echo release)"
   work=$(mktemp -d /tmp/vigil-e2e.XXXXXX)
-  export VIGIL_E2E_APP="$CARGO_TARGET_DIR/debug/vigil"
+  export VIGIL_E2E_APP="$CARGO_TARGET_DIR/$profile/vigil"
   export VIGIL_DATA_DIR="$work/data" VIGIL_KEY_FILE="$work/vigil.key" VIGIL_E2E_WORK="$work"
   export VIGIL_E2E_SCREENSHOTS="${VIGIL_E2E_SCREENSHOTS:-$PWD/tests/e2e/screenshots}"
   mkdir -p "$VIGIL_E2E_SCREENSHOTS"
+  if [ -n "${VIGIL_E2E_STORE:-}" ]; then
+    export VIGIL_DATA_DIR="$VIGIL_E2E_STORE" VIGIL_KEY_FILE="$VIGIL_E2E_STORE/bench.key"
+    status=0
+    unshare --fork --pid --mount-proc --kill-child env VIGIL_E2E_INSIDE=1 "$0" || status=$?
+    rm -rf "$work"
+    exit "$status"
+  fi
   vigil() { "$VIGIL_E2E_APP" "$@"; }
   vigil demo --json > "$work/seed.json"
   # Alerts to acknowledge: the review workflow on three deteriorating demo patients.
@@ -50,6 +62,9 @@ tauri-driver --port 4444 --native-port 4445 >"$work/tauri-driver.log" 2>&1 &
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break; sleep 0.1; done
 
 cd tests/e2e
+if [ -n "${VIGIL_E2E_SCRIPT:-}" ]; then
+  exec node "$VIGIL_E2E_SCRIPT"
+fi
 if ! node --test --test-concurrency=1 ./*.test.mjs; then
   echo "--- tauri-driver log"; tail -n 40 "$work/tauri-driver.log"
   exit 1
