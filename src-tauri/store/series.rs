@@ -192,7 +192,7 @@ pub(crate) struct Bucket {
 /// integers, order exactly as the values do, so `MIN`/`MAX` of the keys are the keys of the
 /// minimum and maximum. Every charted vital is positive (the parsers' plausible ranges).
 pub(crate) async fn buckets(
-    db: impl SqliteExecutor<'_>,
+    db: &mut sqlx::SqliteConnection,
     patient: PatientId,
     kind: Kind,
     since_ms: i64,
@@ -202,6 +202,17 @@ pub(crate) async fn buckets(
     if bucket_ms >= 60_000 {
         return minute_buckets(db, patient, kind, since_ms, until_ms, bucket_ms).await;
     }
+    raw_buckets(&mut *db, patient, kind, since_ms, until_ms, bucket_ms).await
+}
+
+async fn raw_buckets(
+    db: impl SqliteExecutor<'_>,
+    patient: PatientId,
+    kind: Kind,
+    since_ms: i64,
+    until_ms: i64,
+    bucket_ms: i64,
+) -> Result<Vec<Bucket>, StoreError> {
     let rows = sqlx::query(
         "SELECT MIN(effective_ms), MAX(effective_ms), MIN(value_key), MAX(value_key), COUNT(*) \
          FROM observations INDEXED BY observations_by_content \
@@ -230,18 +241,25 @@ pub(crate) async fn buckets(
         .collect())
 }
 
-/// [`buckets`] of whole minutes from the rollup: columns of `bucket_ms / 60 s` minutes (at
-/// least one), over the minutes inside `[since_ms, until_ms)` (a partial first or last minute
-/// is included whole: at most a minute of difference at the edges).
+/// [`buckets`] from the rollup: columns of `bucket_ms / 60 s` whole minutes (at least one);
+/// the partial minutes at either edge of `[since_ms, until_ms)` come from the index, so the
+/// counts and extremes are exact (the edge columns are narrower).
 async fn minute_buckets(
-    db: impl SqliteExecutor<'_>,
+    db: &mut sqlx::SqliteConnection,
     patient: PatientId,
     kind: Kind,
     since_ms: i64,
     until_ms: i64,
     bucket_ms: i64,
 ) -> Result<Vec<Bucket>, StoreError> {
-    let (m0, m1) = (minute_of(since_ms), minute_of(until_ms - 1));
+    let start_of = |m: i64| m * 60_000 - MINUTE_OFFSET_MS;
+    // Whole minutes m0..m1 (inclusive) lie inside the range.
+    let m0 = minute_of(since_ms) + i64::from(start_of(minute_of(since_ms)) < since_ms);
+    let m1 = minute_of(until_ms) - 1;
+    if m1 < m0 {
+        return raw_buckets(&mut *db, patient, kind, since_ms, until_ms, until_ms - since_ms).await;
+    }
+    let mut out = raw_buckets(&mut *db, patient, kind, since_ms, start_of(m0), 60_000).await?;
     let rows = sqlx::query(
         "SELECT MIN(first_ms), MAX(last_ms), MIN(min_key), MAX(max_key), SUM(n) FROM observation_minutes \
          WHERE patient_id = ?1 AND kind = ?2 AND minute >= ?3 AND minute <= ?4 \
@@ -252,20 +270,19 @@ async fn minute_buckets(
     .bind(m0)
     .bind(m1)
     .bind((bucket_ms / 60_000).max(1))
-    .fetch_all(db)
+    .fetch_all(&mut *db)
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(Bucket {
-                first_ms: r.get(0),
-                last_ms: r.get(1),
-                min: value(r.get(2))?,
-                max: value(r.get(3))?,
-                count: r.get(4),
-            })
+    out.extend(rows.iter().filter_map(|r| {
+        Some(Bucket {
+            first_ms: r.get(0),
+            last_ms: r.get(1),
+            min: value(r.get(2))?,
+            max: value(r.get(3))?,
+            count: r.get(4),
         })
-        .collect())
+    }));
+    out.extend(raw_buckets(&mut *db, patient, kind, start_of(m1 + 1), until_ms, 60_000).await?);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -316,7 +333,16 @@ mod tests {
         let t0 = start.timestamp_millis();
         let width = 120;
         let bucket = 3_600_000 / width;
-        let got = buckets(ws.store().pool(), p, Kind::HeartRate, t0, t0 + 3_600_000, bucket).await.unwrap();
+        let got = buckets(
+            &mut ws.store().pool().acquire().await.unwrap(),
+            p,
+            Kind::HeartRate,
+            t0,
+            t0 + 3_600_000,
+            bucket,
+        )
+        .await
+        .unwrap();
         assert_eq!(got.len() as i64, width, "every column has samples");
         for (i, b) in got.iter().enumerate() {
             let lo = t0 + i as i64 * bucket;
@@ -415,7 +441,16 @@ mod tests {
         }
         // Two-minute buckets from the rollup equal the samples' min and max per column.
         let since = (minute_of(t0) + 1) * 60_000 - MINUTE_OFFSET_MS;
-        let got = buckets(ws.store().pool(), p, Kind::Spo2, since, since + 7_200_000, 120_000).await.unwrap();
+        let got = buckets(
+            &mut ws.store().pool().acquire().await.unwrap(),
+            p,
+            Kind::Spo2,
+            since,
+            since + 7_200_000,
+            120_000,
+        )
+        .await
+        .unwrap();
         assert_eq!(got.len(), 60);
         for (i, b) in got.iter().enumerate() {
             let lo = since + i as i64 * 120_000;

@@ -171,7 +171,7 @@ impl Workstation {
             let mut count = 0;
             for (kind, label, color) in kinds {
                 let buckets =
-                    series::buckets(&mut *tx, patient.id, kind, t0, t1, (range.millis() / columns).max(1))
+                    series::buckets(&mut tx, patient.id, kind, t0, t1, (range.millis() / columns).max(1))
                         .await?;
                 let mut points = Vec::with_capacity(buckets.len() * 2);
                 for b in &buckets {
