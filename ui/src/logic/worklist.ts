@@ -1,0 +1,63 @@
+// The worklist's order and search. Pure.
+import type { VitalReading, WorklistRow } from "../bindings";
+import { bloodPressure, vitalValue } from "./format";
+
+/**
+ * Highest risk first; ties by NEWS2 (missing lowest), open alerts, then name. The same order
+ * as the backend's `sort_by_risk`, so re-sorting what it sends changes nothing. Returns a copy.
+ */
+export function sortByRisk(rows: readonly WorklistRow[]): WorklistRow[] {
+  const news2 = (r: WorklistRow) => (r.news2 ? r.news2.aggregate : -1);
+  // A score that was NaN travels as null: it sorts last, never first.
+  const risk = (r: WorklistRow) => r.risk_score ?? -1;
+  return [...rows].sort(
+    (a, b) =>
+      risk(b) - risk(a) ||
+      news2(b) - news2(a) ||
+      b.open_alerts - a.open_alerts ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+}
+
+/** Lower case without accents, so "chloe" finds "Chloé". */
+function fold(text: string): string {
+  return text.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase();
+}
+
+/**
+ * Rows whose name contains, or whose MRN starts with, every word of `query` (case and accent
+ * insensitive). An empty query keeps every row, in order.
+ */
+export function filterRows(rows: readonly WorklistRow[], query: string): WorklistRow[] {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [...rows];
+  return rows.filter((r) => {
+    const name = fold(r.name);
+    const mrn = fold(r.mrn);
+    return words.every((w) => name.includes(w) || mrn.startsWith(w));
+  });
+}
+
+/** The latest reading of each kind. */
+export function latestByKind(latest: readonly VitalReading[]): Map<string, VitalReading> {
+  const map = new Map<string, VitalReading>();
+  for (const r of latest) {
+    const seen = map.get(r.kind);
+    if (!seen || (r.at_ms ?? -Infinity) > (seen.at_ms ?? -Infinity)) map.set(r.kind, r);
+  }
+  return map;
+}
+
+/** The compact vitals cells of a row: HR, SpO₂, RR, Temp, BP, weight ("—" when missing). */
+export function compactVitals(latest: readonly VitalReading[]): { key: string; text: string }[] {
+  const by = latestByKind(latest);
+  const cell = (kind: string) => ({ key: kind, text: vitalValue(kind, by.get(kind)?.value) });
+  return [
+    cell("heart_rate"),
+    cell("spo2"),
+    cell("respiratory_rate"),
+    cell("body_temperature"),
+    { key: "bp", text: bloodPressure(by.get("bp_systolic")?.value, by.get("bp_diastolic")?.value) },
+    cell("body_weight"),
+  ];
+}

@@ -1,0 +1,201 @@
+// The alerts inbox: tabs by status, a severity floor, acknowledge and resolve with a note.
+import { commands, type AlertView } from "../bindings";
+import { actionDialog } from "../dialogs";
+import { h, keepFocus, message, setState, viewRoot } from "../dom";
+import { errorText } from "../errors";
+import {
+  SEVERITY_FLOORS,
+  STATUSES,
+  STATUS_LABELS,
+  actionsFor,
+  alertsFor,
+  countByStatus,
+  noteProblem,
+  statusAfter,
+  stepsFor,
+  type AlertAction,
+  type AlertStatus,
+} from "../logic/alerts";
+import { absoluteTime, humanize, percent, relativeTime, riskClass, riskText } from "../logic/format";
+import { evidenceText } from "../logic/patient";
+import type { Unmount, ViewContext } from "./view";
+
+export function mountAlerts(ctx: ViewContext): Unmount {
+  const state = { alerts: [] as AlertView[], status: "new" as AlertStatus, floor: "", alive: true, loaded: false };
+  const { root, heading } = viewRoot("alerts", "Alerts");
+  const tabs = STATUSES.map((s) =>
+    h("button", { type: "button", class: "toggle", "data-status": s, "aria-pressed": String(s === state.status), "aria-controls": "alert-list" }, STATUS_LABELS[s]),
+  );
+  const severity = h(
+    "select",
+    { id: "alert-severity" },
+    SEVERITY_FLOORS.map((f) => h("option", { value: f.value }, f.label)),
+  );
+  const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
+  const notice = h("p", { id: "alerts-message", class: "message", hidden: true, tabindex: -1 });
+  const list = h("ul", { id: "alert-list", class: "alert-list", "aria-live": "polite" });
+  const dialog = actionDialog({ dialog: "alert-note-dialog", note: "alert-note", confirm: "alert-note-confirm", cancel: "alert-note-cancel" });
+  root.append(
+    h(
+      "div",
+      { class: "view-head" },
+      heading,
+      h("div", { class: "segmented", role: "group", "aria-label": "Alert status" }, tabs),
+      h("label", { class: "inline", for: "alert-severity" }, "Severity ", severity),
+      refresh,
+    ),
+    notice,
+    list,
+    dialog.el,
+  );
+  ctx.main.replaceChildren(root);
+  list.replaceChildren(...Array.from({ length: 3 }, () => h("li", { class: "card alert-item", "aria-hidden": "true" }, h("span", { class: "skeleton" }), h("span", { class: "skeleton short" }))));
+
+  function render(): void {
+    const counts = countByStatus(state.alerts, state.floor);
+    for (const t of tabs) {
+      const s = t.dataset.status as AlertStatus;
+      t.setAttribute("aria-pressed", String(s === state.status));
+      t.replaceChildren(STATUS_LABELS[s], " ", h("span", { class: "tab-count" }, String(counts[s])));
+    }
+    const shown = alertsFor(state.alerts, state.status, state.floor);
+    keepFocus(list, () => {
+      list.replaceChildren(
+        ...(shown.length
+          ? shown.map((a) => item(a, ask))
+          : [h("li", { class: "empty card" }, `No ${STATUS_LABELS[state.status].toLowerCase()} alerts${state.floor ? " at this severity" : ""}.`)]),
+      );
+    });
+  }
+
+  async function load(): Promise<void> {
+    setState(root, "loading");
+    refresh.disabled = true;
+    try {
+      // Each status on its own (the backend returns at most 500 per call, newest first), all
+      // at once: the tabs show their counts and switch without a round trip.
+      const lists = await Promise.all(STATUSES.map((s) => commands.alerts([s], null)));
+      if (!state.alive) return;
+      state.alerts = lists.flat();
+      state.loaded = true;
+      render();
+      setState(root, "ready");
+    } catch (e) {
+      if (!state.alive) return;
+      message(notice, `The alerts could not be loaded: ${errorText(e)}`, "error");
+      if (!state.loaded) list.replaceChildren();
+      setState(root, "error");
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  function ask(alert: AlertView, action: AlertAction): void {
+    const who = alert.name ? `${alert.name} (${alert.mrn})` : alert.patient_id;
+    const event = humanize(alert.event).toLowerCase();
+    dialog.ask({
+      title: action === "acknowledge" ? "Acknowledge alert" : "Resolve alert",
+      body:
+        action === "acknowledge"
+          ? `Acknowledge the ${event} alert of ${who}: it moves to Acknowledged and stays open until resolved.`
+          : alert.status === "new"
+            ? `Resolve the ${event} alert of ${who}: it is acknowledged and then resolved with this note, moves to Resolved and is closed.`
+            : `Resolve the ${event} alert of ${who}: it moves to Resolved and is closed.`,
+      noteLabel: action === "acknowledge" ? "Note (optional)" : "Note (required): what was done",
+      confirmLabel: action === "acknowledge" ? "Acknowledge" : "Resolve",
+      check: (note) => noteProblem(action, note),
+      run: async (note) => {
+        const steps = stepsFor(alert.status, action);
+        if (steps.length === 0) throw new Error(`This alert is ${alert.status}: it cannot be ${action}d. Refresh the list.`);
+        for (const [i, step] of steps.entries()) {
+          try {
+            if (step === "acknowledge") await commands.acknowledgeAlert(alert.id, note.trim());
+            else await commands.resolveAlert(alert.id, note.trim());
+          } catch (e) {
+            // A first step that went through is real: say so, and show it in the list.
+            if (i > 0) {
+              void load();
+              throw new Error(`The alert was acknowledged but not resolved: ${errorText(e)}`);
+            }
+            throw e;
+          }
+        }
+        if (!state.alive) return;
+        message(notice, `Alert ${action === "acknowledge" ? "acknowledged" : "resolved"}: it is now under ${STATUS_LABELS[statusAfter(action)]}.`, "success");
+        await load();
+        // The button that opened the dialog is gone with its alert: keep focus on the outcome.
+        setTimeout(() => notice.focus(), 0);
+      },
+    });
+  }
+
+  tabs.forEach((t) =>
+    t.addEventListener("click", () => {
+      state.status = t.dataset.status as AlertStatus;
+      if (state.loaded) render();
+    }),
+  );
+  severity.addEventListener("change", () => {
+    state.floor = severity.value;
+    if (state.loaded) render();
+  });
+  refresh.addEventListener("click", () => void load());
+  void load();
+  return () => {
+    state.alive = false;
+    if (dialog.el.open) dialog.el.close();
+  };
+}
+
+function item(a: AlertView, ask: (a: AlertView, action: AlertAction) => void): HTMLLIElement {
+  const now = Date.now();
+  const fired = a.evidence.filter((e) => e.triggered);
+  const transitions = [
+    a.acknowledged ? `Acknowledged by ${a.acknowledged.by} ${relativeTime(a.acknowledged.at_ms, now)}${a.acknowledged.note ? `: “${a.acknowledged.note}”` : ""}` : null,
+    a.resolved ? `Resolved by ${a.resolved.by} ${relativeTime(a.resolved.at_ms, now)}${a.resolved.note ? `: “${a.resolved.note}”` : ""}` : null,
+  ].filter((t): t is string => t !== null);
+  return h(
+    "li",
+    { class: "card alert-item", "data-alert-id": a.id, "data-risk-level": a.risk_level },
+    h(
+      "div",
+      { class: "alert-head" },
+      h("span", { class: riskClass(a.risk_level) }, riskText(a.risk_level, a.risk_score)),
+      h("h2", {}, humanize(a.event)),
+      h("a", { href: `#/patient/${encodeURIComponent(a.patient_id)}`, class: "patient-link" }, a.name || "Unknown patient", a.mrn ? h("span", { class: "mono muted" }, ` ${a.mrn}`) : null),
+      h("span", { class: "muted time", title: `Raised ${absoluteTime(a.created_ms)}; data of ${absoluteTime(a.event_ms)}` }, `${relativeTime(a.created_ms, now)} · confidence ${percent(a.confidence)}`),
+    ),
+    h(
+      "div",
+      { class: "alert-body" },
+      h(
+        "div",
+        {},
+        h("h3", {}, "Evidence"),
+        fired.length
+          ? h("ul", { class: "evidence" }, fired.map((e) => h("li", { class: "triggered" }, evidenceText(e), h("span", { class: "source" }, ` — ${e.source}`))))
+          : h("p", { class: "muted small" }, "None recorded."),
+      ),
+      h(
+        "div",
+        {},
+        h("h3", {}, "Recommendations"),
+        a.recommendations.length
+          ? h("ul", { class: "recommendations" }, a.recommendations.map((r) => h("li", {}, r)))
+          : h("p", { class: "muted small" }, "None."),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        actionsFor(a.status).map((action) =>
+          h(
+            "button",
+            { type: "button", class: action === "resolve" ? "primary" : "secondary", "data-action": action, "data-focus-key": `${a.id}:${action}`, onclick: () => ask(a, action) },
+            action === "acknowledge" ? "Acknowledge…" : "Resolve…",
+          ),
+        ),
+      ),
+    ),
+    transitions.length ? h("p", { class: "muted small" }, transitions.join(" · ")) : null,
+  );
+}

@@ -1,0 +1,110 @@
+// The patient screen: header, latest vitals, NEWS2, HRV, weight, charts, the assessment and
+// the open alerts.
+import { commands, type PatientView } from "../bindings";
+import { h, message, setState } from "../dom";
+import { errorText } from "../errors";
+import { absoluteTime, relativeTime, riskClass, riskText } from "../logic/format";
+import { demographics } from "../logic/patient";
+import { chartPanel } from "./charts";
+import { alertsPanel, assessmentPanel, hrvPanel, news2Panel, vitalTiles, weightPanel } from "./patient-panels";
+import type { Unmount, ViewContext } from "./view";
+
+export function mountPatient(ctx: ViewContext, id: string): Unmount {
+  const state = { alive: true, patient: null as PatientView | null };
+  const root = h("section", {
+    id: "view-patient",
+    class: "view",
+    "data-state": "loading",
+    "aria-busy": "true",
+    "data-patient-id": id,
+    "aria-labelledby": "patient-name",
+  });
+  const name = h("h1", { id: "patient-name", class: "view-title", tabindex: -1 }, "Loading patient…");
+  const facts = h("p", { class: "patient-facts muted" }, "\u00a0");
+  const overall = h("div", { class: "patient-risk" });
+  const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
+  const jump = h("button", { type: "button", class: "secondary alerts-jump", hidden: true });
+  const error = h("p", { class: "message", hidden: true });
+  const tiles = h("div", { class: "tiles-slot" }, skeletonTiles());
+  const panels = h("div", { class: "panel-row" }, ...["NEWS2", "Heart rate variability", "Weight"].map(skeletonCard));
+  const lower = h("div", { class: "panel-row two" }, ...["Assessment", "Open alerts"].map(skeletonCard));
+  const charts = chartPanel(id);
+  root.append(
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/worklist" }, "← Worklist")),
+    h("header", { class: "card patient-head" }, h("div", {}, name, facts), jump, overall, refresh),
+    error,
+    tiles,
+    panels,
+    charts.el,
+    lower,
+  );
+  ctx.main.replaceChildren(root);
+
+  function render(p: PatientView): void {
+    const now = Date.now();
+    name.textContent = p.name;
+    root.dataset.patientId = p.patient_id;
+    facts.replaceChildren(
+      h("span", { class: "mono" }, `MRN ${p.mrn}`),
+      ` · ${demographics(p.sex, p.birth_date)} · last data `,
+      h("span", { title: absoluteTime(p.last_data_ms) }, relativeTime(p.last_data_ms, now)),
+    );
+    const a = p.assessment;
+    overall.replaceChildren(
+      h("span", { class: "muted small" }, "Overall risk"),
+      a ? h("span", { class: `${riskClass(a.risk_level)} big` }, riskText(a.risk_level, a.risk_score)) : h("span", { class: "muted" }, "not assessed"),
+    );
+    const open = p.open_alerts.length;
+    jump.hidden = open === 0;
+    jump.textContent = `${open} open alert${open === 1 ? "" : "s"} ↓`;
+    tiles.replaceChildren(vitalTiles(p.latest, now));
+    panels.replaceChildren(news2Panel(p.news2), hrvPanel(p), weightPanel(p));
+    lower.replaceChildren(assessmentPanel(a, now), alertsPanel(p.open_alerts, now));
+  }
+
+  async function load(): Promise<void> {
+    setState(root, "loading");
+    refresh.disabled = true;
+    try {
+      const p = await commands.patientView(id);
+      if (!state.alive) return;
+      state.patient = p;
+      render(p);
+      message(error, "", "info");
+      setState(root, "ready");
+    } catch (e) {
+      if (!state.alive) return;
+      message(error, `This patient could not be loaded: ${errorText(e)}`, "error");
+      if (!state.patient) name.textContent = "Patient not available";
+      setState(root, "error");
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  // In-page anchors would change the route: scroll and focus instead.
+  jump.addEventListener("click", () => {
+    const target = document.getElementById("patient-alerts");
+    target?.scrollIntoView({ block: "center" });
+    target?.querySelector<HTMLElement>("h2")?.setAttribute("tabindex", "-1");
+    target?.querySelector<HTMLElement>("h2")?.focus({ preventScroll: true });
+  });
+  refresh.addEventListener("click", () => {
+    void load();
+    charts.load();
+  });
+  void load();
+  charts.load();
+  return () => {
+    state.alive = false;
+    charts.destroy();
+  };
+}
+
+function skeletonTiles(): HTMLElement {
+  return h("div", { class: "tiles", "aria-hidden": "true" }, Array.from({ length: 6 }, () => h("div", { class: "tile" }, h("span", { class: "skeleton" }), h("span", { class: "skeleton tall" }))));
+}
+
+function skeletonCard(title: string): HTMLElement {
+  return h("section", { class: "card panel", "aria-hidden": "true" }, h("h2", {}, title), h("span", { class: "skeleton" }), h("span", { class: "skeleton" }), h("span", { class: "skeleton short" }));
+}
