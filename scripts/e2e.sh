@@ -65,7 +65,7 @@ cd tests/e2e
 if [ -n "${VIGIL_E2E_SCRIPT:-}" ]; then
   exec node "$VIGIL_E2E_SCRIPT"
 fi
-if ! node --test --test-concurrency=1 ./*.test.mjs; then
+if ! node --test --test-concurrency=1 ${VIGIL_E2E_ONLY:-./*.test.mjs}; then
   echo "--- tauri-driver log"; tail -n 40 "$work/tauri-driver.log"
   exit 1
 fi

@@ -40,5 +40,6 @@ test("a rollback shows in the models view", async () => {
   assert.match(await (await browser.$("#agents-message")).getText(), /rolled back/);
   const newest = await browser.$("#model-events li");
   assert.match(await newest.getText(), /rolled.back/i);
+  await browser.execute(() => document.querySelector("#packages")?.scrollIntoView());
   await screenshot(browser, "06-agents-rolled-back");
 });
