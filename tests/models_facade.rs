@@ -208,3 +208,64 @@ fn without_onnx_runtime_the_agents_answer_with_rules_and_say_so() {
         assert!(f["note"].as_str().unwrap().starts_with("rules only: ONNX Runtime not found"), "{f}");
     }
 }
+
+#[test]
+fn the_packages_verbs_work_end_to_end_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let vigil = env!("CARGO_BIN_EXE_vigil");
+    let run = |args: &[&str]| {
+        let out = Command::new(vigil)
+            .args(args)
+            .env("VIGIL_DATA_DIR", dir.path().join("data"))
+            .env("VIGIL_KEY_FILE", dir.path().join("vigil.key"))
+            .env("VIGIL_TRUSTED_KEYS", dir.path().join("no-config"))
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let json = |(ok, out, err): (bool, String, String)| -> serde_json::Value {
+        assert!(ok, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let key = dir.path().join("sign.pk8");
+    let k = json(run(&["packages", "keygen", "--out", key.to_str().unwrap(), "--json"]));
+    let public = k["public_key"].as_str().unwrap().to_owned();
+    // A key file is never overwritten.
+    let (ok, _, err) = run(&["packages", "keygen", "--out", key.to_str().unwrap()]);
+    assert!(!ok && err.contains("never overwritten"), "{err}");
+    let file = dir.path().join("ew.vigilpkg");
+    let fixture = fixture("early-warning-gbt-1.1.0");
+    json(run(&[
+        "packages",
+        "build",
+        fixture.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "--json",
+    ]));
+    assert!(run(&["init"]).0);
+    json(run(&["packages", "keys", "add", &public, "--label", "Test signer", "--json"]));
+    let keys = json(run(&["packages", "keys", "list", "--json"]));
+    assert_eq!(keys[0]["label"], "Test signer");
+    assert_eq!(keys[0]["origin"], "store");
+    let report = json(run(&["packages", "install", file.to_str().unwrap(), "--shadow", "--json"]));
+    assert_eq!(report["rollout"], "shadow");
+    let list = json(run(&["packages", "list", "--json"]));
+    assert_eq!(list["packages"][0]["version"], "1.1.0");
+    assert_eq!(list["packages"][0]["state"], "shadow");
+    let (ok, out, _) = run(&["packages", "show", "early-warning-gbt"]);
+    assert!(ok && out.contains("\"opset\": 17") && out.contains("candidate"), "{out}");
+    json(run(&["packages", "promote", "early-warning-gbt", "1.1.0", "--json"]));
+    assert_eq!(json(run(&["packages", "list", "--json"]))["packages"][0]["state"], "active");
+    let rolled = json(run(&["packages", "rollback", "early-warning-gbt", "--json"]));
+    assert!(rolled["result"].as_str().unwrap().contains("runs on its rules"), "{rolled}");
+    let id = keys[0]["id"].as_str().unwrap().to_owned();
+    json(run(&["packages", "keys", "remove", &id, "--json"]));
+    let (ok, _, err) = run(&["packages", "keys", "remove", &id]);
+    assert!(!ok && err.contains("no key"), "{err}");
+    let (ok, _, err) = run(&["packages", "promote", "early-warning-gbt", "9.9.9"]);
+    assert!(!ok && err.contains("no package early-warning-gbt 9.9.9"), "{err}");
+}
