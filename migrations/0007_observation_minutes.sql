@@ -1,4 +1,5 @@
--- Vigil store, migration 7: a per-minute rollup of observations, for charts (issue 7).
+-- Vigil store, migration 7: a per-minute rollup of observations for charts, and a counter of
+-- observations for the status screen (issue 7).
 --
 -- Per patient, kind and minute: the first and last time, the lowest and highest value (as
 -- `value_key`, the value's IEEE-754 bits: for non-negative doubles their signed-integer order
@@ -25,3 +26,11 @@ SELECT patient_id, kind, (effective_ms + 62135596800000) / 60000, MIN(effective_
 FROM observations
 WHERE value_key BETWEEN 0 AND 9218868437227405311
 GROUP BY patient_id, kind, (effective_ms + 62135596800000) / 60000;
+
+-- The number of observations, kept by the batch insert in its transaction (observations are
+-- never deleted), so the status screen does not count millions of rows at every start.
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY NOT NULL,
+    n    INTEGER NOT NULL CHECK (n >= 0)
+) WITHOUT ROWID;
+INSERT INTO counters (name, n) SELECT 'observations', COUNT(*) FROM observations;

@@ -321,8 +321,10 @@ impl Store {
     /// Row counts: (patients, observations).
     pub async fn counts(&self) -> Result<(i64, i64), StoreError> {
         let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&self.pool).await?;
-        let observations: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM observations").fetch_one(&self.pool).await?;
+        // Kept by the batch insert (migration 0007): counting 5 M rows takes half a second.
+        let observations: i64 = sqlx::query_scalar("SELECT n FROM counters WHERE name = 'observations'")
+            .fetch_one(&self.pool)
+            .await?;
         Ok((patients, observations))
     }
 

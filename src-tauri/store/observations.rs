@@ -140,6 +140,10 @@ pub(crate) async fn insert_batch(
     }
     rollup.apply(tx).await?;
     if inserted > 0 {
+        sqlx::query("UPDATE counters SET n = n + ? WHERE name = 'observations'")
+            .bind(inserted as i64)
+            .execute(&mut **tx)
+            .await?;
         let last_seq: i64 =
             sqlx::query_scalar("SELECT MAX(seq) FROM observations").fetch_one(&mut **tx).await?;
         let payload = serde_json::json!({

@@ -409,6 +409,12 @@ mod tests {
         let t0 = start.timestamp_millis();
         let all = values(ws.store().pool(), p, Kind::Spo2, t0 - 60_000, t0 + 7_300_000).await.unwrap();
         assert_eq!(all.len(), 10_800);
+        // The observation counter follows inserts, not attempts.
+        let counted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM observations")
+            .fetch_one(ws.store().pool())
+            .await
+            .unwrap();
+        assert_eq!((counted, ws.status().await.unwrap().observations), (10_800, 10_800));
         // Every rollup row equals its minute recomputed from the samples.
         let rows = sqlx::query("SELECT minute, first_ms, last_ms, min_key, max_key, n FROM observation_minutes WHERE patient_id = ?")
             .bind(p.as_bytes().as_slice())
