@@ -32,7 +32,7 @@ pub(crate) async fn store_status(state: State<'_, AppState>) -> Reply<StoreStatu
 #[tauri::command]
 #[specta::specta]
 pub(crate) async fn worklist(state: State<'_, AppState>) -> Reply<Worklist> {
-    state.workstation()?.worklist(state.orchestrator()?).await.map_err(words)
+    state.workstation()?.worklist(state.orchestrator().await?).await.map_err(words)
 }
 
 /// The patient screen (id or MRN).
@@ -41,7 +41,7 @@ pub(crate) async fn worklist(state: State<'_, AppState>) -> Reply<Worklist> {
 pub(crate) async fn patient_view(state: State<'_, AppState>, patient: String) -> Reply<PatientView> {
     state
         .workstation()?
-        .patient_view(state.orchestrator()?, &PatientRef::parse(&patient))
+        .patient_view(state.orchestrator().await?, &PatientRef::parse(&patient))
         .await
         .map_err(words)
 }
@@ -156,7 +156,7 @@ pub(crate) async fn cancel_import(state: State<'_, AppState>) -> Reply<bool> {
 #[specta::specta]
 pub(crate) async fn agents(state: State<'_, AppState>) -> Reply<AgentsView> {
     let packages = state.workstation()?.packages().await.map_err(words)?;
-    Ok(agents_view(&state.orchestrator()?.metrics(), &packages))
+    Ok(agents_view(&state.orchestrator().await?.metrics(), &packages))
 }
 
 /// Promotes a package version to active (behind the UI's confirmation).

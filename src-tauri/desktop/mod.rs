@@ -19,7 +19,9 @@ use crate::workstation::{CancelToken, OpenOptions, Workstation};
 /// the orchestrator of its agents and models, and the import in progress.
 pub(crate) struct AppState {
     workstation: Result<Workstation, String>,
-    orchestrator: Result<Orchestrator, String>,
+    /// Built in the background while the window starts (loading ONNX Runtime and the models
+    /// takes a moment); the first command that needs it waits for it.
+    orchestrator: tokio::sync::OnceCell<Result<Orchestrator, String>>,
     import: Mutex<Option<CancelToken>>,
 }
 
@@ -28,8 +30,22 @@ impl AppState {
         self.workstation.as_ref().map_err(Clone::clone)
     }
 
-    fn orchestrator(&self) -> Result<&Orchestrator, String> {
-        self.orchestrator.as_ref().map_err(Clone::clone)
+    /// The agents with this store's model rollouts, health-checked every 10 s.
+    async fn orchestrator(&self) -> Result<&Orchestrator, String> {
+        let ws = self.workstation()?;
+        self.orchestrator
+            .get_or_init(|| async {
+                let o = ws.orchestrator(&OrchestratorConfig::default()).await.map_err(|e| e.to_string())?;
+                o.check_health().await;
+                let checks = o.clone();
+                tauri::async_runtime::spawn(async move {
+                    let _ = checks.spawn_health_checks(std::time::Duration::from_secs(10)).await;
+                });
+                Ok(o)
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -67,25 +83,25 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         tracing::error!(error = %e, "the store could not be opened");
         e.to_string()
     });
-    // The agents with this store's model rollouts; health checks every 10 s for the live view.
-    let orchestrator = match &workstation {
-        Ok(ws) => tauri::async_runtime::block_on(async {
-            let o = ws.orchestrator(&OrchestratorConfig::default()).await.map_err(|e| e.to_string())?;
-            o.check_health().await;
-            Ok(o)
-        }),
-        Err(e) => Err(e.clone()),
-    };
-    if let Ok(o) = &orchestrator {
-        let o = o.clone();
-        tauri::async_runtime::spawn(async move {
-            let _ = o.spawn_health_checks(std::time::Duration::from_secs(10)).await;
-        });
-    }
     let builder = bindings();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState { workstation, orchestrator, import: Mutex::new(None) })
+        .manage(AppState {
+            workstation,
+            orchestrator: tokio::sync::OnceCell::new(),
+            import: Mutex::new(None),
+        })
+        .setup(|app| {
+            // Load ONNX Runtime and the models while WebKit starts the page.
+            let handle = tauri::Manager::app_handle(app).clone();
+            tauri::async_runtime::spawn(async move {
+                let state = tauri::Manager::state::<AppState>(&handle);
+                if let Err(e) = state.orchestrator().await {
+                    tracing::warn!(error = %e, "the agents could not start");
+                }
+            });
+            Ok(())
+        })
         .invoke_handler(builder.invoke_handler())
         .build(tauri::generate_context!());
     match app {

@@ -116,9 +116,19 @@ pub fn locate() -> Result<PathBuf, String> {
             return Ok(p);
         }
     }
+    // The project's venv (scripts/setup.sh): look for the wheel's file directly; starting
+    // Python to import onnxruntime takes a few hundred milliseconds of the window's start.
+    let venv = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/vigil/venv"));
+    if let Some(lib) = venv.as_ref().and_then(|v| std::fs::read_dir(v.join("lib")).ok()) {
+        for python in lib.filter_map(|e| e.ok()) {
+            if let Some(p) = find_lib(&python.path().join("site-packages/onnxruntime/capi")) {
+                return Ok(p);
+            }
+        }
+    }
     let mut pythons: Vec<PathBuf> = std::env::var_os("VIGIL_PYTHON").map(PathBuf::from).into_iter().collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        pythons.push(Path::new(&home).join(".cache/vigil/venv/bin/python3"));
+    if let Some(v) = &venv {
+        pythons.push(v.join("bin/python3"));
     }
     pythons.push(PathBuf::from("python3"));
     for python in &pythons {
