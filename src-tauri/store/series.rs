@@ -227,18 +227,19 @@ async fn raw_buckets(
     .bind(MAX_FINITE_KEY)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(Bucket {
-                first_ms: r.get(0),
-                last_ms: r.get(1),
-                min: value(r.get(2))?,
-                max: value(r.get(3))?,
-                count: r.get(4),
-            })
-        })
-        .collect())
+    Ok(rows.iter().filter_map(bucket_row).collect())
+}
+
+/// A bucket from a row `(first_ms, last_ms, min_key, max_key, count)`, as both bucket queries
+/// select them.
+fn bucket_row(r: &sqlx::sqlite::SqliteRow) -> Option<Bucket> {
+    Some(Bucket {
+        first_ms: r.get(0),
+        last_ms: r.get(1),
+        min: value(r.get(2))?,
+        max: value(r.get(3))?,
+        count: r.get(4),
+    })
 }
 
 /// [`buckets`] from the rollup: columns of `bucket_ms / 60 s` whole minutes (at least one);
@@ -272,15 +273,7 @@ async fn minute_buckets(
     .bind((bucket_ms / 60_000).max(1))
     .fetch_all(&mut *db)
     .await?;
-    out.extend(rows.iter().filter_map(|r| {
-        Some(Bucket {
-            first_ms: r.get(0),
-            last_ms: r.get(1),
-            min: value(r.get(2))?,
-            max: value(r.get(3))?,
-            count: r.get(4),
-        })
-    }));
+    out.extend(rows.iter().filter_map(bucket_row));
     out.extend(raw_buckets(&mut *db, patient, kind, start_of(m1 + 1), until_ms, 60_000).await?);
     Ok(out)
 }
