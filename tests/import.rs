@@ -117,7 +117,7 @@ async fn rejections_name_the_line_and_records_without_a_known_patient_are_report
         .iter()
         .find(|r| r.reason.contains("MRN-1002"))
         .expect("the unknown patient is reported");
-    assert!(unknown.reason.contains("is not in this store"), "{}", unknown.reason);
+    assert!(unknown.reason.contains("neither in this file nor in this store"), "{}", unknown.reason);
 
     let report = import(&ws, &fixture("csv/long-with-errors.csv"), &ImportOptions::default()).await.unwrap();
     let offset = report.rejected.iter().find(|r| r.location.line == Some(4)).unwrap();

@@ -62,6 +62,11 @@ fn every_kind_of_breakage_is_one_precise_rejection() {
          not UCUM (http://unitsofmeasure.org)",
         "Bundle.entry[24].resource(Observation/anon-hr) | subject 'Patient/anon' is a Patient without a usable \
          identifier (MRN)",
+        // Regression (issue 17): a subject not in the file went to the import's --patient.
+        "Bundle.entry[25].resource(Observation/elsewhere) | subject 'Patient/not-here' names a patient that is \
+         not in this file and is not a Vigil patient id, so this record cannot be matched to anyone; it was not \
+         stored (--patient applies only to records that name nobody). Put the Patient resource in the file, or \
+         give the subject an MRN identifier",
     ]
     .map(|e| format!("malformed-collection.json {e}"));
     assert_eq!(shown(&sink.rejections), expected);
@@ -82,8 +87,6 @@ fn every_kind_of_breakage_is_one_precise_rejection() {
             record(p(), Kind::BodyTemperature, q((98.6 - 32.0) * 5.0 / 9.0), t),
             // Subject by the Patient entry's fullUrl; 72500 g.
             record(p(), Kind::BodyWeight, q(72.5), t),
-            // Subject not in the file: the import's --patient applies; effectivePeriod.start.
-            record(None, Kind::HeartRate, q(61.0), at("2024-03-01T10:00:00-05:00")),
         ]
     );
     assert_eq!(
@@ -95,6 +98,24 @@ fn every_kind_of_breakage_is_one_precise_rejection() {
             sex: Sex::Female,
         }]
     );
+}
+
+#[test]
+fn an_observation_naming_nobody_takes_the_start_of_its_effective_period() {
+    let json = br#"{"resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "valueQuantity": {"value": 61, "system": "http://unitsofmeasure.org", "code": "/min"},
+        "effectivePeriod": {"start": "2024-03-01T10:00:00-05:00", "end": "2024-03-01T10:01:00-05:00"}}"#;
+    let sink = parse("period.json", json).unwrap();
+    assert_eq!(sink.rejections, vec![]);
+    let effective = DateTime::parse_from_rfc3339("2024-03-01T10:00:00-05:00").unwrap();
+    let expected = ParsedRecord {
+        patient: None,
+        kind: Kind::HeartRate,
+        value: ObservationValue::Quantity(61.0),
+        effective,
+    };
+    assert_eq!(sink.records, vec![expected]);
 }
 
 #[test]

@@ -183,15 +183,16 @@ async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
     assert_eq!(ws.status().await.unwrap().observations, 10);
     assert_eq!(ws.store().pending_outbox(100).await.unwrap().len(), 2);
 
-    // Reads are audited too, and the chain verifies.
+    // Reads are audited too (through the spool, chained by the next write; verifying chains
+    // them first), and the chain verifies.
     ws.observations(&PatientRef::Id(p.id), &ObservationQuery::default()).await.unwrap();
+    let verified = ws.verify_audit().await.unwrap();
+    assert_eq!((verified.rows, verified.first_broken, verified.spooled), (4, None, 0));
     let audit = ws.store().recent_audit(10).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|(_, _, action, _)| action.as_str()).collect();
     assert_eq!(actions, ["observations.read", "observations.record", "patient.create", "store.create"]);
     assert!(audit.iter().all(|(_, actor, _, _)| actor.starts_with("os:")));
     assert_eq!(audit[0].3, Some(p.id));
-    let verified = ws.verify_audit().await.unwrap();
-    assert_eq!((verified.rows, verified.first_broken), (4, None));
 }
 
 #[tokio::test]

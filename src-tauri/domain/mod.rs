@@ -9,12 +9,14 @@ mod id;
 mod observation;
 mod patient;
 mod source;
+mod time_bounds;
 
 pub use device::{Device, DeviceKind, NewDevice};
 pub use id::{DeviceId, ObservationId, PatientId, SourceId};
 pub use observation::{AbsentReason, Kind, NewObservation, Observation, ObservationValue, UnknownKind};
 pub use patient::{Consent, NewPatient, Patient, PatientRef, Sex};
 pub use source::{Source, SourceKind};
+pub use time_bounds::TimeBounds;
 
 /// A domain value was rejected: names the field and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -28,6 +28,10 @@ pub struct AuditVerification {
     pub rows: i64,
     /// The `seq` of the first row whose hash does not follow from its predecessor, if any.
     pub first_broken: Option<i64>,
+    /// Read events spooled (`audit_spool.rs`) and not yet chained; the next write chains them.
+    pub spooled: i64,
+    /// Read events this process could not spool (a full disk) and holds in memory.
+    pub waiting_in_memory: usize,
 }
 
 const GENESIS: [u8; 32] = [0; 32];
@@ -58,20 +62,31 @@ pub(crate) async fn record(
     event: &AuditEvent,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
+    let detail = event.detail.to_string();
+    let patient = event.patient.map(|p| p.as_bytes().to_vec());
+    append(tx, time::to_ms(at), &event.actor, event.action, patient.as_deref(), &detail).await
+}
+
+/// Chains one row after the current head, inside the caller's write transaction.
+pub(super) async fn append(
+    tx: &mut Transaction<'static, Sqlite>,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    patient: Option<&[u8]>,
+    detail: &str,
+) -> Result<(), StoreError> {
     let prev: Vec<u8> = sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut **tx)
         .await?
         .unwrap_or_else(|| GENESIS.to_vec());
-    let at_ms = time::to_ms(at);
-    let detail = event.detail.to_string();
-    let patient = event.patient.map(|p| p.as_bytes().to_vec());
-    let hash = chain_hash(&prev, at_ms, &event.actor, event.action, patient.as_deref(), &detail);
+    let hash = chain_hash(&prev, at_ms, actor, action, patient, detail);
     sqlx::query(
         "INSERT INTO audit (at_ms, actor, action, patient_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(at_ms)
-    .bind(&event.actor)
-    .bind(event.action)
+    .bind(actor)
+    .bind(action)
     .bind(patient)
     .bind(detail)
     .bind(prev)
@@ -82,8 +97,15 @@ pub(crate) async fn record(
 }
 
 impl Store {
-    /// Recomputes the hash chain over the whole trail.
+    /// Chains the read events that the spool holds (waiting for a writer that holds the lock),
+    /// then recomputes the hash chain over the whole trail. Events that could not be chained
+    /// (a full disk) are counted in the result.
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        match self.begin().await {
+            Ok(tx) => tx.commit().await?,
+            Err(e) => tracing::warn!(error = %e, "spooled read events could not be chained before verifying"),
+        }
+        let (spooled, waiting_in_memory) = self.spool.pending().await?;
         let rows = sqlx::query(
             "SELECT seq, at_ms, actor, action, patient_id, detail, prev_hash, hash FROM audit ORDER BY seq",
         )
@@ -104,14 +126,19 @@ impl Store {
                 row.get::<&str, _>("detail"),
             );
             if stored_prev != prev || stored != expected {
-                return Ok(AuditVerification { rows: rows.len() as i64, first_broken: Some(seq) });
+                return Ok(AuditVerification {
+                    rows: rows.len() as i64,
+                    first_broken: Some(seq),
+                    spooled,
+                    waiting_in_memory,
+                });
             }
             prev = stored;
         }
-        Ok(AuditVerification { rows: rows.len() as i64, first_broken: None })
+        Ok(AuditVerification { rows: rows.len() as i64, first_broken: None, spooled, waiting_in_memory })
     }
 
-    /// The most recent audit events, newest first: (at, actor, action, patient).
+    /// The most recent chained audit events, newest first: (at, actor, action, patient).
     pub async fn recent_audit(
         &self,
         limit: i64,

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod audit;
+mod audit_spool;
 mod devices;
 mod key;
 pub(crate) mod models;
@@ -25,7 +26,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Connection, Sqlite, Transaction};
+
+use audit_spool::Spool;
 
 pub use alerts::AlertQuery;
 pub(crate) use alerts::{
@@ -33,6 +36,7 @@ pub(crate) use alerts::{
 };
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
+pub use audit_spool::Spooled;
 pub(crate) use devices::{insert as insert_device, list as list_devices};
 pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};
 pub use models::{DeploymentRow, EventRow, PackageRow};
@@ -61,7 +65,14 @@ pub async fn close_all() {
     for pool in pools {
         pool.close().await;
     }
+    let spools = std::mem::take(&mut *OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()));
+    for spool in spools {
+        spool.close().await;
+    }
 }
+
+/// The audit spools this process opened, closed with the pools.
+static OPEN_SPOOLS: std::sync::Mutex<Vec<std::sync::Arc<Spool>>> = std::sync::Mutex::new(Vec::new());
 
 /// The schema migrations, embedded at compile time from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -162,12 +173,18 @@ pub enum StoreError {
     },
 }
 
+/// How long a writer waits for another writer (a long import, another process) before it
+/// gives up. Readers never wait for writers (`begin_read`).
+const WRITER_PATIENCE: Duration = Duration::from_secs(600);
+
 /// An open store.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
     encrypted: bool,
+    /// Where reads record their audit events (`audit_spool.rs`).
+    spool: std::sync::Arc<Spool>,
 }
 
 impl Store {
@@ -207,6 +224,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
+            // sqlx logs every statement at debug (slow ones at warn), `PRAGMA key` among them:
+            // the key must never reach a log.
+            .disable_statement_logging()
             // 32 MiB of page cache per connection (the default is 2 MiB): under SQLCipher a
             // cache miss costs a page decryption, so index inserts and range reads gain most.
             .pragma("cache_size", "-32768");
@@ -217,7 +237,10 @@ impl Store {
         // Probe the key on one connection first, so a wrong key fails at once instead of inside
         // the pool's retry loop. SQLCipher's own log would print decryption failures to stderr
         // before our error says the same in words: its log level is process-wide, set it here.
-        let mut probe = SqliteConnectOptions::from_str("sqlite://")?.filename(path).create_if_missing(create);
+        let mut probe = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(create)
+            .disable_statement_logging();
         if let Encryption::Key(key) = &encryption {
             probe = probe.pragma("key", key.pragma_value()).pragma("cipher_log_level", "NONE");
         }
@@ -238,7 +261,9 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()).push(pool.clone());
-        let store = Self { pool, path: path.to_owned(), encrypted };
+        let spool = std::sync::Arc::new(Spool::open(path, &encryption).await);
+        OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()).push(spool.clone());
+        let store = Self { pool, path: path.to_owned(), encrypted, spool };
         store.migrate().await?;
         Ok(store)
     }
@@ -281,9 +306,42 @@ impl Store {
     }
 
     /// Begins a write transaction. `IMMEDIATE` takes the write lock at once, so two writers
-    /// queue on the busy timeout instead of failing when a read snapshot turns stale.
+    /// queue instead of failing when a read snapshot turns stale; a writer waits for another
+    /// (a long import) up to [`WRITER_PATIENCE`]. The transaction first chains the read events
+    /// that the spool holds (`audit_spool.rs`).
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let started = std::time::Instant::now();
+        let mut told = false;
+        let mut tx = loop {
+            match self.pool.begin_with("BEGIN IMMEDIATE").await {
+                Ok(tx) => break tx,
+                Err(e) if is_busy(&e) && started.elapsed() < WRITER_PATIENCE => {
+                    if !told {
+                        tracing::info!("another writer holds the store; waiting for it to finish");
+                        told = true;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.spool.fold(&mut tx).await?;
+        Ok(tx)
+    }
+
+    /// Begins a read: a deferred transaction, one consistent WAL snapshot that never takes the
+    /// write lock, so no writer delays it. Its audit event goes to [`Store::spool_audit`].
+    pub(crate) async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Records a read's audit event durably without the write lock (`audit_spool.rs`).
+    pub(crate) async fn spool_audit(&self, event: &AuditEvent, at: chrono::DateTime<chrono::Utc>) -> Spooled {
+        self.spool.append(event, at).await
+    }
+
+    /// Read events this process holds in memory because the spool could not be written.
+    pub fn audit_events_waiting(&self) -> usize {
+        self.spool.waiting()
     }
 
     /// Runs `PRAGMA integrity_check`; `Ok(())` when it answers "ok".
@@ -331,11 +389,17 @@ impl Store {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(self) {
         self.pool.close().await;
+        self.spool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// SQLITE_BUSY (5): another connection holds the lock past the busy timeout.
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("5"))
 }
 
 fn is_not_a_database(error: &sqlx::Error) -> bool {

@@ -65,12 +65,17 @@ impl Workstation {
         options: &AssessOptions,
     ) -> Result<ReviewOutcome, Error> {
         let mut steps = vec![Step::Load];
-        let mut tx = self.store.begin().await?;
+        // A read: no writer delays it. Nothing dated past the clock's tolerance is "latest".
+        let until = self.time_bounds().await?.latest();
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
-        let observations =
-            crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
+        let query = ObservationQuery {
+            range: crate::store::TimeRange { since: None, until: Some(until) },
+            ..ObservationQuery::default()
+        };
+        let observations = crate::store::query_observations(&mut *tx, patient.id, &query).await?;
         let detail = serde_json::json!({ "workflow": REVIEW.name, "rows": observations.len() });
-        self.audit(&mut tx, "assessment.review", Some(&patient), detail).await?;
+        self.audit_read("assessment.review", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
 
         steps.push(Step::Analyse);

@@ -172,27 +172,22 @@ impl Workstation {
 
     /// The patient's saved filter state (upgraded to the current schema version), if any.
     pub async fn weight_state(&self, patient: &PatientRef) -> Result<Option<FilterState>, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, patient).await?;
         let state = store::load_weight_state(&mut *tx, patient.id).await?;
         let detail = serde_json::json!({ "steps": state.as_ref().map_or(0, |(_, steps)| *steps) });
-        self.audit(&mut tx, "weight_state.read", Some(&patient), detail).await?;
+        self.audit_read("weight_state.read", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(state.map(|(state, _)| state))
     }
 
     /// Every stored weight result of the patient, in processing order.
     pub async fn weight_results(&self, patient: &PatientRef) -> Result<Vec<WeightResult>, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, patient).await?;
         let results = store::weight_results(&mut *tx, patient.id).await?;
-        self.audit(
-            &mut tx,
-            "weight_results.read",
-            Some(&patient),
-            serde_json::json!({ "rows": results.len() }),
-        )
-        .await?;
+        self.audit_read("weight_results.read", Some(&patient), serde_json::json!({ "rows": results.len() }))
+            .await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(results)
     }
@@ -205,18 +200,13 @@ impl Workstation {
         patient: &PatientRef,
         cfg: &WeightAnalysisConfig,
     ) -> Result<WeightReport, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, patient).await?;
         let query = ObservationQuery { kinds: vec![Kind::BodyWeight], ..ObservationQuery::default() };
         let observations = store::query_observations(&mut *tx, patient.id, &query).await?;
         let origins = store::source_origins(&mut *tx).await?;
-        self.audit(
-            &mut tx,
-            "weight.analyze",
-            Some(&patient),
-            serde_json::json!({ "rows": observations.len() }),
-        )
-        .await?;
+        self.audit_read("weight.analyze", Some(&patient), serde_json::json!({ "rows": observations.len() }))
+            .await;
         tx.commit().await.map_err(StoreError::from)?;
         let rows = observations
             .iter()
@@ -315,7 +305,7 @@ impl Workstation {
         until: DateTime<Utc>,
         context: News2Context,
     ) -> Result<LatestNews2, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, patient).await?;
         let mut used = Vec::with_capacity(NEWS2_KINDS.len());
         for kind in NEWS2_KINDS {
@@ -331,8 +321,7 @@ impl Workstation {
             let problem = || format!("the patient has no {kind} value before {}", until.to_rfc3339());
             used.push(latest.ok_or_else(|| InvalidField::new("news2", problem()))?);
         }
-        self.audit(&mut tx, "news2.analyze", Some(&patient), serde_json::json!({ "rows": used.len() }))
-            .await?;
+        self.audit_read("news2.analyze", Some(&patient), serde_json::json!({ "rows": used.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
         let input = News2Input {
             respiration_rate: used[0].value,
@@ -355,12 +344,11 @@ impl Workstation {
         range: TimeRange,
         action: &'static str,
     ) -> Result<Vec<crate::domain::Observation>, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, patient).await?;
         let query = ObservationQuery { kinds: kinds.to_vec(), range, limit: None };
         let observations = store::query_observations(&mut *tx, patient.id, &query).await?;
-        self.audit(&mut tx, action, Some(&patient), serde_json::json!({ "rows": observations.len() }))
-            .await?;
+        self.audit_read(action, Some(&patient), serde_json::json!({ "rows": observations.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(observations)
     }

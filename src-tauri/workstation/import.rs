@@ -11,12 +11,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{Error, Workstation};
-use crate::domain::{Consent, NewObservation, NewPatient, PatientId, PatientRef, SourceKind};
+use super::{Error, Workstation, identity};
+use crate::domain::{NewObservation, PatientId, PatientRef, SourceKind};
 use crate::ingest::{self, Format, Location, ParseError, ParsedPatient, ParsedRecord, RecordSink, Rejection};
 use crate::store::{InsertReport, StoreError};
 
@@ -177,7 +177,15 @@ impl Workstation {
     ) -> Result<ImportReport, Error> {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let io = |e: std::io::Error| Error::Import(format!("{}: {e}", path.display()));
-        let bytes_total = std::fs::metadata(path).map_err(io)?.len();
+        let metadata = std::fs::metadata(path).map_err(io)?;
+        if !metadata.is_file() {
+            // A device (/dev/zero), a FIFO or a directory never ends or is not a file at all.
+            return Err(Error::Import(format!(
+                "{}: not a regular file (a directory, device or pipe); only files can be imported",
+                path.display()
+            )));
+        }
+        let bytes_total = metadata.len();
         let format = match options.format {
             Some(format) => format,
             None => {
@@ -187,6 +195,16 @@ impl Workstation {
                     .map_err(|e| Error::Import(format!("{}: {e}", path.display())))?
             }
         };
+        if bytes_total > max_bytes(format) {
+            return Err(Error::Import(format!(
+                "{}: {} is larger than the {} MiB a {} file may have",
+                path.display(),
+                mib(bytes_total),
+                max_bytes(format) >> 20,
+                format.as_str()
+            )));
+        }
+        let bounds = self.time_bounds().await?;
         let sha256 = hash_file(path).await.map_err(io)?;
         let source = SourceKind::File { name: file_name.clone(), sha256 };
 
@@ -195,8 +213,8 @@ impl Workstation {
             Some(reference) => Some(
                 crate::store::find_patient(&mut *tx, reference)
                     .await?
-                    .ok_or_else(|| Error::PatientNotFound(reference.clone()))?
-                    .id,
+                    .map(|p| (p.id, p.birth_date))
+                    .ok_or_else(|| Error::PatientNotFound(reference.clone()))?,
             ),
             None => None,
         };
@@ -240,104 +258,120 @@ impl Workstation {
             patients_created: 0,
             dry_run: options.dry_run,
         };
-        let mut patients: HashMap<PatientRef, Option<PatientId>> = HashMap::new();
+        let mut patients: HashMap<PatientRef, Option<(PatientId, Option<NaiveDate>)>> = HashMap::new();
+        // The file's Patients wait here until its first records (FHIR sends every Patient
+        // first), so that two Patients claiming one MRN are seen together (identity.rs).
+        let mut described: Vec<ParsedPatient> = Vec::new();
+        let mut settled = false;
+        let mut held = Held::default();
         let mut unresolved: BTreeMap<String, u64> = BTreeMap::new();
         let mut inserted = InsertReport::default();
         let mut touched: std::collections::BTreeSet<PatientId> = Default::default();
         let now = Utc::now();
         let mut store_error = None;
-        while let Some(message) = receiver.recv().await {
+        let mut finished = false;
+        while !finished {
+            let message = receiver.recv().await;
             let step = async {
-                match message {
-                    Message::Patient(p) => {
-                        let reference = PatientRef::Mrn(p.mrn.clone());
-                        if crate::store::find_patient(&mut *tx, &reference).await?.is_none() {
-                            let today = now.date_naive();
-                            let name = if p.name.trim().is_empty() {
-                                format!("Patient {}", p.mrn)
-                            } else {
-                                p.name.clone()
-                            };
-                            match NewPatient::new(
-                                &p.mrn,
-                                &name,
-                                p.birth_date,
-                                p.sex,
-                                Consent::default(),
-                                today,
-                            ) {
-                                Ok(new) => {
-                                    let created = crate::store::insert_patient(&mut tx, &new, now).await?;
-                                    self.audit_id(
-                                        &mut tx,
-                                        "patient.create",
-                                        Some(created.id),
-                                        serde_json::json!({ "source": "import" }),
-                                    )
-                                    .await?;
-                                    report.patients_created += 1;
-                                }
-                                Err(e) => {
-                                    report.rejected_total += 1;
-                                    report.rejected.push(Rejection {
-                                        location: Location::element(&file_name, format!("Patient {}", p.mrn)),
-                                        reason: e.to_string(),
-                                    });
-                                }
-                            }
-                        }
-                        patients.remove(&reference);
+                let records = match message {
+                    Some(Message::Patient(p)) => {
+                        described.push(p);
+                        return Ok::<(), Error>(());
                     }
-                    Message::Records(records) => {
-                        let mut batch = Vec::with_capacity(records.len());
-                        for record in records {
-                            let id = match &record.patient {
-                                None => default_patient,
-                                Some(reference) => match patients.get(reference) {
-                                    Some(found) => *found,
-                                    None => {
-                                        let found = crate::store::find_patient(&mut *tx, reference)
-                                            .await?
-                                            .map(|p| p.id);
-                                        patients.insert(reference.clone(), found);
-                                        found
-                                    }
-                                },
-                            };
-                            let Some(id) = id else {
-                                let who = record
-                                    .patient
-                                    .as_ref()
-                                    .map(|r| r.to_string())
-                                    .unwrap_or_else(|| "no patient".into());
-                                *unresolved.entry(who).or_default() += 1;
-                                continue;
-                            };
-                            match NewObservation::new(id, record.kind, record.value, record.effective) {
-                                Ok(obs) => {
-                                    *report.by_kind.entry(record.kind.as_str().to_owned()).or_default() += 1;
-                                    touched.insert(id);
-                                    batch.push(obs);
-                                }
-                                Err(e) => {
-                                    report.rejected_total += 1;
-                                    report.rejected.push(Rejection {
-                                        location: Location::element(&file_name, record.kind.as_str()),
-                                        reason: e.to_string(),
-                                    });
-                                }
-                            }
-                        }
-                        report.accepted += batch.len() as u64;
-                        inserted.add(crate::store::insert_observations(&mut tx, &source, &batch, now).await?);
-                        progress(ImportProgress {
-                            bytes_read: read.load(Ordering::Relaxed).min(bytes_total),
-                            bytes_total,
-                            records: report.accepted,
+                    Some(Message::Records(records)) => records,
+                    None => {
+                        finished = true;
+                        Vec::new()
+                    }
+                };
+                if !settled {
+                    settled = true;
+                    let outcome = identity::settle(&mut tx, std::mem::take(&mut described), now).await?;
+                    for created in &outcome.created {
+                        self.audit_id(
+                            &mut tx,
+                            "patient.create",
+                            Some(*created),
+                            serde_json::json!({ "source": "import" }),
+                        )
+                        .await?;
+                    }
+                    report.patients_created += outcome.created.len() as u64;
+                    for (mrn, reason) in outcome.refused {
+                        report.rejected_total += 1;
+                        report.rejected.push(Rejection {
+                            location: Location::element(&file_name, format!("Patient {mrn}")),
+                            reason: reason.clone(),
                         });
+                        held.mrns.insert(mrn, reason);
                     }
                 }
-                Ok::<(), Error>(())
+                if records.is_empty() {
+                    return Ok(());
+                }
+                let mut batch = Vec::with_capacity(records.len());
+                for record in records {
+                    let found = match &record.patient {
+                        None => default_patient,
+                        Some(reference) => {
+                            if let PatientRef::Mrn(mrn) = reference
+                                && held.mrns.contains_key(mrn)
+                            {
+                                *held.records.entry(mrn.clone()).or_default() += 1;
+                                continue;
+                            }
+                            match patients.get(reference) {
+                                Some(found) => *found,
+                                None => {
+                                    let found = crate::store::find_patient(&mut *tx, reference)
+                                        .await?
+                                        .map(|p| (p.id, p.birth_date));
+                                    patients.insert(reference.clone(), found);
+                                    found
+                                }
+                            }
+                        }
+                    };
+                    let Some((id, born)) = found else {
+                        let who = record
+                            .patient
+                            .as_ref()
+                            .map(|r| r.to_string())
+                            .unwrap_or_else(|| "no patient".into());
+                        *unresolved.entry(who).or_default() += 1;
+                        continue;
+                    };
+                    let checked = bounds
+                        .check(record.effective, born)
+                        .map_err(|problem| crate::domain::InvalidField::new("time", problem))
+                        .and_then(|()| NewObservation::new(id, record.kind, record.value, record.effective));
+                    match checked {
+                        Ok(obs) => {
+                            *report.by_kind.entry(record.kind.as_str().to_owned()).or_default() += 1;
+                            touched.insert(id);
+                            batch.push(obs);
+                        }
+                        Err(e) => {
+                            report.rejected_total += 1;
+                            if report.rejected.len() < MAX_REJECTIONS_LISTED {
+                                let element =
+                                    format!("{} at {}", record.kind.as_str(), record.effective.to_rfc3339());
+                                report.rejected.push(Rejection {
+                                    location: Location::element(&file_name, element),
+                                    reason: e.to_string(),
+                                });
+                            }
+                        }
+                    }
+                }
+                report.accepted += batch.len() as u64;
+                inserted.add(crate::store::insert_observations(&mut tx, &source, &batch, now).await?);
+                progress(ImportProgress {
+                    bytes_read: read.load(Ordering::Relaxed).min(bytes_total),
+                    bytes_total,
+                    records: report.accepted,
+                });
+                Ok(())
             };
             if let Err(e) = step.await {
                 store_error = Some(e);
@@ -361,8 +395,20 @@ impl Workstation {
                 reason: if who == "no patient" {
                     "the file does not say whose records these are: pass --patient".into()
                 } else {
-                    format!("{who} is not in this store: add the patient first, or import their FHIR Patient")
+                    format!(
+                        "{who} is named by these records but is neither in this file nor in this store: \
+                         not stored (--patient applies only to records that name nobody); add the \
+                         patient first, or import their FHIR Patient"
+                    )
                 },
+            });
+        }
+        for (mrn, count) in held.records {
+            report.rejected_total += count;
+            let reason = held.mrns.get(&mrn).cloned().unwrap_or_default();
+            report.rejected.push(Rejection {
+                location: Location::element(&file_name, format!("{count} records for MRN {mrn}")),
+                reason: format!("held for review, not stored: {reason}"),
             });
         }
         report.rejected_total += rejected_total;
@@ -392,6 +438,29 @@ impl Workstation {
         );
         Ok(report)
     }
+}
+
+/// Records held back because their patient's identity conflicts (identity.rs).
+#[derive(Debug, Default)]
+struct Held {
+    /// MRN to the reason its Patient was refused.
+    mrns: HashMap<String, String>,
+    /// MRN to the number of records held.
+    records: BTreeMap<String, u64>,
+}
+
+/// The largest file of each format that is read: a FHIR document and a FIT file are read
+/// whole, CSV and Apple Health exports are streamed.
+fn max_bytes(format: Format) -> u64 {
+    match format {
+        Format::Fhir => 512 << 20,
+        Format::Fit => 64 << 20,
+        Format::Csv | Format::AppleHealth => 64 << 30,
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
 /// SHA-256 of the file: the source's identity, so a re-import maps to the same source.

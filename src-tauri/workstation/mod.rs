@@ -6,8 +6,10 @@ mod alerts;
 mod analysis;
 mod demo;
 mod error;
+mod identity;
 mod import;
 mod models;
+mod settings;
 pub mod views;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ pub use demo::DemoReport;
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
+pub use settings::{SETTINGS, SettingSpec, SettingValue};
 
 use crate::domain::{
     Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,
@@ -213,25 +216,27 @@ impl Workstation {
         Ok(device)
     }
 
-    /// Every registered device.
+    /// Every registered device. Audited: a device names the patient it is assigned to.
     pub async fn devices(&self) -> Result<Vec<Device>, Error> {
-        Ok(crate::store::list_devices(self.store.pool()).await?)
+        let devices = crate::store::list_devices(self.store.pool()).await?;
+        self.audit_read_id("device.list", None, serde_json::json!({ "count": devices.len() })).await;
+        Ok(devices)
     }
 
     /// Every patient, by name.
     pub async fn patients(&self) -> Result<Vec<Patient>, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patients = crate::store::list_patients(&mut *tx).await?;
-        self.audit(&mut tx, "patient.list", None, serde_json::json!({ "count": patients.len() })).await?;
+        self.audit_read("patient.list", None, serde_json::json!({ "count": patients.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patients)
     }
 
     /// One patient, by id or MRN.
     pub async fn patient(&self, reference: &PatientRef) -> Result<Patient, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
-        self.audit(&mut tx, "patient.read", Some(&patient), serde_json::json!({})).await?;
+        self.audit_read("patient.read", Some(&patient), serde_json::json!({})).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patient)
     }
@@ -242,14 +247,14 @@ impl Workstation {
         reference: &PatientRef,
         query: &ObservationQuery,
     ) -> Result<(Patient, Vec<Observation>), Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
         let observations = crate::store::query_observations(&mut *tx, patient.id, query).await?;
         let detail = serde_json::json!({
             "kinds": query.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
             "rows": observations.len(),
         });
-        self.audit(&mut tx, "observations.read", Some(&patient), detail).await?;
+        self.audit_read("observations.read", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok((patient, observations))
     }
@@ -261,6 +266,13 @@ impl Workstation {
         source: &SourceKind,
         batch: &[NewObservation],
     ) -> Result<InsertReport, Error> {
+        let bounds = self.time_bounds().await?;
+        for (i, o) in batch.iter().enumerate() {
+            // Births are checked by the import, which reads each patient; here the clock bounds.
+            bounds.check(o.effective, None).map_err(|problem| {
+                crate::domain::InvalidField::new("time", format!("reading {} ({}): {problem}", i + 1, o.kind))
+            })?;
+        }
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
         let report = crate::store::insert_observations(&mut tx, source, batch, now).await?;
@@ -279,12 +291,12 @@ impl Workstation {
 
     /// A patient's record as CSV (the long import shape) or a FHIR R4 Bundle.
     pub async fn export(&self, reference: &PatientRef, format: ExportFormat) -> Result<String, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
         let observations =
             crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
         let detail = serde_json::json!({ "format": format.as_str(), "rows": observations.len() });
-        self.audit(&mut tx, "patient.export", Some(&patient), detail).await?;
+        self.audit_read("patient.export", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(export::render(format, &patient, &observations))
     }
@@ -305,6 +317,30 @@ impl Workstation {
     /// Closes the store cleanly.
     pub async fn close(self) {
         self.store.close().await;
+    }
+
+    /// Records a read's audit event through the spool (`store/audit_spool.rs`): durable before
+    /// the data is returned, and without the write lock, so a writer never delays a read. It
+    /// never fails the read: an event the spool cannot take (a full disk) waits in memory, and
+    /// [`Workstation::audit_events_waiting`] says how many do.
+    async fn audit_read(&self, action: &'static str, patient: Option<&Patient>, detail: serde_json::Value) {
+        self.audit_read_id(action, patient.map(|p| p.id), detail).await;
+    }
+
+    async fn audit_read_id(
+        &self,
+        action: &'static str,
+        patient: Option<crate::domain::PatientId>,
+        detail: serde_json::Value,
+    ) {
+        let event = AuditEvent { actor: self.actor.clone(), action, patient, detail };
+        self.store.spool_audit(&event, Utc::now()).await;
+    }
+
+    /// Audit events of reads that this process could not write yet (the disk is full) and holds
+    /// in memory; they are written with the next read or write that succeeds.
+    pub fn audit_events_waiting(&self) -> usize {
+        self.store.audit_events_waiting()
     }
 
     async fn audit(

@@ -16,8 +16,8 @@ use crate::agents::{Agent, Orchestrator, OrchestratorConfig, Specialty};
 use crate::models::rollout::{Candidate, CandidateStats};
 use crate::models::trust::KeyOrigin;
 use crate::models::{
-    CandidateMode, Deployment, LoadedModel, ModelAgent, ModelSlot, Package, RolloutPolicy, RuntimeStatus,
-    StatsView, TrustSet, TrustedKey, VerifiedPackage,
+    CandidateMode, Deployment, LoadedModel, ModelAgent, ModelSlot, Package, RolloutEvent, RolloutPolicy,
+    RuntimeStatus, StatsView, TrustSet, TrustedKey, VerifiedPackage,
 };
 use crate::store::models::{self as rows, KeyRow};
 use crate::store::{DeploymentRow, EventRow, PackageRow, StoreError};
@@ -111,9 +111,16 @@ pub struct ModelRuntime {
     slots: BTreeMap<Specialty, Arc<ModelSlot>>,
     loaded: Mutex<HashMap<String, Arc<LoadedModel>>>,
     problems: Mutex<Vec<String>>,
+    /// Each agent's deployment as last written, so an unchanged one is not written again (a
+    /// screen refresh must not queue behind an import for nothing).
+    persisted: Mutex<HashMap<Specialty, DeploymentRow>>,
 }
 
 impl ModelRuntime {
+    fn lock_persisted(&self) -> std::sync::MutexGuard<'_, HashMap<Specialty, DeploymentRow>> {
+        self.persisted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The slot of `agent`.
     pub fn slot(&self, agent: Specialty) -> &Arc<ModelSlot> {
         &self.slots[&agent]
@@ -295,6 +302,7 @@ impl Workstation {
                         .into_iter()
                         .map(|s| (s, Arc::new(ModelSlot::new(s, policy))))
                         .collect(),
+                    persisted: Mutex::new(HashMap::new()),
                     loaded: Mutex::new(HashMap::new()),
                     problems: Mutex::new(Vec::new()),
                 };
@@ -441,10 +449,19 @@ impl Workstation {
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         slot: &ModelSlot,
-    ) -> Result<usize, Error> {
-        let now = Utc::now();
+    ) -> Result<(), Error> {
         let events = slot.drain_events();
-        for e in &events {
+        self.write_slot(tx, &events, &row_of(slot.agent(), &slot.current())).await
+    }
+
+    async fn write_slot(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        events: &[RolloutEvent],
+        row: &DeploymentRow,
+    ) -> Result<(), Error> {
+        let now = Utc::now();
+        for e in events {
             let actor = if e.automatic { "vigil" } else { self.actor.as_str() };
             rows::insert_event(
                 tx,
@@ -459,17 +476,17 @@ impl Workstation {
             )
             .await?;
         }
-        let row = row_of(slot.agent(), &slot.current());
-        rows::put_deployment(tx, &row, now).await?;
+        rows::put_deployment(tx, row, now).await?;
         if !events.is_empty() {
             let payload = serde_json::json!({ "deployment": row, "events": events });
             crate::store::outbox_enqueue(tx, "model_deployment", None, "update", &payload, now).await?;
         }
-        Ok(events.len())
+        Ok(())
     }
 
     /// Persists what the rollouts did since the last call (automatic promotions and rollbacks,
-    /// canary counts). The facade's assessment calls it; so can a long-running window.
+    /// canary counts). The facade's assessment calls it; so can a long-running window. A
+    /// deployment with no event and no change since it was last written is not written again.
     pub async fn persist_rollouts(&self) -> Result<usize, Error> {
         let Some(runtime) = self.models.get() else { return Ok(0) };
         let mut changed = 0;
@@ -477,14 +494,21 @@ impl Workstation {
             if !slot.has_model() {
                 continue;
             }
+            let events = slot.drain_events();
+            let row = row_of(slot.agent(), &slot.current());
+            let unchanged = runtime.lock_persisted().get(&slot.agent()) == Some(&row);
+            if events.is_empty() && unchanged {
+                continue;
+            }
             let mut tx = self.store.begin().await?;
-            let n = self.persist_slot(&mut tx, slot).await?;
-            if n > 0 {
-                let detail = serde_json::json!({ "agent": slot.agent(), "events": n });
+            self.write_slot(&mut tx, &events, &row).await?;
+            if !events.is_empty() {
+                let detail = serde_json::json!({ "agent": slot.agent(), "events": events.len() });
                 self.audit(&mut tx, "model.rollout", None, detail).await?;
             }
             tx.commit().await.map_err(StoreError::from)?;
-            changed += n;
+            runtime.lock_persisted().insert(slot.agent(), row);
+            changed += events.len();
         }
         Ok(changed)
     }

@@ -37,8 +37,11 @@
 //! by MRN); `birthDate` when it is a full date; `gender`. A Patient without identifier is
 //! rejected. An Observation's `subject` that
 //! references a Patient in the same file (by `Patient/<id>` or by the entry's `fullUrl`) gives
-//! that patient's MRN; a `subject.identifier` gives its value as MRN; a subject that is not in
-//! the file gives `None`, and the import's `--patient` applies. A subject that is not a
+//! that patient's MRN; a `subject.identifier` gives its value as MRN; a reference to a Vigil
+//! patient id (`Patient/<uuid>`, `urn:uuid:<uuid>`) that is not in the file is looked up in the
+//! store by the import. Any other subject that is not in the file (`Patient/p3`, a contained
+//! `#p`, another server's URL, a display text alone) is rejected with its reference: only an
+//! Observation with no `subject` at all takes the import's `--patient`. A subject that is not a
 //! Patient (`Group/..`, `Device/..`) is rejected.
 //!
 //! Locations name the element: `Bundle.entry[3].resource(Observation/bp) component[1]`; NDJSON
@@ -276,14 +279,33 @@ impl<'f, 'e, 'a> Import<'f, 'e, 'a> {
                     _ => Err(format!("subject '{reference}' is a Patient without a usable identifier (MRN)")),
                 };
             }
+            // Not in this file. A Vigil patient id (`Patient/<uuid>`, or the `urn:uuid:<uuid>`
+            // that Vigil's own export uses) may name a patient in the store: the import looks
+            // it up and rejects the record when it is not there. Anything else (`Patient/p3`, a
+            // contained `#p`, another server's URL) names somebody this import cannot find:
+            // rejected here, never given to --patient, which is only for records naming nobody.
             let trimmed = reference.split_once("/_history/").map_or(reference, |(head, _)| head);
-            let resource_type = trimmed.rsplit('/').nth(1);
-            return match resource_type {
-                Some(t) if t != "Patient" && t.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                    Err(format!("subject '{reference}' is not a Patient"))
-                }
-                _ => Ok(None),
+            let mut parts = trimmed.rsplit('/');
+            let (id, resource_type) = (parts.next().unwrap_or(""), parts.next());
+            if let Some(t) =
+                resource_type.filter(|t| *t != "Patient" && t.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                return Err(format!("subject '{reference}' is not a Patient"));
+            }
+            let uuid = match trimmed.strip_prefix("urn:uuid:") {
+                Some(uuid) => Some(uuid),
+                None if resource_type == Some("Patient") => Some(id),
+                None => None,
             };
+            if let Some(PatientRef::Id(id)) = uuid.map(PatientRef::parse) {
+                return Ok(Some(PatientRef::Id(id)));
+            }
+            return Err(format!(
+                "subject '{reference}' names a patient that is not in this file and is not a Vigil \
+                 patient id, so this record cannot be matched to anyone; it was not stored (--patient \
+                 applies only to records that name nobody). Put the Patient resource in the file, or \
+                 give the subject an MRN identifier"
+            ));
         }
         if let Some(value) = subject.pointer("/identifier/value") {
             let value = value.as_str().ok_or("subject.identifier.value is not a string")?.trim();
@@ -291,7 +313,11 @@ impl<'f, 'e, 'a> Import<'f, 'e, 'a> {
                 return Ok(Some(PatientRef::Mrn(value.to_owned())));
             }
         }
-        Ok(None)
+        // A subject that is there but names nobody we can find (a display text alone, an empty
+        // identifier) still names somebody: never hand its records to --patient.
+        Err("subject has neither a reference nor an identifier value, so this record cannot be matched \
+             to a patient; it was not stored"
+            .to_owned())
     }
 }
 

@@ -156,7 +156,7 @@ impl Workstation {
             reference,
             y_floor_ceiling: floor,
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, &PatientRef::parse(&request.patient)).await?;
         let mut data = Vec::with_capacity(request.charts.len());
         for &chart in &request.charts {
@@ -186,7 +186,7 @@ impl Workstation {
             data.push((chart, read, ChartData::Vitals(base(title, unit, all, normal, limits), count)));
         }
         let detail = serde_json::json!({ "charts": request.charts.len(), "range": range.as_str() });
-        self.audit(&mut tx, "chart.view", Some(&patient), detail).await?;
+        self.audit_read("chart.view", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
 
         let mut tasks = tokio::task::JoinSet::new();

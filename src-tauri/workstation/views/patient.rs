@@ -21,22 +21,23 @@ impl Workstation {
         orchestrator: &Orchestrator,
         reference: &PatientRef,
     ) -> Result<PatientView, Error> {
-        let mut tx = self.store.begin().await?;
+        let until_ms = self.time_bounds().await?.latest_ms();
+        let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
-        let snap = snapshot(&mut tx, &patient).await?;
+        let snap = snapshot(&mut tx, &patient, until_ms).await?;
         let rr_newest = snap.latest.iter().find(|(k, _, _)| *k == Kind::RrInterval).map(|(_, t, _)| *t);
         let rr = match rr_newest {
             Some(t) => series::values(&mut *tx, patient.id, Kind::RrInterval, t - 86_400_000, t + 1).await?,
             None => Vec::new(),
         };
-        let weights = series::values(&mut *tx, patient.id, Kind::BodyWeight, i64::MIN, i64::MAX).await?;
+        let weights = series::values(&mut *tx, patient.id, Kind::BodyWeight, i64::MIN, until_ms).await?;
         let open = AlertQuery {
             patient: Some(patient.id),
             statuses: vec![AlertStatus::New, AlertStatus::Acknowledged],
             limit: Some(50),
         };
         let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
-        self.audit(&mut tx, "patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await?;
+        self.audit_read("patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
 
         let assessment = match snap.context {

@@ -30,10 +30,17 @@ pub(crate) struct Snapshot {
     pub(crate) last_ms: Option<i64>,
 }
 
-pub(crate) async fn snapshot(db: &mut SqliteConnection, patient: &Patient) -> Result<Snapshot, StoreError> {
+/// The patient's latest data at `until_ms` (exclusive): the clock plus the drift tolerance
+/// ([`crate::domain::TimeBounds::latest_ms`]), so a reading dated in the future is never taken
+/// as the latest.
+pub(crate) async fn snapshot(
+    db: &mut SqliteConnection,
+    patient: &Patient,
+    until_ms: i64,
+) -> Result<Snapshot, StoreError> {
     let mut latest = Vec::new();
     for kind in VITAL_KINDS.into_iter().chain([Kind::RrInterval]) {
-        if let Some((t, v)) = series::latest(&mut *db, patient.id, kind, i64::MAX).await? {
+        if let Some((t, v)) = series::latest(&mut *db, patient.id, kind, until_ms).await? {
             latest.push((kind, t, v));
         }
     }
@@ -53,7 +60,7 @@ pub(crate) async fn snapshot(db: &mut SqliteConnection, patient: &Patient) -> Re
             values.push((at(*t), *kind, *v));
         }
     }
-    for (t, v) in series::values(&mut *db, patient.id, Kind::BodyWeight, i64::MIN, i64::MAX).await? {
+    for (t, v) in series::values(&mut *db, patient.id, Kind::BodyWeight, i64::MIN, until_ms).await? {
         values.push((at(t), Kind::BodyWeight, v));
     }
     values.sort_by_key(|(t, _, _)| *t);
@@ -117,17 +124,18 @@ impl Workstation {
     /// highest risk first (then NEWS2, open alerts, name). One audit event.
     pub async fn worklist(&self, orchestrator: &Orchestrator) -> Result<Worklist, Error> {
         let started = Instant::now();
-        let mut tx = self.store.begin().await?;
+        let until_ms = self.time_bounds().await?.latest_ms();
+        let mut tx = self.store.begin_read().await?;
         let patients = crate::store::list_patients(&mut *tx).await?;
         let mut snapshots = Vec::with_capacity(patients.len());
         for p in &patients {
-            snapshots.push(snapshot(&mut tx, p).await?);
+            snapshots.push(snapshot(&mut tx, p, until_ms).await?);
         }
         let open =
             AlertQuery { statuses: vec![AlertStatus::New, AlertStatus::Acknowledged], ..Default::default() };
         let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
         let detail = serde_json::json!({ "patients": patients.len() });
-        self.audit(&mut tx, "worklist.view", None, detail).await?;
+        self.audit_read("worklist.view", None, detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         let demo = self.store.meta("demo").await?.as_deref() == Some("true");
         let mut rows = Vec::with_capacity(patients.len());
