@@ -19,6 +19,7 @@ mod import;
 mod packages;
 mod patients;
 mod render;
+mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,12 @@ pub enum Command {
     /// Signed model packages for the agents: install, list, show, promote, rollback, keys
     #[command(subcommand)]
     Packages(packages::PackagesCommand),
+    /// Show or change the workstation's settings (the clock tolerance for readings, ...)
+    Settings {
+        /// show (the default) or set NAME VALUE
+        #[command(subcommand)]
+        command: Option<settings::SettingsCommand>,
+    },
 }
 
 /// Audit verbs.
@@ -116,16 +123,31 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let data_dir = cli.data_dir();
     // Close every store, on error paths too, before the process exits.
-    let result = runtime.block_on(async {
+    let (result, unaudited) = runtime.block_on(async {
         let result = dispatch(cli).await;
-        crate::store::close_all().await;
-        result
+        (result, crate::store::close_all().await)
     });
+    if unaudited > 0 {
+        // Said, never dropped silently (the window keeps such events and writes them later).
+        eprintln!(
+            "warning: the audit events of {unaudited} read(s) in this command could not be written: {}",
+            crate::workstation::disk::disk_full_message(&data_dir, None)
+        );
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match e.downcast_ref::<crate::Error>() {
+                Some(error) if crate::workstation::disk::is_disk_full(error) => {
+                    eprintln!(
+                        "error: nothing of this change was stored: {}",
+                        crate::workstation::disk::disk_full_message(&data_dir, None)
+                    )
+                }
+                _ => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -207,6 +229,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     None => say!("Audit trail intact: {} events, chain verified", result.rows),
                     Some(seq) => say!("Audit trail BROKEN at event {seq} of {}", result.rows),
                 }
+                if result.spooled > 0 {
+                    say!("{} read events wait in the spool: the next write chains them", result.spooled);
+                }
             }
             ws.close().await;
             if result.first_broken.is_some() {
@@ -221,6 +246,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Agents(cmd) => agents::run_agents(cmd, &data_dir, json).await?,
         Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,
         Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
+        Command::Settings { command } => settings::run(command, &data_dir, json).await?,
     }
     Ok(())
 }

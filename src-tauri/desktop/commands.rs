@@ -17,8 +17,19 @@ use crate::workstation::{CancelToken, ImportOptions, StoreStatus};
 
 type Reply<T> = Result<T, String>;
 
+/// The window's data directory, for messages that must name its disk.
+pub(crate) static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn words(e: impl std::fmt::Display) -> String {
-    e.to_string()
+    let text = e.to_string();
+    match DATA_DIR.get() {
+        // SQLite names no path: say which disk is full and how much to free.
+        Some(dir) if text.contains("database or disk is full") => format!(
+            "Nothing of this change was stored: {}",
+            crate::workstation::disk::disk_full_message(dir, None)
+        ),
+        _ => text,
+    }
 }
 
 /// The store's state for the settings screen.

@@ -78,6 +78,7 @@ pub fn typescript() -> specta_typescript::Typescript {
 /// Opens the window on the store in `data_dir` (creating an empty store on first run) and runs
 /// until the window closes. A store that cannot be opened is shown in the window, in words.
 pub fn run(data_dir: PathBuf) -> ExitCode {
+    let _ = commands::DATA_DIR.set(data_dir.clone());
     let opened = tauri::async_runtime::block_on(Workstation::open(OpenOptions::create(&data_dir)));
     let workstation = opened.map_err(|e| {
         tracing::error!(error = %e, "the store could not be opened");
@@ -109,7 +110,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             app.run(|_, event| {
                 if let tauri::RunEvent::Exit = event {
                     // Connections finish closing before the process runs its exit handlers.
-                    tauri::async_runtime::block_on(crate::store::close_all());
+                    let _ = tauri::async_runtime::block_on(crate::store::close_all());
                 }
             });
             ExitCode::SUCCESS

@@ -23,9 +23,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::{AuditEvent, Encryption, StoreError, time};
@@ -139,7 +137,7 @@ impl Spool {
         if let Encryption::Key(key) = encryption {
             options = options.pragma("key", key.pragma_value()).pragma("cipher_log_level", "NONE");
         }
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await?;
+        let pool = super::pool_options(2).connect_with(options).await?;
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }

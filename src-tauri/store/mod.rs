@@ -59,16 +59,20 @@ pub(crate) use weight_filter::{
 static OPEN_POOLS: std::sync::Mutex<Vec<SqlitePool>> = std::sync::Mutex::new(Vec::new());
 
 /// Closes every store this process opened and waits until their connections are closed. Call
-/// it before exiting; closing twice is harmless.
-pub async fn close_all() {
+/// it before exiting; closing twice is harmless. Returns the number of read audit events that
+/// could not be written (a full disk): the caller must say so, since they end with the process.
+pub async fn close_all() -> usize {
     let pools = std::mem::take(&mut *OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()));
     for pool in pools {
         pool.close().await;
     }
     let spools = std::mem::take(&mut *OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut waiting = 0;
     for spool in spools {
+        waiting += spool.waiting();
         spool.close().await;
     }
+    waiting
 }
 
 /// The audit spools this process opened, closed with the pools.
@@ -259,7 +263,7 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         }
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = pool_options(4).connect_with(options).await?;
         OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()).push(pool.clone());
         let spool = std::sync::Arc::new(Spool::open(path, &encryption).await);
         OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()).push(spool.clone());
@@ -395,6 +399,20 @@ impl Store {
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// Pool settings shared by the store and its audit spool. A connection that comes back still
+/// inside a transaction is closed, not reused: when a COMMIT fails on a full disk SQLite has
+/// already rolled back, sqlx's own ROLLBACK then fails, and the connection would refuse every
+/// later `BEGIN` ("non-zero transaction depth") after the disk has room again.
+pub(crate) fn pool_options(max: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new().max_connections(max).after_release(|conn, _| {
+        Box::pin(async move {
+            // The ping runs after any rollback queued by a dropped transaction.
+            conn.ping().await?;
+            Ok(!conn.is_in_transaction())
+        })
+    })
 }
 
 /// SQLITE_BUSY (5): another connection holds the lock past the busy timeout.

@@ -5,6 +5,7 @@
 mod alerts;
 mod analysis;
 mod demo;
+pub mod disk;
 mod error;
 mod identity;
 mod import;

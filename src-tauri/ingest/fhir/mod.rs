@@ -287,8 +287,8 @@ impl<'f, 'e, 'a> Import<'f, 'e, 'a> {
             let trimmed = reference.split_once("/_history/").map_or(reference, |(head, _)| head);
             let mut parts = trimmed.rsplit('/');
             let (id, resource_type) = (parts.next().unwrap_or(""), parts.next());
-            if let Some(t) =
-                resource_type.filter(|t| *t != "Patient" && t.starts_with(|c: char| c.is_ascii_uppercase()))
+            if resource_type
+                .is_some_and(|t| t != "Patient" && t.starts_with(|c: char| c.is_ascii_uppercase()))
             {
                 return Err(format!("subject '{reference}' is not a Patient"));
             }
