@@ -5,12 +5,14 @@
 mod agents;
 mod analysis;
 mod models;
+mod reads;
 mod store;
 mod ui;
 
 pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use models::{ModelsBenchReport, models_bench};
+pub use reads::{ReadsBenchReport, reads_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 pub use ui::{UiBenchReport, ui_bench};
 

@@ -26,7 +26,6 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         patients: usize,
     },
-    /// The agents: one patient's full assessment, many patients at once, a replay of many
     /// The clinician screens' backend on a seeded store (kept in --dir for scripts/bench-ui.sh)
     Ui {
         /// Where the store is (seeded when empty)
@@ -48,6 +47,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         installs: usize,
     },
+    /// Reads while a large import holds the write lock: latency p50/p99 beside an idle store
+    Reads {
+        /// Rows in the imported CSV
+        #[arg(long, default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
+        rows: u64,
+        /// Reads timed on the idle store, the reference
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        idle_reads: u64,
+    },
+    /// The agents: one patient's full assessment, many patients at once, a replay of many
     Agents {
         /// Patients assessed concurrently
         #[arg(long, default_value_t = 1_000)]
@@ -87,6 +96,29 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 "reference: 24 h of one vital as full rows ({} rows): p50 {:.1} ms",
                 r.full_rows,
                 r.full_rows_24h_ms
+            );
+        }
+        BenchCommand::Reads { rows, idle_reads } => {
+            eprintln!("importing {rows} rows twice (alone, then while a clinician reads) ...");
+            let r = crate::bench::reads_bench(rows, idle_reads as usize).await?;
+            if json {
+                return render::json(&r);
+            }
+            let [a, b, c] = r.idle_ms;
+            let [d, e, f] = r.during_import_ms;
+            say!("read of one hour of 1 Hz heart rate (3,600 rows, audited):");
+            say!("  idle store:         p50 {a:.1} ms, p99 {b:.1} ms, max {c:.1} ms");
+            say!(
+                "  during the import:  p50 {d:.1} ms, p99 {e:.1} ms, max {f:.1} ms over {} reads, {} failed (target p99 < 200 ms, 0 failed)",
+                r.reads_during_import,
+                r.failed_reads
+            );
+            say!(
+                "import of {} rows: {:.1} s alone, {:.1} s with the reads ({:.0} rows/s alone)",
+                r.rows,
+                r.import_alone_s,
+                r.import_with_reads_s,
+                r.rows as f64 / r.import_alone_s
             );
         }
         BenchCommand::Models { assessments, installs } => {
