@@ -214,3 +214,56 @@ fn the_early_warning_bands_agree_with_the_news2_score_everywhere() {
     }
     assert_eq!(checked, 5 * 4 * 5 * 6 * 5);
 }
+
+#[test]
+fn rules_taken_from_the_news2_chart_agree_with_the_news2_sub_score_at_every_value() {
+    // Each rule that cites the NEWS2 chart, and the NEWS2 condition it states (RCP 2017 chart
+    // 1); the value is swept in steps of 0.01 across the boundary, including the values NEWS2
+    // charts to the next whole number (130.5 is charted 131).
+    type Row = (Specialty, &'static str, &'static str, Parameter, f64, fn(u8) -> bool);
+    let rows: [Row; 6] = [
+        (Specialty::Cardiology, "severe_tachycardia", "hr_mean", Parameter::Pulse, 131.0, |s| s == 3),
+        (Specialty::Cardiology, "severe_bradycardia", "hr_mean", Parameter::Pulse, 40.0, |s| s == 3),
+        (Specialty::Cardiology, "hypotension", "bp_systolic", Parameter::SystolicBp, 90.0, |s| s == 3),
+        (Specialty::Pulmonary, "tachypnoea", "rr_mean", Parameter::RespirationRate, 20.0, |s| s >= 2),
+        (Specialty::Pulmonary, "severe_tachypnoea", "rr_mean", Parameter::RespirationRate, 25.0, |s| s == 3),
+        (Specialty::Pulmonary, "bradypnoea", "rr_mean", Parameter::RespirationRate, 8.0, |s| s == 3),
+    ];
+    let mut disagreements = Vec::new();
+    for (specialty, code, feature, parameter, threshold, news2_says) in rows {
+        let mut wrong: Vec<String> = Vec::new();
+        for k in -100..=100 {
+            let value = (threshold * 100.0 + f64::from(k)) / 100.0;
+            let c = at_news2(&[(parameter, value)]);
+            let sub = news2_sub_score(&c, parameter);
+            let f = rules::assess(specialty, &c);
+            let fired = f
+                .evidence
+                .iter()
+                .find(|e| e.feature == feature && e.threshold == threshold)
+                .is_some_and(|e| e.triggered);
+            if fired != news2_says(sub) {
+                wrong.push(format!("{value} (fired {fired}, NEWS2 sub-score {sub})"));
+            }
+        }
+        if let (Some(first), Some(last)) = (wrong.first(), wrong.last()) {
+            disagreements.push(format!("{specialty}.{code}: {} values, {first} to {last}", wrong.len()));
+        }
+    }
+    assert!(disagreements.is_empty(), "rules disagreeing with NEWS2:\n{}", disagreements.join("\n"));
+}
+
+fn news2_sub_score(c: &AssessmentContext, parameter: Parameter) -> u8 {
+    let input = News2Input {
+        respiration_rate: c.latest.respiratory_rate.unwrap(),
+        spo2: c.latest.spo2.unwrap(),
+        spo2_scale: Spo2Scale::Scale1,
+        on_oxygen: false,
+        systolic_bp: c.latest.bp_systolic.unwrap(),
+        pulse: c.latest.heart_rate.unwrap(),
+        consciousness: Consciousness::Alert,
+        temperature: c.latest.body_temperature.unwrap(),
+    };
+    let score = news2::score(&input).unwrap();
+    score.sub_scores.iter().find(|s| s.parameter == parameter).unwrap().score
+}

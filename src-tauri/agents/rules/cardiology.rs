@@ -13,6 +13,9 @@
 //!   93:1043-1065; the horizons and fractions are Vigil's).
 //! - Blood pressure: systolic <= 90 is NEWS2's red band (RCP 2017); systolic >= 180 is grade 3
 //!   hypertension (ESC/ESH 2018, Williams B. et al., Eur Heart J 2018;39:3021-3104).
+//!
+//! The NEWS2 rows compare the value as NEWS2 charts it (a whole number, half away from zero),
+//! so they agree with the NEWS2 sub-score at every value: a mean pulse of 130.5 is charted 131.
 
 use super::{Cmp, Feature, Rule, RuleBook};
 use crate::agents::{AssessmentContext, EventClass};
@@ -30,12 +33,14 @@ pub(super) const RULES: &[Rule] = &[
             "review the cause of the tachycardia (pain, fever, hypovolaemia, arrhythmia); 12-lead ECG",
         ),
     Rule::new("severe_tachycardia", Feature::HrMean, Cmp::Ge, 131.0, 0.75, "NEWS2 RCP 2017")
+        .news2_charted()
         .event(ARRHYTHMIA)
         .recommend(ECG),
     Rule::new("bradycardia", Feature::HrMean, Cmp::Lt, 50.0, 0.4, "ESC 2021 pacing")
         .event(ARRHYTHMIA)
         .recommend("review rate-limiting drugs and conduction; 12-lead ECG"),
     Rule::new("severe_bradycardia", Feature::HrMean, Cmp::Le, 40.0, 0.8, "NEWS2 RCP 2017")
+        .news2_charted()
         .event(ARRHYTHMIA)
         .recommend(ECG),
     Rule::new("irregular_rhythm", Feature::RrIntervalNrmssd, Cmp::Gt, 0.10, 0.7, "Dash 2009 (AF)")
@@ -48,6 +53,7 @@ pub(super) const RULES: &[Rule] = &[
         .event(ARRHYTHMIA)
         .recommend(HRV_FALL),
     Rule::new("hypotension", Feature::BpSystolic, Cmp::Le, 90.0, 0.75, "NEWS2 RCP 2017")
+        .news2_charted()
         .recommend("hypotension: urgent review of perfusion and fluid status"),
     Rule::new("severe_hypertension", Feature::BpSystolic, Cmp::Ge, 180.0, 0.6, "ESC/ESH 2018")
         .recommend(GRADE3),

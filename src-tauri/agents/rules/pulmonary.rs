@@ -57,12 +57,15 @@ pub(super) const RULES: &[Rule] = &[
         .event(HYPOXIA)
         .recommend("SpO2 is falling: reassess breathing and oxygen delivery"),
     Rule::new("tachypnoea", Feature::RrMean, Cmp::Gt, 20.0, 0.4, "NEWS2 RCP 2017")
+        .news2_charted()
         .event(DISTRESS)
         .recommend("raised respiratory rate: assess work of breathing"),
     Rule::new("severe_tachypnoea", Feature::RrMean, Cmp::Ge, 25.0, 0.8, "NEWS2 RCP 2017")
+        .news2_charted()
         .event(DISTRESS)
         .recommend("respiratory distress: urgent clinical review"),
     Rule::new("bradypnoea", Feature::RrMean, Cmp::Le, 8.0, 0.8, "NEWS2 RCP 2017")
+        .news2_charted()
         .event(DISTRESS)
         .recommend("low respiratory rate: check sedation/opioids and the airway"),
     Rule::new("irregular_breathing", Feature::RrIrregularity, Cmp::Gt, 3.0, 0.35, "Vigil")
