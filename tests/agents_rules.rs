@@ -165,6 +165,13 @@ fn grades_of_one_rule_count_once() {
     let f = rules::assess(Specialty::EarlyWarning, &c);
     assert_eq!((f.code.as_str(), f.risk_score), ("early_warning.news2_medium", 0.7));
     assert_eq!(f.event, Some(EventClass::RespiratoryDistress));
+    // Grade 3 hypertension on both pressures is one finding of grade 3, not two.
+    let mut c = ctx();
+    c.latest.bp_systolic = Some(185.0);
+    c.latest.bp_diastolic = Some(115.0);
+    let f = rules::assess(Specialty::Cardiology, &c);
+    assert_eq!((f.code.as_str(), f.risk_score), ("cardiology.severe_hypertension", 0.6));
+    assert_eq!(f.triggered_evidence().count(), 2, "{:?}", f.evidence);
 }
 
 #[test]

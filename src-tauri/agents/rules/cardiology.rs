@@ -11,8 +11,9 @@
 //! - HRV falling by more than half within the window, or by 40 % or more over the trend
 //!   horizon: reduced HRV marks autonomic imbalance and risk (Task Force 1996, Circulation
 //!   93:1043-1065; the horizons and fractions are Vigil's).
-//! - Blood pressure: systolic <= 90 is NEWS2's red band (RCP 2017); systolic >= 180 is grade 3
-//!   hypertension (ESC/ESH 2018, Williams B. et al., Eur Heart J 2018;39:3021-3104).
+//! - Blood pressure: systolic <= 90 is NEWS2's red band (RCP 2017); systolic >= 180 and/or
+//!   diastolic >= 110 is grade 3 hypertension (ESC/ESH 2018, Williams B. et al., Eur Heart J
+//!   2018;39:3021-3104, table 3): one rule, graded on either pressure.
 //!
 //! The NEWS2 rows compare the value as NEWS2 charts it (a whole number, half away from zero),
 //! so they agree with the NEWS2 sub-score at every value: a mean pulse of 130.5 is charted 131.
@@ -56,6 +57,10 @@ pub(super) const RULES: &[Rule] = &[
         .news2_charted()
         .recommend("hypotension: urgent review of perfusion and fluid status"),
     Rule::new("severe_hypertension", Feature::BpSystolic, Cmp::Ge, 180.0, 0.6, "ESC/ESH 2018")
+        .group("grade3_hypertension")
+        .recommend(GRADE3),
+    Rule::new("severe_hypertension", Feature::BpDiastolic, Cmp::Ge, 110.0, 0.6, "ESC/ESH 2018")
+        .group("grade3_hypertension")
         .recommend(GRADE3),
 ];
 
