@@ -274,3 +274,50 @@ fn news2_sub_score(c: &AssessmentContext, parameter: Parameter) -> u8 {
     let score = news2::score(&input).unwrap();
     score.sub_scores.iter().find(|s| s.parameter == parameter).unwrap().score
 }
+
+#[tokio::test]
+async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_facade() {
+    use chrono::{DateTime, NaiveDate};
+    use vigil::agents::workflow::Step;
+    use vigil::agents::{Orchestrator, OrchestratorConfig};
+    use vigil::domain::{
+        Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
+    };
+    use vigil::store::KeySource;
+    use vigil::workstation::AssessOptions;
+    use vigil::{OpenOptions, Workstation};
+
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        data_dir: dir.path().join("data"),
+        key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
+        create: true,
+    };
+    let ws = Workstation::open(options).await.unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let new =
+        NewPatient::new("MRN-BP", "Pressure Patient", None, Sex::Unknown, Consent::default(), today).unwrap();
+    let patient = ws.add_patient(new).await.unwrap().id;
+    let at = DateTime::parse_from_rfc3339("2026-11-23T08:00:00+01:00").unwrap();
+    let batch: Vec<_> = [(Kind::HeartRate, 80.0), (Kind::BpSystolic, 172.0), (Kind::BpDiastolic, 112.0)]
+        .into_iter()
+        .map(|(kind, v)| NewObservation::new(patient, kind, ObservationValue::Quantity(v), at).unwrap())
+        .collect();
+    ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
+    let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
+    let outcome =
+        ws.assess(&orchestrator, &PatientRef::Mrn("MRN-BP".into()), &AssessOptions::default()).await.unwrap();
+    let a = outcome.assessment.as_ref().unwrap();
+    assert_eq!(a.routed, [Specialty::Cardiology]);
+    let f = &a.findings[0];
+    assert_eq!(
+        (f.code.as_str(), f.risk_score, f.risk_level),
+        ("cardiology.severe_hypertension", 0.6, RiskLevel::High)
+    );
+    let e = f.triggered_evidence().map(|e| (&*e.feature, e.value, e.threshold)).collect::<Vec<_>>();
+    assert_eq!(e, [("bp_diastolic", 112.0, 110.0)]);
+    // High, not critical: no alert at the default threshold, and the summary runs.
+    assert!(outcome.alerts.is_empty());
+    assert!(outcome.steps.contains(&Step::Summarise));
+    ws.close().await;
+}
