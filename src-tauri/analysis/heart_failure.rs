@@ -27,6 +27,16 @@ use serde::{Deserialize, Serialize};
 
 use super::kalman::StepResult;
 
+/// The ESC/HFA rapid-gain threshold, kg: a gain of strictly more than this fires.
+pub const RAPID_GAIN_KG: f64 = 2.0;
+/// The ESC/HFA rapid-gain window, days.
+pub const RAPID_GAIN_DAYS: f64 = 3.0;
+/// The trend rule's threshold, kg/week: a filtered trend of strictly more than this fires (a
+/// Vigil default, module docs).
+pub const TREND_KG_PER_WEEK: f64 = 1.0;
+/// The trend rule's certainty: trend / sd at least this (one-sided 95 %).
+pub const TREND_MIN_Z: f64 = 1.645;
+
 /// Thresholds, with the guideline's values as defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HeartFailureConfig {
@@ -43,7 +53,12 @@ pub struct HeartFailureConfig {
 
 impl Default for HeartFailureConfig {
     fn default() -> Self {
-        Self { gain_kg: 2.0, window_days: 3.0, trend_kg_per_week: 1.0, trend_min_z: 1.645 }
+        Self {
+            gain_kg: RAPID_GAIN_KG,
+            window_days: RAPID_GAIN_DAYS,
+            trend_kg_per_week: TREND_KG_PER_WEEK,
+            trend_min_z: TREND_MIN_Z,
+        }
     }
 }
 
@@ -127,7 +142,8 @@ pub fn rapid_gain(
 /// the threshold or not sure enough).
 pub fn trend_alert(step: &StepResult, cfg: &HeartFailureConfig) -> Option<TrendRise> {
     let (filtered_kg, trend, sd) = (step.filtered?, step.trend_kg_per_week?, step.trend_sd_kg_per_week?);
-    let sure = trend >= cfg.trend_min_z * sd;
+    // The same z (trend over its sd) that the heart-failure agent's table shows and compares.
+    let sure = sd > 0.0 && trend / sd >= cfg.trend_min_z;
     (trend > cfg.trend_kg_per_week && sure).then_some(TrendRise {
         time: step.time,
         filtered_kg,

@@ -6,9 +6,34 @@
 //! were measured (times the window's coverage). Air/oxygen and the SpO2 scale are clinician
 //! inputs ([`crate::agents::News2Context`]).
 
-use super::RuleBook;
+use super::{Cmp, Feature, Rule, RuleBook};
 use crate::agents::{AssessmentContext, EventClass, Evidence};
-use crate::analysis::news2::{self, ClinicalRisk, Consciousness, News2Input, Parameter};
+use crate::analysis::news2::{self, Consciousness, News2Input, Parameter};
+
+const SOURCE: &str = "NEWS2 RCP 2017";
+const BAND: &str = "news2_band";
+
+/// The NEWS2 clinical-response bands (RCP 2017, chart 2 "NEWS thresholds and triggers" and
+/// chart 3 "clinical response"): aggregate 7 or more high, 5-6 medium, a single parameter
+/// scoring 3 (aggregate below 5) low-medium, 1-4 low. One rule graded: the highest band that
+/// holds decides. `analysis::news2::score` computes the same bands (`ClinicalRisk`); a test
+/// holds the two together.
+pub(super) const RULES: &[Rule] = &[
+    Rule::new("news2_high", Feature::News2Aggregate, Cmp::Ge, 7.0, 0.9, SOURCE)
+        .group(BAND)
+        .recommend("NEWS2 >= 7: emergency assessment by a critical-care team; continuous monitoring"),
+    Rule::new("news2_medium", Feature::News2Aggregate, Cmp::Ge, 5.0, 0.7, SOURCE).group(BAND).recommend(
+        "NEWS2 5-6: urgent review by a clinician competent in acute illness; at least hourly observations",
+    ),
+    Rule::new("news2_red_parameter", Feature::News2MaxSubScore, Cmp::Ge, 3.0, 0.5, SOURCE)
+        .group(BAND)
+        .recommend(
+            "a single NEWS2 parameter scores 3: urgent ward-based review; at least hourly observations",
+        ),
+    Rule::new("news2_low_score", Feature::News2Aggregate, Cmp::Ge, 1.0, 0.3, SOURCE)
+        .group(BAND)
+        .recommend("NEWS2 1-4: registered nurse assessment; observations 4-6-hourly"),
+];
 
 pub(super) fn assess(ctx: &AssessmentContext) -> RuleBook {
     let measured =
@@ -54,57 +79,15 @@ pub(super) fn assess(ctx: &AssessmentContext) -> RuleBook {
             threshold: 1.0,
             comparison: ">=".into(),
             triggered: true,
-            source: "NEWS2 RCP 2017".into(),
+            source: SOURCE.into(),
         });
     }
-    // Chart 2/3 bands: 7+ emergency, 5-6 urgent, a single 3 urgent ward-based, 1-4 ward-based.
-    let (band_score, code, threshold, recommendation) = match score.risk {
-        ClinicalRisk::High => (
-            0.9,
-            "news2_high",
-            7.0,
-            "NEWS2 >= 7: emergency assessment by a critical-care team; continuous monitoring",
-        ),
-        ClinicalRisk::Medium => (
-            0.7,
-            "news2_medium",
-            5.0,
-            "NEWS2 5-6: urgent review by a clinician competent in acute illness; at least hourly observations",
-        ),
-        ClinicalRisk::LowMedium => (
-            0.5,
-            "news2_red_parameter",
-            3.0,
-            "a single NEWS2 parameter scores 3: urgent ward-based review; at least hourly observations",
-        ),
-        ClinicalRisk::Low if score.aggregate > 0 => {
-            (0.3, "news2_low_score", 1.0, "NEWS2 1-4: registered nurse assessment; observations 4-6-hourly")
-        }
-        ClinicalRisk::Low => {
-            book.note(Evidence {
-                feature: "news2_aggregate".into(),
-                value: aggregate,
-                threshold: 1.0,
-                comparison: ">=".into(),
-                triggered: false,
-                source: "NEWS2 RCP 2017".into(),
-            });
-            return book;
-        }
-    };
-    book.fire(
-        Evidence {
-            feature: "news2_aggregate".into(),
-            value: aggregate,
-            threshold,
-            comparison: ">=".into(),
-            triggered: true,
-            source: "NEWS2 RCP 2017".into(),
-        },
-        band_score,
-        code,
-        event,
-        recommendation,
-    );
+    let max_sub = score.sub_scores.iter().map(|s| s.score).max().unwrap_or(0);
+    book.set_event(event);
+    book.apply(RULES, ctx, |f| match f {
+        Feature::News2Aggregate => Some(aggregate),
+        Feature::News2MaxSubScore => Some(f64::from(max_sub)),
+        _ => None,
+    });
     book
 }

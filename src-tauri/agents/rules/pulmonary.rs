@@ -1,132 +1,80 @@
 //! Pulmonary: SpO2 level and trend, respiratory rate and its irregularity.
+//!
+//! Sources of the table below:
+//! - SpO2 target ranges (BTS guideline for oxygen use, O'Driscoll B.R. et al., Thorax
+//!   2017;72:ii1-ii90): 94-98 %, or 88-92 % with hypercapnic respiratory failure (NEWS2 scale 2,
+//!   a clinician's choice). Below the target: check the probe and the airway, consider oxygen.
+//!   Below 92 % (scale 1; 86 % on scale 2) the BTS guideline asks for oxygen and an urgent
+//!   review; NEWS2 scores 3 at <= 91.
+//! - Below 90 % (scale 1; 84 % on scale 2): hypoxaemia needing immediate treatment (WHO Pulse
+//!   Oximetry Training Manual, 2011).
+//! - A falling trend of 3 percentage points or more over the trend horizon: BTS 2017 asks for a
+//!   fuller assessment after a fall of 3 % or more even within the target range.
+//! - Respiratory rate bands of NEWS2 (RCP 2017): 21-24 scores 2, >= 25 and <= 8 score 3. These
+//!   rows compare the rate as NEWS2 charts it (whole numbers).
+//! - Irregular breathing: breath-rate changes second to second with a standard deviation over
+//!   3 /min (Vigil convention, to be tuned against recorded data).
 
-use super::{Cmp, Rule, RuleBook};
+use super::{Applies, Cmp, Feature, Rule, RuleBook};
 use crate::agents::{AssessmentContext, EventClass};
 use crate::analysis::news2::Spo2Scale;
 
 const HYPOXIA: Option<EventClass> = Some(EventClass::Hypoxia);
 const DISTRESS: Option<EventClass> = Some(EventClass::RespiratoryDistress);
+const SCALE1: Applies = Applies::Spo2Scale(Spo2Scale::Scale1);
+const SCALE2: Applies = Applies::Spo2Scale(Spo2Scale::Scale2);
+const BELOW_TARGET: &str = "SpO2 below the target range: check the probe and the airway, consider oxygen";
+const HYPOXAEMIA: &str = "start or titrate oxygen to the target range; urgent clinical review";
+const SEVERE: &str = "severe hypoxaemia: immediate review, oxygen, consider escalation";
+
+/// The pulmonary rules, in evaluation order.
+pub(super) const RULES: &[Rule] = &[
+    Rule::new("below_target", Feature::Spo2Mean, Cmp::Lt, 94.0, 0.35, "BTS 2017")
+        .applies(SCALE1)
+        .event(HYPOXIA)
+        .recommend(BELOW_TARGET),
+    Rule::new("hypoxaemia", Feature::Spo2Mean, Cmp::Lt, 92.0, 0.7, "BTS 2017")
+        .applies(SCALE1)
+        .event(HYPOXIA)
+        .recommend(HYPOXAEMIA),
+    Rule::new("severe_hypoxaemia", Feature::Spo2Mean, Cmp::Lt, 90.0, 0.9, "WHO 2011 pulse oximetry")
+        .applies(SCALE1)
+        .event(HYPOXIA)
+        .recommend(SEVERE),
+    Rule::new("below_target", Feature::Spo2Mean, Cmp::Lt, 88.0, 0.35, "BTS 2017")
+        .applies(SCALE2)
+        .event(HYPOXIA)
+        .recommend(BELOW_TARGET),
+    Rule::new("hypoxaemia", Feature::Spo2Mean, Cmp::Lt, 86.0, 0.7, "BTS 2017")
+        .applies(SCALE2)
+        .event(HYPOXIA)
+        .recommend(HYPOXAEMIA),
+    Rule::new("severe_hypoxaemia", Feature::Spo2Mean, Cmp::Lt, 84.0, 0.9, "WHO 2011 pulse oximetry")
+        .applies(SCALE2)
+        .event(HYPOXIA)
+        .recommend(SEVERE),
+    Rule::new("spo2_falling", Feature::Spo2Change, Cmp::Le, -3.0, 0.45, "BTS 2017")
+        .event(HYPOXIA)
+        .recommend("SpO2 is falling: reassess breathing and oxygen delivery"),
+    Rule::new("tachypnoea", Feature::RrMean, Cmp::Gt, 20.0, 0.4, "NEWS2 RCP 2017")
+        .news2_charted()
+        .event(DISTRESS)
+        .recommend("raised respiratory rate: assess work of breathing"),
+    Rule::new("severe_tachypnoea", Feature::RrMean, Cmp::Ge, 25.0, 0.8, "NEWS2 RCP 2017")
+        .news2_charted()
+        .event(DISTRESS)
+        .recommend("respiratory distress: urgent clinical review"),
+    Rule::new("bradypnoea", Feature::RrMean, Cmp::Le, 8.0, 0.8, "NEWS2 RCP 2017")
+        .news2_charted()
+        .event(DISTRESS)
+        .recommend("low respiratory rate: check sedation/opioids and the airway"),
+    Rule::new("irregular_breathing", Feature::RrIrregularity, Cmp::Gt, 3.0, 0.35, "Vigil")
+        .event(DISTRESS)
+        .recommend("irregular breathing pattern: observe the patient"),
+];
 
 pub(super) fn assess(ctx: &AssessmentContext) -> RuleBook {
     let mut book = RuleBook::new("no_concern", ctx.coverage());
-    let spo2 = ctx.spo2();
-    // Target ranges (BTS guideline for oxygen use, O'Driscoll B.R. et al., Thorax
-    // 2017;72:ii1-ii90): 94-98 %, or 88-92 % with hypercapnic respiratory failure (NEWS2 scale 2).
-    let scale2 = ctx.news2.spo2_scale == Spo2Scale::Scale2;
-    let (target, urgent, critical) = if scale2 { (88.0, 86.0, 84.0) } else { (94.0, 92.0, 90.0) };
-    book.check(
-        spo2,
-        Rule {
-            code: "below_target",
-            feature: "spo2_mean",
-            cmp: Cmp::Lt,
-            threshold: target,
-            score: 0.35,
-            event: HYPOXIA,
-            source: "BTS 2017",
-            recommendation: "SpO2 below the target range: check the probe and the airway, consider oxygen",
-        },
-    );
-    // Below 92 % (scale 1) the BTS guideline asks for oxygen and an urgent review; NEWS2 scores
-    // 3 at <= 91.
-    book.check(
-        spo2,
-        Rule {
-            code: "hypoxaemia",
-            feature: "spo2_mean",
-            cmp: Cmp::Lt,
-            threshold: urgent,
-            score: 0.7,
-            event: HYPOXIA,
-            source: "BTS 2017",
-            recommendation: "start or titrate oxygen to the target range; urgent clinical review",
-        },
-    );
-    // Below 90 %: hypoxaemia needing immediate treatment (WHO Pulse Oximetry Training Manual,
-    // 2011).
-    book.check(
-        spo2,
-        Rule {
-            code: "severe_hypoxaemia",
-            feature: "spo2_mean",
-            cmp: Cmp::Lt,
-            threshold: critical,
-            score: 0.9,
-            event: HYPOXIA,
-            source: "WHO 2011 pulse oximetry",
-            recommendation: "severe hypoxaemia: immediate review, oxygen, consider escalation",
-        },
-    );
-    // A falling trend: 3 percentage points over the trend horizon (a Vigil convention: a fall
-    // of this size crosses a BTS band from a normal baseline).
-    book.check(
-        ctx.trend.spo2_change,
-        Rule {
-            code: "spo2_falling",
-            feature: "spo2_change",
-            cmp: Cmp::Le,
-            threshold: -3.0,
-            score: 0.45,
-            event: HYPOXIA,
-            source: "Vigil (BTS 2017 bands)",
-            recommendation: "SpO2 is falling: reassess breathing and oxygen delivery",
-        },
-    );
-    let rr = ctx.respiratory_rate();
-    // Respiratory rate bands of NEWS2 (RCP 2017): 21-24 scores 2, >= 25 and <= 8 score 3.
-    book.check(
-        rr,
-        Rule {
-            code: "tachypnoea",
-            feature: "rr_mean",
-            cmp: Cmp::Gt,
-            threshold: 20.0,
-            score: 0.4,
-            event: DISTRESS,
-            source: "NEWS2 RCP 2017",
-            recommendation: "raised respiratory rate: assess work of breathing",
-        },
-    );
-    book.check(
-        rr,
-        Rule {
-            code: "severe_tachypnoea",
-            feature: "rr_mean",
-            cmp: Cmp::Ge,
-            threshold: 25.0,
-            score: 0.8,
-            event: DISTRESS,
-            source: "NEWS2 RCP 2017",
-            recommendation: "respiratory distress: urgent clinical review",
-        },
-    );
-    book.check(
-        rr,
-        Rule {
-            code: "bradypnoea",
-            feature: "rr_mean",
-            cmp: Cmp::Le,
-            threshold: 8.0,
-            score: 0.8,
-            event: DISTRESS,
-            source: "NEWS2 RCP 2017",
-            recommendation: "low respiratory rate: check sedation/opioids and the airway",
-        },
-    );
-    // Irregular breathing: breath-rate changes second to second with a standard deviation over
-    // 3 /min (Vigil convention, to be tuned against recorded data).
-    book.check(
-        ctx.window.and_then(|w| w.rr_irregularity),
-        Rule {
-            code: "irregular_breathing",
-            feature: "rr_irregularity",
-            cmp: Cmp::Gt,
-            threshold: 3.0,
-            score: 0.35,
-            event: DISTRESS,
-            source: "Vigil",
-            recommendation: "irregular breathing pattern: observe the patient",
-        },
-    );
+    book.apply(RULES, ctx, |_| None);
     book
 }

@@ -62,3 +62,50 @@ fn only_weights_route_only_to_heart_failure() {
     assert_eq!(ctx.supported_specialties(), vec![Specialty::HeartFailure]);
     assert_eq!(assess(Specialty::HeartFailure, &ctx).risk_level, RiskLevel::Low);
 }
+
+/// Five minutes at a steady heart rate of 75/min (RR 800 ms) whose RR interval at second `t`
+/// is `rr(t)`, the other vitals normal.
+fn ctx_with_rr(rr: impl Fn(i64) -> f64) -> AssessmentContext {
+    let mut w = WindowState::new();
+    for t in 0..300 {
+        w.push(&VitalSample {
+            time: t,
+            heart_rate: Some(75.0),
+            spo2: Some(97.0),
+            respiratory_rate: Some(14.0),
+            body_temperature: Some(36.8),
+            rr_interval: Some(rr(t)),
+        });
+    }
+    let mut ctx = AssessmentContext::new("p", Utc.timestamp_opt(299, 0).unwrap());
+    ctx.window = w.features();
+    ctx
+}
+
+fn alternating(t: i64, amplitude: f64) -> f64 {
+    800.0 + if t % 2 == 0 { amplitude } else { -amplitude }
+}
+
+#[test]
+fn irregular_rr_intervals_from_a_real_window_call_irregular_rhythm() {
+    // RR 800 ± 60 ms: successive differences of 120 ms, 0.15 of the mean RR (> 0.1, Dash 2009).
+    let f = assess(Specialty::Cardiology, &ctx_with_rr(|t| alternating(t, 60.0)));
+    assert_eq!(
+        (f.code.as_str(), f.risk_level, f.event),
+        ("cardiology.irregular_rhythm", RiskLevel::High, Some(EventClass::Arrhythmia))
+    );
+    let e = f.triggered_evidence().find(|e| e.feature == "rr_interval_nrmssd").unwrap();
+    assert!((e.value - 0.15).abs() < 1e-9, "{e:?}");
+    // RR 800 ± 30 ms: 0.075, regular enough.
+    let f = assess(Specialty::Cardiology, &ctx_with_rr(|t| alternating(t, 30.0)));
+    assert_eq!(f.code, "cardiology.no_concern", "{f:?}");
+}
+
+#[test]
+fn beat_to_beat_variability_falling_within_a_real_window_is_called() {
+    // Successive differences of 40 ms in the first minute, 10 ms in the last: a fall of 75 %.
+    let f = assess(Specialty::Cardiology, &ctx_with_rr(|t| alternating(t, if t < 240 { 20.0 } else { 5.0 })));
+    let e = f.evidence.iter().find(|e| e.feature == "hrv_decrease").unwrap();
+    assert!(e.triggered && e.value < -0.7, "{e:?}");
+    assert_eq!((f.code.as_str(), f.risk_level), ("cardiology.hrv_decrease", RiskLevel::Moderate));
+}

@@ -191,7 +191,7 @@ pub struct News2Error {
 }
 
 /// Rounds to `decimals` places, half away from zero: the charted value.
-fn charted(value: f64, decimals: i32) -> f64 {
+pub(crate) fn charted(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
 }
