@@ -188,6 +188,30 @@ impl RecordSink for CollectingSink {
     }
 }
 
+/// Characters of a file's value echoed in a reason; longer values are cut (a 150 MB attribute
+/// must not become 150 MB of report).
+pub const SHOWN_CHARS: usize = 60;
+
+/// A value from a file as shown in a reason or on a terminal: lossy UTF-8, at most
+/// [`SHOWN_CHARS`] characters (then `…`), control characters escaped (`\u{1b}`), so file
+/// content can neither flood a report nor drive the terminal (retitle it, move the cursor).
+pub fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(SHOWN_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Checks a converted value against the kind's plausible range; the error text is the
 /// rejection reason every importer uses, so the same bad value reads the same in every format.
 pub fn check_plausible(kind: Kind, value: f64) -> Result<ObservationValue, String> {
