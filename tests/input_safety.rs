@@ -5,17 +5,21 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use chrono::NaiveDate;
 use serde_json::Value;
 use vigil::domain::{Consent, Kind, NewPatient, PatientRef, Sex};
 use vigil::store::{KeySource, ObservationQuery};
-use vigil::workstation::{CancelToken, ImportOptions, ImportReport};
+use vigil::workstation::{CancelToken, ImportOptions, ImportReport, Rollout};
 use vigil::{Error, OpenOptions, Workstation};
 
 use common::zip_raw::{RawEntry, write_zip};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+}
 
 /// Runs `vigil` on a data directory and key file under `dir`.
 fn vigil(dir: &Path, args: &[&str], stdin: &str) -> Output {
@@ -102,7 +106,7 @@ fn rate_limit_flag_out_of_range_is_a_clear_error() {
     let replay = dir.path().join("stream.csv");
     std::fs::write(&replay, "time,heart_rate\n2026-01-01T00:00:00Z,70\n").unwrap();
     let replay = replay.to_str().unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["monitor", "--replay", replay, "--rate-limit", "9223372036854775807"], "--rate-limit"),
         (&["monitor", "--replay", replay, "--rate-limit=-1"], "--rate-limit"),
         (&["monitor", "--replay", replay, "--threshold", "NaN"], "--threshold"),
@@ -111,6 +115,7 @@ fn rate_limit_flag_out_of_range_is_a_clear_error() {
         (&["agents", "status", "--probes", "18446744073709551615"], "--probes"),
         (&["analyze", "window", "--patient", "MRN-S", "--minutes", "4294967295"], "--minutes"),
         (&["bench", "agents", "--hours", "1e300"], "--hours"),
+        (&["import", replay, "--fit-user", "70000"], "--fit-user"),
     ];
     for (args, flag) in cases {
         let out = vigil(dir.path(), args, "");
@@ -158,6 +163,41 @@ fn rejection_echo_is_cut_and_terminal_escapes_are_escaped() {
     assert!(reasons[1].contains("99999…"), "{reasons:?}");
 }
 
+const OBSERVATION: &str = r#"{"resourceType": "Observation", "status": "final",
+  "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+  "effectiveDateTime": "2024-03-01T08:00:00+01:00",
+  "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}"#;
+
+#[tokio::test]
+async fn fhir_duplicate_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workstation(dir.path()).await;
+    let file = dir.path().join("obs.json");
+    let twice = r#", "valueQuantity": {"value": 290, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}"#;
+    let cases = [
+        (format!("{OBSERVATION}{twice}}}"), "duplicate key 'valueQuantity'"),
+        (format!("{OBSERVATION}, \"resourceType\": \"Patient\"}}"), "duplicate key 'resourceType'"),
+        (
+            format!("{}}}", OBSERVATION.replace("\"value\": 72,", "\"value\": 72, \"value\": 290,")),
+            "duplicate key 'value'",
+        ),
+    ];
+    for (json, expected) in cases {
+        std::fs::write(&file, json).unwrap();
+        let err = import(&ws, &file).await.unwrap_err().to_string();
+        assert!(err.contains(expected) && err.starts_with("obs.json:"), "{err}");
+    }
+    // In NDJSON the line with the duplicate is rejected and the others import.
+    let ndjson = dir.path().join("obs.ndjson");
+    let line = |extra: &str| format!("{}{extra}}}", OBSERVATION.replace('\n', " "));
+    std::fs::write(&ndjson, format!("{}\n{}\n", line(twice), line(""))).unwrap();
+    let report = import(&ws, &ndjson).await.unwrap();
+    assert_eq!((report.accepted, report.rejected_total), (1, 1));
+    assert_eq!(report.rejected[0].location.line, Some(1));
+    assert!(report.rejected[0].reason.contains("duplicate key 'valueQuantity'"), "{:?}", report.rejected);
+    assert_eq!(heart_rates(&ws).await, [72.0], "only the unambiguous line is stored");
+}
+
 #[tokio::test]
 async fn wide_csv_same_kind_twice_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,6 +212,39 @@ async fn wide_csv_same_kind_twice_is_refused() {
     std::fs::write(&file, "time,heart_rate[/min],spo2\n2024-03-01T08:00:00+01:00,72,97\n").unwrap();
     assert_eq!(import(&ws, &file).await.unwrap().accepted, 2, "one column per kind imports");
     assert_eq!(heart_rates(&ws).await, [72.0]);
+}
+
+#[tokio::test]
+async fn package_manifest_unknown_nested_field_is_refused() {
+    use ring::signature::Ed25519KeyPair;
+    use vigil::models::package::{self, Package};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workstation(dir.path()).await;
+    let (pkcs8, public) = vigil::models::trust::generate_signing_key();
+    let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
+    ws.add_trusted_key(&hex::encode(public), "test signer").await.unwrap();
+    let read = |f: &str| std::fs::read(fixture("models/early-warning-gbt-1.0.0").join(f)).unwrap();
+    let (model, vectors) = (read("model.onnx"), read("test_vectors.json"));
+    let good = package::build(&read("manifest.json"), &model, &vectors, &key).unwrap();
+    let good_manifest = Package::read(&good).unwrap().manifest_bytes;
+
+    // Signed as it is, with an unknown field inside `training`.
+    let mut manifest: Value = serde_json::from_slice(&good_manifest).unwrap();
+    manifest["training"]["dropout"] = Value::from(0.5);
+    let manifest = serde_json::to_vec_pretty(&manifest).unwrap();
+    let bad = package::write(&manifest, &model, &vectors, &package::sign(&manifest, &key)).unwrap();
+    let err = match Package::read(&bad) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a manifest with an unknown field inside `training` was read"),
+    };
+    assert!(err.contains("unknown field `dropout`"), "{err}");
+    let err = ws.install_package_bytes("nested.vigilpkg", bad, Rollout::Activate).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::PackageRefused { reason, .. } if reason.contains("unknown field `dropout`")),
+        "{err}"
+    );
+    assert!(ws.packages().await.unwrap().packages.is_empty(), "nothing installed");
 }
 
 #[tokio::test]
@@ -205,4 +278,58 @@ async fn apple_health_zip_with_two_export_xml_is_refused() {
     write_zip(&mut std::fs::File::create(&file).unwrap(), &entries).unwrap();
     assert_eq!(import(&ws, &file).await.unwrap().accepted, 1);
     assert_eq!(heart_rates(&ws).await, [72.0]);
+}
+
+#[test]
+fn fit_user_flag_chooses_one_user_of_a_shared_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    cli_store(dir.path());
+    let fit = fixture("ingest/fit/WeightScaleMultiUser.fit");
+    let fit = fit.to_str().unwrap();
+    let out = vigil(dir.path(), &["import", fit, "--patient", "MRN-S", "--json"], "");
+    assert_eq!(out.status.code(), Some(1), "both users' readings rejected: nothing imported");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rejected"][0]["reason"].as_str().unwrap().contains("--fit-user N"), "{report}");
+
+    let out = vigil(dir.path(), &["import", fit, "--patient", "MRN-S", "--fit-user", "1", "--json"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["added"].as_u64(), report["rejected_total"].as_u64()), (Some(1), Some(0)), "{report}");
+    let out = vigil(dir.path(), &["observations", "MRN-S", "--kind", "body_weight", "--json"], "");
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["value"], 58.2, "user 1's reading: {rows}");
+
+    let out = vigil(dir.path(), &["import", fit, "--patient", "MRN-S", "--fit-user", "7", "--json"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reason = report["rejected"][0]["reason"].as_str().unwrap();
+    assert_eq!(reason, "user_profile_index: user 7 has no readings in this file (users 0, 1)");
+}
+
+#[test]
+fn json_reports_file_failures_and_wide_csv_without_patient_exits_nonzero() {
+    let dir = tempfile::tempdir().unwrap();
+    cli_store(dir.path());
+    let broken = fixture("ingest/fhir/broken.json");
+    let wide = fixture("ingest/csv/wide.csv");
+    let (broken, wide) = (broken.to_str().unwrap(), wide.to_str().unwrap());
+
+    let out = vigil(dir.path(), &["import", wide, "--json"], "");
+    assert_eq!(out.status.code(), Some(1), "a wide CSV with no --patient imports nothing");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"], 0);
+    assert!(report["error"].as_str().unwrap().contains("nothing imported"), "{report}");
+    assert!(text(&out.stderr).contains("pass --patient"), "{}", text(&out.stderr));
+
+    let out = vigil(dir.path(), &["import", broken, wide, "--patient", "MRN-S", "--json"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let [failed, imported] = reports.as_array().unwrap().as_slice() else { panic!("{reports}") };
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(failed), keys(imported), "one shape for every file");
+    assert_eq!(failed["file"], "broken.json");
+    assert!(failed["error"].as_str().unwrap().contains("not valid JSON"), "{failed}");
+    assert_eq!(failed["accepted"], 0);
+    assert_eq!(imported["error"], Value::Null);
+    assert!(imported["accepted"].as_u64().unwrap() > 0);
 }

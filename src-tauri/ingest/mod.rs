@@ -135,9 +135,31 @@ pub enum ParseError {
     Cancelled,
 }
 
+/// Choices a file cannot make itself, given by the person importing it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// For FIT files: which user of a shared weight scale.
+    pub fit: fit::FitOptions,
+}
+
 /// Parses a whole file in `format`, reporting to `sink`. The reader is seekable because a zip
 /// archive (Apple Health's `export.zip`) is read from its end.
 pub fn parse<R, S>(format: Format, file: &str, reader: R, sink: &mut S) -> Result<(), ParseError>
+where
+    R: std::io::BufRead + std::io::Seek,
+    S: RecordSink + ?Sized,
+{
+    parse_with(format, file, reader, &ParseOptions::default(), sink)
+}
+
+/// [`parse`] with the choices of [`ParseOptions`].
+pub fn parse_with<R, S>(
+    format: Format,
+    file: &str,
+    reader: R,
+    options: &ParseOptions,
+    sink: &mut S,
+) -> Result<(), ParseError>
 where
     R: std::io::BufRead + std::io::Seek,
     S: RecordSink + ?Sized,
@@ -158,7 +180,7 @@ where
                 apple_health::parse_export_xml(reader, file, sink).map(drop)
             }
         }
-        Format::Fit => fit::parse_fit(reader, file, &fit::FitOptions::default(), sink).map(drop),
+        Format::Fit => fit::parse_fit(reader, file, &options.fit, sink).map(drop),
     }
 }
 
