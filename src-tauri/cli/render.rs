@@ -151,7 +151,11 @@ pub(super) fn observations(observations: &[Observation], sources: &HashMap<Sourc
         let _ = writeln!(
             out,
             "{:<30} {:<18} {:>12} {:<8} {}",
-            row.effective, row.kind, value, row.unit, row.source
+            row.effective,
+            row.kind,
+            value,
+            row.unit,
+            terminal_text(row.source)
         );
     }
     let _ = writeln!(out, "{} observations", observations.len());

@@ -218,10 +218,16 @@ pub const SHOWN_CHARS: usize = 60;
 /// [`SHOWN_CHARS`] characters (then `…`), control characters escaped (`\u{1b}`), so file
 /// content can neither flood a report nor drive the terminal (retitle it, move the cursor).
 pub fn shown(bytes: &[u8]) -> String {
+    excerpt(bytes, SHOWN_CHARS)
+}
+
+/// [`shown`] with another length: for a message built by a library from the file's content
+/// (an XML syntax error naming a tag), which may be longer than one value but not unbounded.
+pub fn excerpt(bytes: &[u8], max_chars: usize) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
+    let mut out = String::with_capacity(text.len().min(max_chars + 8));
     let mut chars = text.chars();
-    for c in chars.by_ref().take(SHOWN_CHARS) {
+    for c in chars.by_ref().take(max_chars) {
         if c.is_control() {
             out.extend(c.escape_default());
         } else {

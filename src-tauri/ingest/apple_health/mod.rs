@@ -561,7 +561,11 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             }
             other => ParseError::Malformed {
                 location: Location::line(self.file, self.line),
-                reason: format!("XML syntax error at byte {position}: {other}"),
+                // quick-xml's messages quote names from the file (up to 1 MiB each).
+                reason: format!(
+                    "XML syntax error at byte {position}: {}",
+                    super::excerpt(other.to_string().as_bytes(), 300)
+                ),
             },
         }
     }

@@ -318,6 +318,14 @@ mod tests {
         }
         let xml = format!("<HealthData>\n<!-- {huge} -->\n</HealthData>");
         assert!(matches!(parse(xml), Err(ParseError::Malformed { .. })));
+        // A syntax error quoting a long name from the file quotes an excerpt of it.
+        let name = "x".repeat(500_000);
+        match parse(format!("<HealthData>\n<Record></{name}>\n</HealthData>")) {
+            Err(ParseError::Malformed { reason, .. }) => {
+                assert!(reason.starts_with("XML syntax error") && reason.len() < 400, "{}", &reason[..100]);
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 
     #[test]
