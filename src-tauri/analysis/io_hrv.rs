@@ -29,14 +29,18 @@ pub fn analyze_hrv(
     hrv::analyze(&rr, correction).map_err(|e| {
         let at = |index: usize| lines.get(index).copied();
         match &e {
-            HrvError::NotFinite { index } | HrvError::NotPositive { index, .. } => {
+            HrvError::NotFinite { index }
+            | HrvError::NotPositive { index, .. }
+            | HrvError::TooLong { index, .. } => {
                 let problem = match lines.get(*index) {
                     Some(_) => e.to_string(),
                     None => format!("element {index}: {e}"),
                 };
                 AnalyzeError::at(at(*index), Some(FIELD), problem)
             }
-            HrvError::Empty | HrvError::TooFew { .. } => AnalyzeError::at(None, Some(FIELD), e.to_string()),
+            HrvError::Empty | HrvError::TooFew { .. } | HrvError::RecordingTooLong { .. } => {
+                AnalyzeError::at(None, Some(FIELD), e.to_string())
+            }
         }
     })
 }

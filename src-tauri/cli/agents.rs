@@ -20,7 +20,7 @@ pub struct AssessArgs {
     /// The patient's id or MRN
     pub patient: String,
     /// Alert when a finding's risk score reaches this (0-1)
-    #[arg(long, default_value_t = 0.85)]
+    #[arg(long, default_value_t = 0.85, value_parser = super::args::number_in(0.0, 1.0))]
     pub threshold: f64,
 }
 
@@ -34,10 +34,10 @@ pub struct MonitorArgs {
     #[arg(long)]
     pub patient: Option<String>,
     /// Alert when a finding's risk score reaches this (0-1)
-    #[arg(long, default_value_t = 0.85)]
+    #[arg(long, default_value_t = 0.85, value_parser = super::args::number_in(0.0, 1.0))]
     pub threshold: f64,
-    /// At most one alert per patient and event within this many seconds of event time
-    #[arg(long, default_value_t = 300)]
+    /// At most one alert per patient and event within this many seconds of event time (0-604800, 7 days)
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..=604_800))]
     pub rate_limit: i64,
 }
 
@@ -47,8 +47,8 @@ pub enum AgentsCommand {
     /// Run the health checks and probe assessments, then show each pool and instance: load,
     /// capacity, health, latency percentiles, error rate, breaker (this process's pools)
     Status {
-        /// Probe assessments to run first
-        #[arg(long, default_value_t = 50)]
+        /// Probe assessments to run first (0-100000)
+        #[arg(long, default_value_t = 50, value_parser = super::args::count(0, 100_000))]
         probes: usize,
     },
 }
@@ -64,8 +64,8 @@ pub enum AlertsCommand {
         /// Include resolved alerts
         #[arg(long)]
         all: bool,
-        /// At most this many
-        #[arg(long, default_value_t = 50)]
+        /// At most this many (1-100000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100_000))]
         limit: i64,
     },
     /// Acknowledge a new alert

@@ -115,8 +115,8 @@ pub struct WeightArgs {
 pub struct WindowArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// With --patient: the minutes of data before --until
-    #[arg(long, default_value_t = 5)]
+    /// With --patient: the minutes of data before --until (1-10080, 7 days)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_080))]
     minutes: u32,
     /// With --patient: the end of the data, exclusive (RFC 3339 or YYYY-MM-DD) [default: now]
     #[arg(long)]

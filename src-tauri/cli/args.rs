@@ -18,6 +18,23 @@ pub fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
+/// A clap parser for a count in `min..=max`: the message names the range.
+pub(super) fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
+}
+
+/// A clap parser for a finite number in `min..=max` (NaN and infinities refused), with a
+/// message naming the range.
+pub(super) fn number_in(min: f64, max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |text: &str| {
+        let value: f64 = text.trim().parse().map_err(|_| format!("'{text}' is not a number"))?;
+        if !value.is_finite() || !(min..=max).contains(&value) {
+            return Err(format!("{value} is not in {min}..={max}"));
+        }
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,19 +11,19 @@ pub enum BenchCommand {
     /// Batch-insert observations into SQLCipher and plain SQLite, then read 24 h at 1 Hz
     Store {
         /// Observations to insert into each store
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         rows: u64,
         /// Reads of one patient's last 24 h
-        #[arg(long, default_value_t = 40)]
+        #[arg(long, default_value_t = 40, value_parser = super::args::count(1, 100_000))]
         reads: usize,
     },
     /// Process weights one by one through the encrypted store (state load, Kalman step, save)
     Analysis {
         /// Weights to process
-        #[arg(long, default_value_t = 2_000)]
+        #[arg(long, default_value_t = 2_000, value_parser = super::args::count(1, 10_000_000))]
         measurements: usize,
         /// Patients to spread them over
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = super::args::count(1, 100_000))]
         patients: usize,
     },
     /// The clinician screens' backend on a seeded store (kept in --dir for scripts/bench-ui.sh)
@@ -32,19 +32,19 @@ pub enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         dir: std::path::PathBuf,
         /// Patients with 24 h of 1 Hz vitals
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=10_000))]
         streamed: u64,
         /// Patients with 90 days of daily data
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
         daily: u64,
     },
     /// Model packages: inference inside an assessment, swap latency seen by readers, install to active
     Models {
         /// Assessments timed per variant
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 20_000, value_parser = super::args::count(1, 10_000_000))]
         assessments: usize,
         /// Installs timed
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = super::args::count(1, 10_000))]
         installs: usize,
     },
     /// Reads while a large import holds the write lock: latency p50/p99 beside an idle store
@@ -59,13 +59,13 @@ pub enum BenchCommand {
     /// The agents: one patient's full assessment, many patients at once, a replay of many
     Agents {
         /// Patients assessed concurrently
-        #[arg(long, default_value_t = 1_000)]
+        #[arg(long, default_value_t = 1_000, value_parser = super::args::count(1, 1_000_000))]
         patients: usize,
         /// Patients replayed
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = super::args::count(0, 100_000))]
         replay_patients: usize,
         /// Hours of 1 Hz vitals replayed per patient
-        #[arg(long, default_value_t = 24.0)]
+        #[arg(long, default_value_t = 24.0, value_parser = super::args::number_in(0.0, 24.0 * 7.0))]
         hours: f64,
     },
 }

@@ -29,6 +29,10 @@ pub struct ImportArgs {
     /// Parse and count, store nothing
     #[arg(long)]
     dry_run: bool,
+    /// For a Garmin weight-scale FIT file shared by several users: import only user N's readings
+    /// (its user_profile_index, 0-65534)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=65_534))]
+    fit_user: Option<u16>,
 }
 
 pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
@@ -41,6 +45,7 @@ pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow
         patient: args.patient.as_deref().map(PatientRef::parse),
         format,
         dry_run: args.dry_run,
+        fit_user: args.fit_user,
     };
     let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
     let cancel = CancelToken::default();
@@ -52,31 +57,34 @@ pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow
             }
         });
     }
-    let mut reports = Vec::new();
+    let mut entries = Vec::new();
     let mut failures = 0;
     for file in &args.files {
         let bar = ProgressBar::new(file, std::io::stderr().is_terminal() && !json);
         let result = ws.import_file(file, &options, &|p| bar.draw(p), &cancel).await;
         bar.finish();
-        match result {
+        let (report, error) = match result {
             Ok(report) => {
                 if !json {
                     render::emit(&human(&report))?;
                 }
-                reports.push(report);
+                let error = nothing_imported(&report);
+                (Some(report), error)
             }
-            Err(e) => {
-                failures += 1;
-                eprintln!("error: {e}");
-            }
+            Err(e) => (None, Some(e.to_string())),
+        };
+        if let Some(error) = &error {
+            failures += 1;
+            eprintln!("error: {}", render::terminal_text(error));
         }
+        entries.push(json_entry(file, report.as_ref(), error, args.dry_run)?);
         if cancel.is_cancelled() {
             break;
         }
     }
     ws.close().await;
     if json {
-        if reports.len() == 1 { render::json(&reports[0])? } else { render::json(&reports)? }
+        if entries.len() == 1 { render::json(&entries[0])? } else { render::json(&entries)? }
     }
     if failures > 0 {
         anyhow::bail!("{failures} of {} files were not imported", args.files.len());
@@ -84,10 +92,49 @@ pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow
     Ok(())
 }
 
+/// Why a file that parsed still counts as not imported: it held records and none was accepted
+/// (a wide CSV without `--patient`, a file of only bad lines). `None` when it imported.
+fn nothing_imported(report: &ImportReport) -> Option<String> {
+    if report.accepted > 0 || report.rejected_total == 0 {
+        return None;
+    }
+    let first = report.rejected.first().map(|r| format!(" (first: {})", r.reason)).unwrap_or_default();
+    Some(format!("{}: nothing imported, {} records rejected{first}", report.file, report.rejected_total))
+}
+
+/// One file in `--json`: the report's fields and `error` (null when the file imported). A file
+/// that failed as a whole has the same fields, zero counts and its reason in `error`.
+fn json_entry(
+    file: &Path,
+    report: Option<&ImportReport>,
+    error: Option<String>,
+    dry_run: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let mut value = match report {
+        Some(report) => serde_json::to_value(report)?,
+        None => serde_json::json!({
+            "file": file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            "format": null,
+            "accepted": 0,
+            "duplicates": 0,
+            "added": 0,
+            "rejected": [],
+            "rejected_total": 0,
+            "by_kind": {},
+            "patients_created": 0,
+            "dry_run": dry_run,
+        }),
+    };
+    value["error"] = serde_json::json!(error);
+    Ok(value)
+}
+
+/// The text report. Every piece taken from the file (its name, locations, reasons) goes through
+/// [`render::terminal_text`], so file content cannot drive the terminal.
 fn human(r: &ImportReport) -> String {
     let mut out = format!(
         "{}: {} accepted ({} new, {} already stored), {} rejected{}\n",
-        r.file,
+        render::terminal_text(&r.file),
         r.accepted,
         r.added,
         r.duplicates,
@@ -101,7 +148,11 @@ fn human(r: &ImportReport) -> String {
         out.push_str(&format!("  {kind:<18} {n}\n"));
     }
     for rejection in r.rejected.iter().take(20) {
-        out.push_str(&format!("  rejected {}: {}\n", rejection.location, rejection.reason));
+        out.push_str(&format!(
+            "  rejected {}: {}\n",
+            render::terminal_text(&rejection.location.to_string()),
+            render::terminal_text(&rejection.reason)
+        ));
     }
     if r.rejected_total > 20 {
         out.push_str(&format!(

@@ -70,8 +70,8 @@ pub struct ObservationsArgs {
     /// Up to this instant (RFC 3339 or YYYY-MM-DD), exclusive
     #[arg(long)]
     until: Option<String>,
-    /// Only the most recent N
-    #[arg(long)]
+    /// Only the most recent N (1-10000000)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     limit: Option<u32>,
 }
 

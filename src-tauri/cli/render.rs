@@ -19,6 +19,24 @@ pub(super) fn emit(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Text for the terminal with its control characters escaped (`\u{1b}`), so text from a file
+/// (a CSV kind, a FHIR name) cannot send escape sequences that retitle the terminal or move the
+/// cursor. Newlines and tabs are escaped too: one reason stays one line.
+pub(super) fn terminal_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub(super) fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
 }
@@ -53,7 +71,8 @@ pub(super) fn patients(patients: &[Patient]) -> String {
     let _ = writeln!(out, "{:<14} {:<28} {:<10} {:<8} ID", "MRN", "NAME", "BORN", "SEX");
     for p in patients {
         let born = p.birth_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "{:<14} {:<28} {:<10} {:<8} {}", p.mrn, p.name, born, p.sex, p.id);
+        let (mrn, name) = (terminal_text(&p.mrn), terminal_text(&p.name));
+        let _ = writeln!(out, "{mrn:<14} {name:<28} {born:<10} {:<8} {}", p.sex, p.id);
     }
     out
 }
@@ -70,8 +89,8 @@ pub(super) fn patient(p: &Patient) -> String {
     .map(|(name, _)| *name)
     .collect::<Vec<_>>();
     let _ = writeln!(out, "{:<12}{}", "ID", p.id);
-    let _ = writeln!(out, "{:<12}{}", "MRN", p.mrn);
-    let _ = writeln!(out, "{:<12}{}", "Name", p.name);
+    let _ = writeln!(out, "{:<12}{}", "MRN", terminal_text(&p.mrn));
+    let _ = writeln!(out, "{:<12}{}", "Name", terminal_text(&p.name));
     let _ =
         writeln!(out, "{:<12}{}", "Born", p.birth_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()));
     let _ = writeln!(out, "{:<12}{}", "Sex", p.sex);
@@ -132,7 +151,11 @@ pub(super) fn observations(observations: &[Observation], sources: &HashMap<Sourc
         let _ = writeln!(
             out,
             "{:<30} {:<18} {:>12} {:<8} {}",
-            row.effective, row.kind, value, row.unit, row.source
+            row.effective,
+            row.kind,
+            value,
+            row.unit,
+            terminal_text(row.source)
         );
     }
     let _ = writeln!(out, "{} observations", observations.len());

@@ -349,6 +349,17 @@ impl<'a> Scan<'a> {
         users.sort_unstable();
         users.dedup();
         let ambiguous = self.options.user_profile_index.is_none() && users.len() > 1;
+        if let Some(chosen) =
+            self.options.user_profile_index.filter(|u| !users.is_empty() && !users.contains(u))
+        {
+            let list = users.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+            let reason =
+                format!("user_profile_index: user {chosen} has no readings in this file (users {list})");
+            let location = Location::element(self.file, "weight_scale");
+            if sink.reject(Rejection { location, reason }).is_break() {
+                return Err(ParseError::Cancelled);
+            }
+        }
         let at = |utc_ms: i64| DateTime::from_timestamp_millis(utc_ms).map(|t| t.with_timezone(&offset));
         for pending in self.pending {
             let flow = match pending {
@@ -362,7 +373,7 @@ impl<'a> Scan<'a> {
                         let list = users.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
                         let reason = format!(
                             "user_profile_index: this weight-scale file holds readings of users {list}; \
-                             choose one user to import"
+                             choose one user to import (vigil import --fit-user N)"
                         );
                         sink.reject(Rejection { location, reason })
                     } else if chosen.is_some() && user.is_some() && user != chosen {

@@ -135,9 +135,31 @@ pub enum ParseError {
     Cancelled,
 }
 
+/// Choices a file cannot make itself, given by the person importing it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// For FIT files: which user of a shared weight scale.
+    pub fit: fit::FitOptions,
+}
+
 /// Parses a whole file in `format`, reporting to `sink`. The reader is seekable because a zip
 /// archive (Apple Health's `export.zip`) is read from its end.
 pub fn parse<R, S>(format: Format, file: &str, reader: R, sink: &mut S) -> Result<(), ParseError>
+where
+    R: std::io::BufRead + std::io::Seek,
+    S: RecordSink + ?Sized,
+{
+    parse_with(format, file, reader, &ParseOptions::default(), sink)
+}
+
+/// [`parse`] with the choices of [`ParseOptions`].
+pub fn parse_with<R, S>(
+    format: Format,
+    file: &str,
+    reader: R,
+    options: &ParseOptions,
+    sink: &mut S,
+) -> Result<(), ParseError>
 where
     R: std::io::BufRead + std::io::Seek,
     S: RecordSink + ?Sized,
@@ -158,7 +180,7 @@ where
                 apple_health::parse_export_xml(reader, file, sink).map(drop)
             }
         }
-        Format::Fit => fit::parse_fit(reader, file, &fit::FitOptions::default(), sink).map(drop),
+        Format::Fit => fit::parse_fit(reader, file, &options.fit, sink).map(drop),
     }
 }
 
@@ -186,6 +208,36 @@ impl RecordSink for CollectingSink {
         self.patients.push(patient);
         ControlFlow::Continue(())
     }
+}
+
+/// Characters of a file's value echoed in a reason; longer values are cut (a 150 MB attribute
+/// must not become 150 MB of report).
+pub const SHOWN_CHARS: usize = 60;
+
+/// A value from a file as shown in a reason or on a terminal: lossy UTF-8, at most
+/// [`SHOWN_CHARS`] characters (then `…`), control characters escaped (`\u{1b}`), so file
+/// content can neither flood a report nor drive the terminal (retitle it, move the cursor).
+pub fn shown(bytes: &[u8]) -> String {
+    excerpt(bytes, SHOWN_CHARS)
+}
+
+/// [`shown`] with another length: for a message built by a library from the file's content
+/// (an XML syntax error naming a tag), which may be longer than one value but not unbounded.
+pub fn excerpt(bytes: &[u8], max_chars: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len().min(max_chars + 8));
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(max_chars) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Checks a converted value against the kind's plausible range; the error text is the

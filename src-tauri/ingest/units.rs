@@ -75,7 +75,7 @@ impl Unit {
     pub fn parse(code: &str) -> Result<Unit, UnitError> {
         let code = code.trim();
         let code = alias(code).unwrap_or(code);
-        let unknown = || UnitError::Unknown(code.to_owned());
+        let unknown = || UnitError::Unknown(super::shown(code.as_bytes()));
         match code {
             "Cel" => return Ok(Unit { factor: 1.0, dims: TEMPERATURE, scale: Scale::Celsius }),
             "[degF]" => return Ok(Unit { factor: 1.0, dims: TEMPERATURE, scale: Scale::Fahrenheit }),
@@ -261,8 +261,10 @@ pub fn convert(value: f64, from: &str, to: &str) -> Result<f64, UnitError> {
     }
     let from_unit = Unit::parse(from)?;
     let to_unit = Unit::parse(to)?;
-    convert_units(value, &from_unit, &to_unit)
-        .ok_or_else(|| UnitError::Incommensurable { from: from.to_owned(), to: to.to_owned() })
+    convert_units(value, &from_unit, &to_unit).ok_or_else(|| UnitError::Incommensurable {
+        from: super::shown(from.as_bytes()),
+        to: super::shown(to.as_bytes()),
+    })
 }
 
 /// Converts between parsed units; `None` when they measure different things.
@@ -310,6 +312,7 @@ impl ToKind {
             return Ok(ToKind { kind, from: None });
         }
         if !from.is_commensurable(&to) {
+            let unit = super::shown(unit.as_bytes());
             return Err(format!("unit: '{unit}' cannot be converted to {kind}'s unit '{target}'"));
         }
         Ok(ToKind { kind, from: Some((from, to)) })

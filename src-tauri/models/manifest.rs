@@ -76,11 +76,27 @@ pub struct Manifest {
     /// A demonstration model: the UI labels it "demonstration model, not for clinical use".
     #[serde(default)]
     pub demonstration: bool,
-    /// How it was trained (free-form, shown by `vigil packages show`).
+    /// How it was trained (shown by `vigil packages show`); absent in hand-made packages.
     #[serde(default)]
-    pub training: serde_json::Value,
+    pub training: Option<Training>,
     /// SHA-256 (hex) of every other file in the package, by file name.
     pub files: BTreeMap<String, String>,
+}
+
+/// How a model was trained, as `scripts/models/train.py` writes it. Typed, like every other
+/// part of the manifest, so an unknown or repeated field is refused here too, not only at the
+/// top level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// The script and configuration that made it, e.g. `scripts/models/train.py vitals-v1`.
+    pub generator: String,
+    /// The random seed.
+    pub seed: u64,
+    /// Training samples.
+    pub samples: u64,
+    /// The libraries and versions used.
+    pub libraries: String,
 }
 
 /// A semantic version, ordered.

@@ -24,6 +24,8 @@ use crate::store::{InsertReport, StoreError};
 const CHUNK: usize = 5_000;
 /// Rejections kept in a report; beyond this only the count grows.
 const MAX_REJECTIONS_LISTED: usize = 10_000;
+/// Characters of one rejection's reason (and element) kept in a report.
+const MAX_REJECTION_CHARS: usize = 500;
 
 /// How to import.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +36,8 @@ pub struct ImportOptions {
     pub format: Option<Format>,
     /// Parse, resolve and count, then roll back: nothing is stored.
     pub dry_run: bool,
+    /// For a FIT weight-scale file shared by several users: the `user_profile_index` to import.
+    pub fit_user: Option<u16>,
 }
 
 /// Progress of one file, for a progress bar or the desktop's events.
@@ -124,9 +128,13 @@ impl RecordSink for ChannelSink {
         if self.chunk.len() >= CHUNK { self.flush() } else { ControlFlow::Continue(()) }
     }
 
-    fn reject(&mut self, rejection: Rejection) -> ControlFlow<()> {
+    fn reject(&mut self, mut rejection: Rejection) -> ControlFlow<()> {
         self.rejected_total += 1;
         if self.rejected.len() < MAX_REJECTIONS_LISTED {
+            cap_chars(&mut rejection.reason);
+            if let Some(element) = &mut rejection.location.element {
+                cap_chars(element);
+            }
             self.rejected.push(rejection);
         }
         if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
@@ -139,6 +147,15 @@ impl RecordSink for ChannelSink {
             Ok(()) => ControlFlow::Continue(()),
             Err(_) => ControlFlow::Break(()),
         }
+    }
+}
+
+/// Cuts a rejection's text to [`MAX_REJECTION_CHARS`]: parsers already shorten the values they
+/// echo, and this bounds what any one rejection can add to a report whatever a parser wrote.
+fn cap_chars(text: &mut String) {
+    if let Some((end, _)) = text.char_indices().nth(MAX_REJECTION_CHARS) {
+        text.truncate(end);
+        text.push('…');
     }
 }
 
@@ -224,6 +241,9 @@ impl Workstation {
         let parser = {
             let (path, file_name, read, cancel) =
                 (path.to_owned(), file_name.clone(), read.clone(), cancel.clone());
+            let parse_options = ingest::ParseOptions {
+                fit: ingest::fit::FitOptions { user_profile_index: options.fit_user },
+            };
             tokio::task::spawn_blocking(move || -> ParseOutcome {
                 let mut sink = ChannelSink {
                     tx: sender,
@@ -236,7 +256,7 @@ impl Workstation {
                     .map_err(|source| ParseError::Io { file: file_name.clone(), source })
                     .and_then(|file| {
                         let reader = BufReader::with_capacity(1 << 20, Counting { inner: file, read });
-                        ingest::parse(format, &file_name, reader, &mut sink)
+                        ingest::parse_with(format, &file_name, reader, &parse_options, &mut sink)
                     });
                 let result = match (result, sink.flush()) {
                     (Ok(()), ControlFlow::Break(())) => Err(ParseError::Cancelled),

@@ -1,5 +1,7 @@
 //! Shared by the integration tests.
 
+pub(crate) mod zip_raw;
+
 use std::path::Path;
 use std::str::FromStr;
 

@@ -23,7 +23,9 @@
 //! # Inputs
 //! RR intervals in milliseconds. An empty series, a value that is not finite, and a value that is
 //! zero or negative are errors ([`HrvError`]): they are not physiology that a filter may judge,
-//! they are broken input. Positive but implausible intervals are artefacts. The frequency domain
+//! they are broken input; so are an interval over [`MAX_RR_MS`] and a series longer than
+//! [`MAX_RECORDING_SECONDS`], refused before anything is sized by them. Positive but
+//! implausible intervals below that are artefacts. The frequency domain
 //! needs [`MIN_SPECTRAL_SECONDS`] of recording and is `None` below.
 
 pub mod artefact;
@@ -37,6 +39,15 @@ pub use spectrum::{FrequencyDomain, Taper, WelchParams};
 /// Shortest recording for which the frequency domain is reported, seconds (Task Force: 2 minutes
 /// for LF; VLF wants longer).
 pub const MIN_SPECTRAL_SECONDS: f64 = 120.0;
+
+/// The longest interval accepted, ms. A pause of a minute is no heart rhythm to analyse but a
+/// gap in the recording (the Task Force's edited recordings hold intervals of about 0.3-2 s);
+/// longer values are broken input, and bounding them bounds what the spectrum allocates.
+pub const MAX_RR_MS: f64 = 60_000.0;
+
+/// The longest recording analysed at once, s: 7 days. The Task Force's long-term recordings are
+/// 24 h; the spectrum resamples at 4 Hz, so 7 days is 2.4 million samples (19 MB per series).
+pub const MAX_RECORDING_SECONDS: f64 = 7.0 * 86_400.0;
 
 /// Why HRV could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
@@ -58,6 +69,23 @@ pub enum HrvError {
         index: usize,
         /// The value.
         value: f64,
+    },
+    /// An interval longer than [`MAX_RR_MS`]: not a beat-to-beat interval at all.
+    #[error("RR interval #{index} is {value:e} ms: longer than {max} ms is not a beat-to-beat interval", max = MAX_RR_MS)]
+    TooLong {
+        /// 0-based position in the input.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The intervals add up to more than [`MAX_RECORDING_SECONDS`].
+    #[error(
+        "the RR intervals add up to {seconds} s, more than the {max} s (7 days) one analysis takes",
+        max = MAX_RECORDING_SECONDS
+    )]
+    RecordingTooLong {
+        /// Their sum, s.
+        seconds: f64,
     },
     /// Too few intervals survive artefact handling.
     #[error("{got} usable RR intervals after artefact handling; at least {needed} are needed")]
@@ -175,6 +203,14 @@ fn validate(rr_ms: &[f64]) -> Result<(), HrvError> {
         if value <= 0.0 {
             return Err(HrvError::NotPositive { index, value });
         }
+        if value > MAX_RR_MS {
+            return Err(HrvError::TooLong { index, value });
+        }
+    }
+    // Each term is at most a minute, so the sum is finite; checked before anything is sized.
+    let seconds = rr_ms.iter().sum::<f64>() / 1000.0;
+    if seconds > MAX_RECORDING_SECONDS {
+        return Err(HrvError::RecordingTooLong { seconds });
     }
     Ok(())
 }

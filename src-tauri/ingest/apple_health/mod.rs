@@ -2,6 +2,9 @@
 //!
 //! The file is read as a stream of XML events (quick-xml) with one reused buffer: no DOM, no
 //! per-attribute allocation, memory flat however large the export (real ones reach several GB).
+//! Text between elements is skipped without being kept (Vigil reads none), and one piece of
+//! markup may hold at most 1 MiB (`scan::MAX_MARKUP_BYTES`): a zip whose `export.xml` inflates
+//! to gigabytes of white space, or a tag with a 150 MB attribute, costs no more memory than that.
 //!
 //! # What is imported, and how
 //!
@@ -61,9 +64,9 @@ use chrono::{DateTime, Duration, FixedOffset, Timelike};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use self::scan::{Attributes, LineCounter};
+use self::scan::{Attributes, Capped, LineCounter, MAX_MARKUP_BYTES};
 use self::values::{DAY_MS, RecordType, parse_date, parse_number, parse_time_of_day};
-use super::{Location, ParseError, ParsedRecord, RecordSink, Rejection, check_plausible};
+use super::{Location, ParseError, ParsedRecord, RecordSink, Rejection, check_plausible, shown};
 use crate::domain::{Kind, ObservationValue};
 
 /// Where the Health app puts the export inside `export.zip`.
@@ -92,13 +95,30 @@ where
 }
 
 /// Parses the `export.zip` the Health app shares: finds [`EXPORT_XML_IN_ZIP`] (or, failing
-/// that, the first entry named `export.xml`; never `export_cda.xml`) and streams it
-/// decompressed. Locations name the entry as `export.zip!/apple_health_export/export.xml`.
+/// that, the entry named `export.xml` in another folder; never `export_cda.xml`) and streams it
+/// decompressed. An archive with more than one entry named `export.xml` is refused: which is the
+/// export would be a guess. Locations name the entry as `export.zip!/apple_health_export/export.xml`.
 pub fn parse_export_zip<R, S>(reader: R, file: &str, sink: &mut S) -> Result<AppleHealthSummary, ParseError>
 where
     R: Read + Seek,
     S: RecordSink + ?Sized,
 {
+    let archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(file, e))?;
+    // The zip crate keeps only the last of entries with one name, so two `export.xml` entries
+    // are counted in the central directory itself.
+    let directory = archive.central_directory_start();
+    let mut reader = archive.into_inner();
+    let exports = scan::export_xml_entries(&mut reader, directory).map_err(|e| zip_error(file, e.into()))?;
+    if exports.len() > 1 {
+        return Err(ParseError::Malformed {
+            location: Location { file: file.to_owned(), line: None, element: None },
+            reason: format!(
+                "the archive holds {} entries named export.xml ({}): which one is the export is ambiguous",
+                exports.len(),
+                exports.iter().map(|n| shown(n.as_bytes())).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(file, e))?;
     let index = archive
         .index_for_name(EXPORT_XML_IN_ZIP)
@@ -193,14 +213,34 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
     }
 
     fn run<R: BufRead>(mut self, reader: R) -> Result<AppleHealthSummary, ParseError> {
-        let mut reader = Reader::from_reader(LineCounter { inner: reader, newlines: 0 });
-        self.check_looks_like_xml(reader.get_mut())?;
+        let counter = LineCounter { inner: reader, newlines: 0 };
+        let mut reader = Reader::from_reader(Capped { inner: counter, left: usize::MAX, exceeded: false });
+        self.check_looks_like_xml(&mut reader.get_mut().inner)?;
         let mut buf = Vec::with_capacity(4096);
+        // Text is skipped here, outside the XML reader, so quick-xml sees only markup; its byte
+        // positions then miss the skipped bytes, which are added back for error messages.
+        let mut skipped = 0u64;
         loop {
-            self.line = reader.get_ref().newlines + 1;
+            let capped = reader.get_mut();
+            match scan::skip_text(&mut capped.inner) {
+                Ok(Ok(n)) => skipped += n,
+                Ok(Err(reason)) => {
+                    self.line = capped.inner.newlines + 1;
+                    return Err(self.malformed(reason));
+                }
+                Err(e) => return Err(self.io_error(e)),
+            }
+            capped.left = MAX_MARKUP_BYTES;
+            self.line = capped.inner.newlines + 1;
             let event = match reader.read_event_into(&mut buf) {
                 Ok(event) => event,
-                Err(error) => return Err(self.xml_error(error, reader.error_position())),
+                Err(_) if reader.get_ref().exceeded => {
+                    return Err(self.malformed(&format!(
+                        "an element is longer than {} MiB: the file is corrupt or not an export",
+                        MAX_MARKUP_BYTES >> 20
+                    )));
+                }
+                Err(error) => return Err(self.xml_error(error, reader.error_position() + skipped)),
             };
             let flow = match event {
                 Event::Start(e) => {
@@ -357,10 +397,8 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
         let effective = match (attrs.start, start.flatten()) {
             (None, _) => return self.reject_record(record_no, type_id, "startDate: missing".into()),
             (Some(raw), None) => {
-                let reason = format!(
-                    "startDate: '{}' is not a date like '2019-03-21 08:15:00 -0700'",
-                    String::from_utf8_lossy(raw)
-                );
+                let reason =
+                    format!("startDate: '{}' is not a date like '2019-03-21 08:15:00 -0700'", shown(raw));
                 return self.reject_record(record_no, type_id, reason);
             }
             (Some(_), Some(date)) => date,
@@ -369,7 +407,7 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             return self.reject_record(record_no, type_id, "value: missing".into());
         };
         let Some(number) = parse_number(raw_value) else {
-            let reason = format!("value: '{}' is not a number", String::from_utf8_lossy(raw_value));
+            let reason = format!("value: '{}' is not a number", shown(raw_value));
             return self.reject_record(record_no, type_id, reason);
         };
         let Some(unit) = attrs.unit else {
@@ -412,15 +450,14 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             None => Err("bpm: missing".to_owned()),
             Some(raw) => match parse_number(raw) {
                 Some(bpm) if bpm > 0.0 => check_plausible(Kind::RrInterval, 60_000.0 / bpm)
-                    .map_err(|reason| format!("bpm: {} gives {reason}", String::from_utf8_lossy(raw))),
-                _ => Err(format!("bpm: '{}' is not a positive number", String::from_utf8_lossy(raw))),
+                    .map_err(|reason| format!("bpm: {} gives {reason}", shown(raw))),
+                _ => Err(format!("bpm: '{}' is not a positive number", shown(raw))),
             },
         };
         let clock = match time {
             None => Err("time: missing".to_owned()),
-            Some(raw) => parse_time_of_day(raw).ok_or_else(|| {
-                format!("time: '{}' is not a clock time like '8:15:02.34 AM'", String::from_utf8_lossy(raw))
-            }),
+            Some(raw) => parse_time_of_day(raw)
+                .ok_or_else(|| format!("time: '{}' is not a clock time like '8:15:02.34 AM'", shown(raw))),
         };
         let placed = clock.and_then(|clock_ms| {
             let start_ms = i64::from(start.num_seconds_from_midnight()) * 1000;
@@ -430,7 +467,7 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             if from_start.abs() > 3_600_000 {
                 return Err(format!(
                     "time: '{}' is more than an hour from the record's startDate",
-                    String::from_utf8_lossy(time.unwrap_or_default())
+                    shown(time.unwrap_or_default())
                 ));
             }
             Ok(start + Duration::milliseconds(from_start))
@@ -524,7 +561,11 @@ impl<'s, S: RecordSink + ?Sized> Parser<'s, S> {
             }
             other => ParseError::Malformed {
                 location: Location::line(self.file, self.line),
-                reason: format!("XML syntax error at byte {position}: {other}"),
+                // quick-xml's messages quote names from the file (up to 1 MiB each).
+                reason: format!(
+                    "XML syntax error at byte {position}: {}",
+                    super::excerpt(other.to_string().as_bytes(), 300)
+                ),
             },
         }
     }

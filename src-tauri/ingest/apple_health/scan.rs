@@ -1,10 +1,11 @@
-//! Byte scanning for the hot path: attributes of a start tag, one byte in a slice, newlines.
+//! Byte scanning for the hot path: attributes of a start tag, one byte in a slice, newlines,
+//! and the bounds that keep one event's buffer small (text skipped, markup capped).
 //!
 //! quick-xml's attribute iterator checks more than an export needs and walks values byte by
 //! byte; a record's attributes are a few hundred bytes (the `device` description alone is
 //! ~130), so finding the closing quote eight bytes at a time is most of the win.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 
 /// Index of the first `needle` in `hay`, eight bytes per step (SWAR: a byte of
 /// `word ^ broadcast(needle)` is zero exactly where the needle is).
@@ -61,6 +62,135 @@ impl<R: BufRead> BufRead for LineCounter<R> {
         }
         self.inner.consume(amt);
     }
+}
+
+/// The most bytes one piece of markup (a start or end tag, a comment, the DOCTYPE) may hold.
+/// The largest in a real export is the DOCTYPE's internal DTD (about 12 KB); a `Record` tag is a
+/// few hundred bytes. Beyond this the file is refused rather than buffered.
+pub(super) const MAX_MARKUP_BYTES: usize = 1 << 20;
+
+/// The longest entity or character reference accepted in skipped text (`&#x1F600;` is 10).
+const MAX_REFERENCE_BYTES: usize = 64;
+
+/// Gives the XML reader at most `left` more bytes, so one event cannot grow its buffer without
+/// bound: past the budget `fill_buf` fails and `exceeded` says why.
+pub(super) struct Capped<R> {
+    pub(super) inner: R,
+    pub(super) left: usize,
+    pub(super) exceeded: bool,
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let left = self.left;
+        if left == 0 {
+            if self.inner.fill_buf()?.is_empty() {
+                return Ok(&[]);
+            }
+            self.exceeded = true;
+            return Err(std::io::Error::other(format!("an element is longer than {MAX_MARKUP_BYTES} bytes")));
+        }
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[..buf.len().min(left)])
+    }
+    fn consume(&mut self, amt: usize) {
+        self.left = self.left.saturating_sub(amt);
+        self.inner.consume(amt);
+    }
+}
+
+/// Consumes the text before the next `<` without keeping it (Vigil reads no text content, and a
+/// text node may be gigabytes of white space). Returns the bytes skipped, or why the text is not
+/// XML: a `&` that starts no reference (`&name;`, `&#...;`) closed within
+/// [`MAX_REFERENCE_BYTES`].
+pub(super) fn skip_text<R: BufRead>(reader: &mut R) -> std::io::Result<Result<u64, &'static str>> {
+    let mut skipped = 0u64;
+    // Bytes since an open `&`.
+    let mut in_reference: Option<usize> = None;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            if in_reference.is_some() {
+                return Ok(Err("the file ends inside an entity reference (a '&' with no ';')"));
+            }
+            return Ok(Ok(skipped));
+        }
+        let mut i = 0;
+        let mut markup = false;
+        while i < buf.len() {
+            if let Some(n) = in_reference {
+                match buf[i] {
+                    b';' => in_reference = None,
+                    b'<' => return Ok(Err("a '&' in text is not closed by ';' (write '&amp;')")),
+                    _ if n >= MAX_REFERENCE_BYTES => {
+                        return Ok(Err("a '&' in text starts no entity reference (write '&amp;')"));
+                    }
+                    _ => in_reference = Some(n + 1),
+                }
+                i += 1;
+                continue;
+            }
+            let rest = &buf[i..];
+            let lt = find_byte(rest, b'<');
+            match find_byte(&rest[..lt.unwrap_or(rest.len())], b'&') {
+                Some(amp) => {
+                    in_reference = Some(0);
+                    i += amp + 1;
+                }
+                None => {
+                    i += lt.unwrap_or(rest.len());
+                    markup = lt.is_some();
+                    break;
+                }
+            }
+        }
+        reader.consume(i);
+        skipped += i as u64;
+        if markup {
+            return Ok(Ok(skipped));
+        }
+    }
+}
+
+/// The names of the central directory's entries whose file name is `export.xml`, read from
+/// `start` (each record: 46 fixed bytes, then name, extra field and comment; APPNOTE 4.3.12).
+/// At most 100 names are listed.
+pub(super) fn export_xml_entries<R: Read + Seek>(reader: &mut R, start: u64) -> std::io::Result<Vec<String>> {
+    reader.seek(SeekFrom::Start(start))?;
+    let mut reader = std::io::BufReader::new(reader);
+    let mut found = Vec::new();
+    let mut fixed = [0u8; 46];
+    let mut name = Vec::new();
+    loop {
+        match reader.read_exact(&mut fixed) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e),
+        }
+        if fixed[..4] != *b"PK\x01\x02" {
+            break;
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
+        name.resize(name_len, 0);
+        reader.read_exact(&mut name)?;
+        if name.rsplit(|&b| b == b'/').next() == Some(&b"export.xml"[..]) && found.len() < 100 {
+            found.push(String::from_utf8_lossy(&name).into_owned());
+        }
+        let skip = i64::try_from(extra_len + comment_len).unwrap_or(i64::MAX);
+        reader.seek_relative(skip)?;
+    }
+    Ok(found)
 }
 
 /// One `name="value"` pair, raw; `Err(())` for broken syntax.
@@ -143,6 +273,59 @@ mod tests {
         assert_eq!(count_newlines(&text), text.iter().filter(|&&b| b == b'\n').count() as u64);
         let all = vec![b'\n'; 1000];
         assert_eq!(count_newlines(&all), 1000);
+    }
+
+    #[test]
+    fn text_is_skipped_to_the_next_markup_and_its_references_checked() {
+        let skip = |text: &[u8]| {
+            // A 3-byte buffer puts every boundary inside a reference somewhere.
+            let mut reader = std::io::BufReader::with_capacity(3, text);
+            let result = skip_text(&mut reader).unwrap();
+            (result, reader.fill_buf().unwrap().first().copied())
+        };
+        assert_eq!(skip(b"  \n\t  <Record/>"), (Ok(6), Some(b'<')));
+        assert_eq!(skip(b"a &amp; b &#x1F600; c<x"), (Ok(21), Some(b'<')));
+        assert_eq!(skip(b"<x"), (Ok(0), Some(b'<')));
+        assert_eq!(skip(b"tail"), (Ok(4), None));
+        assert!(skip(b"a & b<x").0.is_err());
+        assert!(skip(b"a &amp").0.is_err());
+        let long = [&b"&"[..], &[b'a'; 100], b";<"].concat();
+        assert!(skip(&long).0.is_err());
+    }
+
+    #[test]
+    fn one_element_may_not_outgrow_the_cap_and_long_text_costs_nothing() {
+        use crate::ingest::{CollectingSink, ParseError};
+        let record = "<Record type=\"HKQuantityTypeIdentifierHeartRate\" unit=\"count/min\" \
+                      startDate=\"2024-03-01 08:00:00 +0100\" value=\"72\"/>";
+        let parse = |xml: String| {
+            let mut sink = CollectingSink::default();
+            super::super::parse_export_xml(xml.as_bytes(), "e.xml", &mut sink).map(|_| sink)
+        };
+        let text = "x ".repeat(3 << 20);
+        let sink = parse(format!("<HealthData>\n{text}\n{record}\n</HealthData>")).unwrap();
+        assert_eq!(sink.records.len(), 1);
+        assert_eq!(sink.rejections, []);
+
+        let huge = "9".repeat(MAX_MARKUP_BYTES);
+        let xml = format!("<HealthData>\n{record}\n<Record value=\"{huge}\"/>\n</HealthData>");
+        match parse(xml) {
+            Err(ParseError::Malformed { location, reason }) => {
+                assert_eq!(location.to_string(), "e.xml:3");
+                assert!(reason.starts_with("an element is longer than 1 MiB"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let xml = format!("<HealthData>\n<!-- {huge} -->\n</HealthData>");
+        assert!(matches!(parse(xml), Err(ParseError::Malformed { .. })));
+        // A syntax error quoting a long name from the file quotes an excerpt of it.
+        let name = "x".repeat(500_000);
+        match parse(format!("<HealthData>\n<Record></{name}>\n</HealthData>")) {
+            Err(ParseError::Malformed { reason, .. }) => {
+                assert!(reason.starts_with("XML syntax error") && reason.len() < 400, "{}", &reason[..100]);
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

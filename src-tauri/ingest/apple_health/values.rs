@@ -112,7 +112,7 @@ impl RecordType {
         converted.ok_or_else(|| {
             format!(
                 "unit: '{}' is not a unit Vigil converts to {} for {}",
-                String::from_utf8_lossy(unit),
+                crate::ingest::shown(unit),
                 self.kind().unit(),
                 self.kind()
             )

@@ -27,7 +27,8 @@
 //! - `time` is RFC 3339 with a UTC offset (`Z` or `±HH:MM`); a time without an offset is rejected.
 //! - A value is a decimal number, or a FHIR data-absent-reason code (`not-performed`, `error`, ...)
 //!   recorded as an explicit absence. Numbers are checked with [`check_plausible`].
-//! - Header names are trimmed and case-insensitive. An unknown or duplicate column, or a
+//! - Header names are trimmed and case-insensitive. An unknown or duplicate column, two wide
+//!   columns of one kind (`heart_rate` and `heart_rate[/min]`: two values for one instant), or a
 //!   missing `time` (or `kind`/`value` in the long shape), is [`ParseError::Malformed`].
 //! - Each bad row (long) or cell (wide) is one [`Rejection`] at its line, naming the field and
 //!   value; the other rows go on. A wide row with a bad time is one rejection for the row.
@@ -89,13 +90,7 @@ fn is_blank(row: &Row) -> bool {
     row.iter().all(|f| f.trim_ascii().is_empty())
 }
 
-/// A field's bytes as shown in a reason: lossy UTF-8, at most 60 characters.
-pub(crate) fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(60).collect();
-    if chars.next().is_some() { format!("{head}…") } else { head }
-}
+pub(crate) use super::shown;
 
 /// Column positions of the long shape.
 #[derive(Debug)]
@@ -142,7 +137,7 @@ impl Header {
         let mut seen = std::collections::HashSet::with_capacity(names.len());
         for name in &names {
             if !seen.insert(name.to_ascii_lowercase()) {
-                return Err(format!("header column '{name}' appears twice"));
+                return Err(format!("header column '{}' appears twice", shown(name.as_bytes())));
             }
         }
         let find = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
@@ -151,7 +146,8 @@ impl Header {
             let long = ["patient", "time", "kind", "value", "unit"];
             if let Some(name) = names.iter().find(|n| !long.iter().any(|l| n.eq_ignore_ascii_case(l))) {
                 return Err(format!(
-                    "unknown column '{name}' (the long shape has columns patient, time, kind, value, unit)"
+                    "unknown column '{}' (the long shape has columns patient, time, kind, value, unit)",
+                    shown(name.as_bytes())
                 ));
             }
             let required =
@@ -173,13 +169,27 @@ impl Header {
             let (kind_name, unit) = match name.split_once('[') {
                 Some((kind, rest)) => match rest.strip_suffix(']') {
                     Some(unit) => (kind.trim(), Some(unit.trim())),
-                    None => return Err(format!("column '{name}': a unit is written kind[unit]")),
+                    None => {
+                        return Err(format!(
+                            "column '{}': a unit is written kind[unit]",
+                            shown(name.as_bytes())
+                        ));
+                    }
                 },
                 None => (name.as_str(), None),
             };
             let kind = kind_from(kind_name.as_bytes()).map_err(|e| format!("unknown column: {e}"))?;
             let convert = ToKind::new(kind, unit.unwrap_or(kind.unit()))
-                .map_err(|e| format!("column '{name}': {e}"))?;
+                .map_err(|e| format!("column '{}': {e}", shown(name.as_bytes())))?;
+            // Two columns of one kind (`heart_rate` and `heart_rate[/min]`) would store two
+            // different values for the same instant: which one is the reading is a guess.
+            if let Some(&(other, _)) = kinds.iter().find(|(_, c): &&(usize, ToKind)| c.kind() == kind) {
+                return Err(format!(
+                    "columns '{}' and '{}' are both {kind}: one kind, one column",
+                    shown(names[other].as_bytes()),
+                    shown(name.as_bytes())
+                ));
+            }
             kinds.push((i, convert));
         }
         if kinds.is_empty() {

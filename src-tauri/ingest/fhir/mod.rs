@@ -44,6 +44,9 @@
 //! Observation with no `subject` at all takes the import's `--patient`. A subject that is not a
 //! Patient (`Group/..`, `Device/..`) is rejected.
 //!
+//! A key repeated within one JSON object is refused (`strict_json`): the whole file when it is
+//! one document, the line in NDJSON.
+//!
 //! Locations name the element: `Bundle.entry[3].resource(Observation/bp) component[1]`; NDJSON
 //! locations add the line. The sink hears, in order: structural rejections (broken NDJSON lines,
 //! entries that are not resources), Patients, then Observations in file order. Each Observation
@@ -52,6 +55,7 @@
 
 mod observation;
 mod patient;
+mod strict_json;
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -76,7 +80,7 @@ pub fn parse<S: RecordSink + ?Sized>(
     let named_ndjson = lower.ends_with(".ndjson") || lower.ends_with(".jsonl");
     let mut documents = Vec::new();
     let mut early = Vec::new();
-    match serde_json::from_slice::<Value>(text) {
+    match strict_json::from_slice(text) {
         Ok(value) if !named_ndjson => documents.push((value, None)),
         Err(e) if !named_ndjson && !e.to_string().starts_with("trailing characters") => {
             let location = Location { file: file.to_owned(), line: Some(e.line() as u64), element: None };
@@ -89,7 +93,7 @@ pub fn parse<S: RecordSink + ?Sized>(
                 if line.is_empty() {
                     continue;
                 }
-                match serde_json::from_slice::<Value>(line) {
+                match strict_json::from_slice(line) {
                     Ok(value) => documents.push((value, Some(line_number))),
                     Err(e) => early.push(Rejection {
                         location: Location { file: file.to_owned(), line: Some(line_number), element: None },
