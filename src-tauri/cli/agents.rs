@@ -76,11 +76,11 @@ pub enum AlertsCommand {
         #[arg(long)]
         note: String,
     },
-    /// Resolve an acknowledged alert
+    /// Resolve an alert (a new one is acknowledged first, with the same note)
     Resolve {
         /// The alert's id
         id: String,
-        /// How it was resolved
+        /// How it was resolved (required, not blank)
         #[arg(long)]
         note: String,
     },

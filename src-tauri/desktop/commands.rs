@@ -89,7 +89,8 @@ pub(crate) async fn acknowledge_alert(
     Ok(alert_view(&alert, None))
 }
 
-/// Resolves an alert with a note.
+/// Resolves an alert with a note (required); a new alert is acknowledged first, in the same
+/// transaction (the facade's rule).
 #[tauri::command]
 #[specta::specta]
 pub(crate) async fn resolve_alert(state: State<'_, AppState>, id: String, note: String) -> Reply<AlertView> {

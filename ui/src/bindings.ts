@@ -18,7 +18,10 @@ export const commands = {
 	alerts: (statuses: string[], minLevel: string | null) => __TAURI_INVOKE<AlertView_Serialize[]>("alerts", { statuses, minLevel }),
 	/**  Acknowledges an alert with a note. */
 	acknowledgeAlert: (id: string, note: string) => __TAURI_INVOKE<AlertView_Serialize>("acknowledge_alert", { id, note }),
-	/**  Resolves an alert with a note. */
+	/**
+	 *  Resolves an alert with a note (required); a new alert is acknowledged first, in the same
+	 *  transaction (the facade's rule).
+	 */
 	resolveAlert: (id: string, note: string) => __TAURI_INVOKE<AlertView_Serialize>("resolve_alert", { id, note }),
 	/**
 	 *  Imports files one after the other, streaming progress; a file that fails stores nothing

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionsFor, alertsFor, atOrAbove, countByStatus, noteProblem, statusAfter, stepsFor } from "./alerts";
+import { actionsFor, alertsFor, atOrAbove, countByStatus, statusAfter } from "./alerts";
 import { alert } from "./fixtures";
 
 const alerts = [
@@ -38,18 +38,6 @@ describe("actions", () => {
     expect(actionsFor("new")).toEqual(["acknowledge", "resolve"]);
     expect(actionsFor("acknowledged")).toEqual(["resolve"]);
     expect(actionsFor("resolved")).toEqual([]);
-  });
-  it("needs a note to resolve, not to acknowledge", () => {
-    expect(noteProblem("acknowledge", "")).toBeNull();
-    expect(noteProblem("resolve", "  \n ")).toMatch(/required/);
-    expect(noteProblem("resolve", "called the ward")).toBeNull();
-  });
-  it("acknowledges a new alert before resolving it (the backend moves one step at a time)", () => {
-    expect(stepsFor("new", "resolve")).toEqual(["acknowledge", "resolve"]);
-    expect(stepsFor("acknowledged", "resolve")).toEqual(["resolve"]);
-    expect(stepsFor("new", "acknowledge")).toEqual(["acknowledge"]);
-    expect(stepsFor("acknowledged", "acknowledge")).toEqual([]);
-    expect(stepsFor("resolved", "resolve")).toEqual([]);
   });
   it("moves the alert to the next tab", () => {
     expect(statusAfter("acknowledge")).toBe("acknowledged");

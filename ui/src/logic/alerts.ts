@@ -1,4 +1,6 @@
 // The alerts inbox: grouping by status, severity floors, which actions an alert offers. Pure.
+// The lifecycle's rules (a note to resolve; a new alert is acknowledged first) are the
+// backend's: the screen sends the action and shows the answer.
 import type { AlertView } from "../bindings";
 import { riskRank } from "./format";
 
@@ -50,21 +52,6 @@ export function actionsFor(status: string): AlertAction[] {
   if (status === "new") return ["acknowledge", "resolve"];
   if (status === "acknowledged") return ["resolve"];
   return [];
-}
-
-/** Why the note cannot be sent, or null: resolving needs a note, acknowledging does not. */
-export function noteProblem(action: AlertAction, note: string): string | null {
-  if (action === "resolve" && note.trim() === "") return "A note is required to resolve an alert: say what was done.";
-  return null;
-}
-
-/**
- * The backend moves alerts one step at a time (new → acknowledged → resolved). Resolving a
- * new alert therefore acknowledges it first, with the same note, and the dialog says so.
- */
-export function stepsFor(status: string, action: AlertAction): AlertAction[] {
-  if (action === "resolve" && status === "new") return ["acknowledge", "resolve"];
-  return actionsFor(status).includes(action) ? [action] : [];
 }
 
 /** The tab an alert lands on after the action. */

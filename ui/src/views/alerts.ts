@@ -10,9 +10,7 @@ import {
   actionsFor,
   alertsFor,
   countByStatus,
-  noteProblem,
   statusAfter,
-  stepsFor,
   type AlertAction,
   type AlertStatus,
 } from "../logic/alerts";
@@ -99,27 +97,14 @@ export function mountAlerts(ctx: ViewContext): Unmount {
         action === "acknowledge"
           ? `Acknowledge the ${event} alert of ${who}: it moves to Acknowledged and stays open until resolved.`
           : alert.status === "new"
-            ? `Resolve the ${event} alert of ${who}: it is acknowledged and then resolved with this note, moves to Resolved and is closed.`
+            ? `Resolve the ${event} alert of ${who}: it is acknowledged and resolved with this note in one step, moves to Resolved and is closed.`
             : `Resolve the ${event} alert of ${who}: it moves to Resolved and is closed.`,
       noteLabel: action === "acknowledge" ? "Note (optional)" : "Note (required): what was done",
       confirmLabel: action === "acknowledge" ? "Acknowledge" : "Resolve",
-      check: (note) => noteProblem(action, note),
+      // The backend refuses a resolve without a note, in words the dialog shows.
       run: async (note) => {
-        const steps = stepsFor(alert.status, action);
-        if (steps.length === 0) throw new Error(`This alert is ${alert.status}: it cannot be ${action}d. Refresh the list.`);
-        for (const [i, step] of steps.entries()) {
-          try {
-            if (step === "acknowledge") await commands.acknowledgeAlert(alert.id, note.trim());
-            else await commands.resolveAlert(alert.id, note.trim());
-          } catch (e) {
-            // A first step that went through is real: say so, and show it in the list.
-            if (i > 0) {
-              void load();
-              throw new Error(`The alert was acknowledged but not resolved: ${errorText(e)}`);
-            }
-            throw e;
-          }
-        }
+        if (action === "acknowledge") await commands.acknowledgeAlert(alert.id, note);
+        else await commands.resolveAlert(alert.id, note);
         if (!state.alive) return;
         message(notice, `Alert ${action === "acknowledge" ? "acknowledged" : "resolved"}: it is now under ${STATUS_LABELS[statusAfter(action)]}.`, "success");
         await load();
