@@ -14,8 +14,11 @@ export const commands = {
 	patientView: (patient: string) => __TAURI_INVOKE<PatientView_Serialize>("patient_view", { patient }),
 	/**  The patient's charts over one range. */
 	charts: (request: ChartRequest_Deserialize) => __TAURI_INVOKE<ChartView[]>("charts", { request }),
-	/**  The alerts inbox: `statuses` (all when empty), at or above `min_level`. */
-	alerts: (statuses: string[], minLevel: string | null) => __TAURI_INVOKE<AlertView_Serialize[]>("alerts", { statuses, minLevel }),
+	/**
+	 *  One page of the alerts inbox: `statuses` (all when empty), at or above `min_level` (`low`,
+	 *  `moderate`, `high`, `critical`; none: every level; anything else is an error naming it).
+	 */
+	alerts: (statuses: string[], minLevel: string | null, offset: number, limit: number) => __TAURI_INVOKE<AlertsInbox_Serialize>("alerts", { statuses, minLevel, offset, limit }),
 	/**  Acknowledges an alert with a note. */
 	acknowledgeAlert: (id: string, note: string) => __TAURI_INVOKE<AlertView_Serialize>("acknowledge_alert", { id, note }),
 	/**
@@ -147,6 +150,33 @@ export type AlertView_Serialize = {
 	acknowledged: TransitionView | null,
 	/**  Resolved: by, when, note. */
 	resolved: TransitionView | null,
+};
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox = AlertsInbox_Serialize | AlertsInbox_Deserialize;
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox_Deserialize = {
+	/**  The page. */
+	alerts: AlertView_Deserialize[],
+	/**  Alerts matching the statuses and the level, on every page. */
+	total: number,
+	/**  Where the page starts among them. */
+	offset: number,
+	/**  Each status's count at or above the level. */
+	counts: StatusCounts,
+};
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox_Serialize = {
+	/**  The page. */
+	alerts: AlertView_Serialize[],
+	/**  Alerts matching the statuses and the level, on every page. */
+	total: number,
+	/**  Where the page starts among them. */
+	offset: number,
+	/**  Each status's count at or above the level. */
+	counts: StatusCounts,
 };
 
 /**  The latest assessment. */
@@ -693,6 +723,16 @@ export type RejectionView = {
 	location: string,
 	/**  Why. */
 	reason: string,
+};
+
+/**  Alerts per status at or above the inbox's level (the tabs' counts). */
+export type StatusCounts = {
+	/**  New. */
+	new: number,
+	/**  Acknowledged. */
+	acknowledged: number,
+	/**  Resolved. */
+	resolved: number,
 };
 
 /**
