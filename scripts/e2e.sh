@@ -2,6 +2,8 @@
 # End-to-end tests of the real app binary in a real WebKit window: seeds a DEMO store, then runs
 # Xvfb, tauri-driver (which starts WebKitWebDriver and the app) and the WebDriver tests inside a
 # private PID namespace, so that nothing outlives the run (DESIGN.md section 2).
+# Each test file opens the app on its own copy of the seeded store (tests/e2e/session.mjs), so
+# the files do not depend on the order they run in.
 # Screenshots of each view go to tests/e2e/screenshots/ (or $VIGIL_E2E_SCREENSHOTS).
 # scripts/bench-ui.sh reuses the harness: VIGIL_E2E_STORE names a store to open instead of the
 # seeded demo, VIGIL_E2E_SCRIPT a node script to run instead of the tests, VIGIL_E2E_RELEASE=1
@@ -35,7 +37,17 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   vigil packages build tests/fixtures/models/early-warning-gbt-1.1.0 \
     --key scripts/models/dev-signing-key.pk8 --out "$work/ew-1.1.0.vigilpkg" > /dev/null
   vigil packages install "$work/ew-1.1.0.vigilpkg" --activate > /dev/null
+  # What the CLI says of each patient, for the patient screen to agree with: the screen's read
+  # model (`patient view`), and NEWS2 and HRV from the analysis verbs (another path to the same
+  # stored data).
+  for n in 1 2 3 4 5 6 7 8; do
+    mrn="DEMO-000$n"
+    vigil patient view "$mrn" --json > "$work/patient-$mrn.json"
+    vigil analyze news2 --patient "$mrn" --compact > "$work/news2-$mrn.json"
+    vigil analyze hrv --patient "$mrn" --compact > "$work/hrv-$mrn.json"
+  done
   vigil worklist --json > "$work/worklist.json"
+  vigil alerts list --all --limit 10000 --json > "$work/alerts.json"
   # A file to import, with three bad lines; what the CLI says of it is what the window must show.
   {
     echo "patient,time,kind,value,unit"

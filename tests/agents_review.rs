@@ -54,9 +54,9 @@ async fn the_review_workflow_routes_by_data_and_skips_the_summary_in_an_emergenc
     assert!(outcome.summary.is_none());
     assert_eq!(outcome.alerts.len(), 1);
     assert_eq!(outcome.alerts[0].event, EventClass::Hypoxia);
-    let outbox = ws.store().pending_outbox(100).await.unwrap();
+    let outbox = ws.pending_outbox(100).await.unwrap();
     assert!(outbox.iter().any(|m| m.entity == "alert" && m.op == "insert"));
-    let audit = ws.store().recent_audit(5).await.unwrap();
+    let audit = ws.recent_audit(5).await.unwrap();
     let actions: Vec<_> = audit.iter().map(|(_, _, a, _)| a.as_str()).collect();
     assert!(actions.contains(&"alert.raise") && actions.contains(&"assessment.review"), "{actions:?}");
 

@@ -82,7 +82,7 @@ async fn a_killed_writer_loses_no_committed_data() {
     assert!(last_reported >= 20 * BATCH, "the writer stopped early at {last_reported}");
 
     let ws = Workstation::open(options(dir.path())).await.unwrap();
-    ws.store().integrity_check().await.unwrap();
+    ws.integrity_check().await.unwrap();
     let stored = ws.status().await.unwrap().observations;
     // Every reported commit is there; at most the one batch committed after the last report
     // is too, and never a part of a batch.

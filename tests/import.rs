@@ -183,7 +183,7 @@ async fn a_cancel_midway_stores_nothing_of_the_file() {
         "records were inserted before the cancel"
     );
     assert_eq!(ws.status().await.unwrap().observations, 0);
-    assert!(ws.store().pending_outbox(10).await.unwrap().iter().all(|m| m.entity != "observations"));
+    assert!(ws.pending_outbox(10).await.unwrap().iter().all(|m| m.entity != "observations"));
 
     // The same file then imports whole.
     let report = import(&ws, &path, &ImportOptions::default()).await.unwrap();

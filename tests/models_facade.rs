@@ -79,7 +79,7 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
     assert!(matches!(&err, Error::PackageRefused { reason, .. } if reason.contains("unknown key")), "{err}");
     let view = ws.packages().await.unwrap();
     assert!(view.packages.is_empty() && view.deployments.is_empty());
-    let audit = ws.store().recent_audit(3).await.unwrap();
+    let audit = ws.recent_audit(3).await.unwrap();
     assert!(audit.iter().any(|(_, _, a, _)| a == "model.refused"));
 
     ws.add_trusted_key(&public, "test signer").await.unwrap();
@@ -145,12 +145,12 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
         ["rolled_back", "activated", "rolled_back", "candidate", "installed", "activated", "installed"],
         "newest first"
     );
-    let audit = ws.store().recent_audit(40).await.unwrap();
+    let audit = ws.recent_audit(40).await.unwrap();
     for action in ["model.install", "model.promote", "model.rollback", "model.key_add"] {
         assert!(audit.iter().any(|(_, _, a, _)| a == action), "{action} audited");
     }
     assert!(ws.verify_audit().await.unwrap().first_broken.is_none());
-    let outbox = ws.store().pending_outbox(500).await.unwrap();
+    let outbox = ws.pending_outbox(500).await.unwrap();
     assert!(outbox.iter().filter(|m| m.entity == "model_deployment").count() >= 4);
 
     // A re-install of the same file changes nothing; rollback of an unknown name says so.

@@ -141,15 +141,11 @@ async fn storing_the_same_readings_twice_changes_nothing() {
     let batch = heart_rates(p.id, 600);
     let first = ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
     assert_eq!((first.inserted, first.duplicates), (600, 0));
-    let outbox_before = ws.store().pending_outbox(1000).await.unwrap();
+    let outbox_before = ws.pending_outbox(1000).await.unwrap();
     let second = ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
     assert_eq!((second.inserted, second.duplicates), (0, 600));
     assert_eq!(ws.status().await.unwrap().observations, 600);
-    assert_eq!(
-        ws.store().pending_outbox(1000).await.unwrap(),
-        outbox_before,
-        "no outbox message for nothing"
-    );
+    assert_eq!(ws.pending_outbox(1000).await.unwrap(), outbox_before, "no outbox message for nothing");
 
     // Same instant, different value: a different reading, kept.
     let mut other = batch[0];
@@ -164,7 +160,7 @@ async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
     let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
     let p = ws.add_patient(patient("MRN-3")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 10)).await.unwrap();
-    let outbox = ws.store().pending_outbox(100).await.unwrap();
+    let outbox = ws.pending_outbox(100).await.unwrap();
     assert_eq!(outbox.len(), 2);
     assert_eq!((outbox[0].entity.as_str(), outbox[0].payload["mrn"].as_str()), ("patient", Some("MRN-3")));
     assert_eq!(outbox[1].entity, "observations");
@@ -181,16 +177,27 @@ async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
     let err = ws.record_observations(&SourceKind::Manual, &bad).await.unwrap_err();
     assert!(err.to_string().starts_with("no patient with id"), "{err}");
     assert_eq!(ws.status().await.unwrap().observations, 10);
-    assert_eq!(ws.store().pending_outbox(100).await.unwrap().len(), 2);
+    assert_eq!(ws.pending_outbox(100).await.unwrap().len(), 2);
 
     // Reads are audited too (through the spool, chained by the next write; verifying chains
     // them first), and the chain verifies.
     ws.observations(&PatientRef::Id(p.id), &ObservationQuery::default()).await.unwrap();
     let verified = ws.verify_audit().await.unwrap();
-    assert_eq!((verified.rows, verified.first_broken, verified.spooled), (4, None, 0));
-    let audit = ws.store().recent_audit(10).await.unwrap();
+    assert_eq!((verified.rows, verified.first_broken, verified.spooled), (6, None, 0));
+    let audit = ws.recent_audit(10).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|(_, _, action, _)| action.as_str()).collect();
-    assert_eq!(actions, ["observations.read", "observations.record", "patient.create", "store.create"]);
+    // Reading the outbox is audited too (it carries patient data); the failed batch left nothing.
+    assert_eq!(
+        actions,
+        [
+            "observations.read",
+            "outbox.read",
+            "outbox.read",
+            "observations.record",
+            "patient.create",
+            "store.create"
+        ]
+    );
     assert!(audit.iter().all(|(_, actor, _, _)| actor.starts_with("os:")));
     assert_eq!(audit[0].3, Some(p.id));
 }
@@ -320,6 +327,6 @@ async fn devices_are_registered_once_per_ble_address() {
     let err = ws.add_device(oximeter).await.unwrap_err();
     assert_eq!(err.to_string(), "a device with BLE address AA:BB:CC:DD:EE:FF already exists");
     assert_eq!(ws.devices().await.unwrap(), vec![device.clone()]);
-    let outbox = ws.store().pending_outbox(10).await.unwrap();
+    let outbox = ws.pending_outbox(10).await.unwrap();
     assert_eq!(outbox.last().unwrap().entity, "device");
 }

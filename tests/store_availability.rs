@@ -109,7 +109,7 @@ async fn reads_complete_while_an_import_holds_the_write_lock_and_a_second_import
     // Every read was audited: spooled during the import, chained by the next write.
     let verified = ws.verify_audit().await.unwrap();
     assert_eq!((verified.first_broken, verified.spooled, verified.waiting_in_memory), (None, 0, 0));
-    let audit = ws.store().recent_audit(50).await.unwrap();
+    let audit = ws.recent_audit(50).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|(_, _, a, _)| a.as_str()).collect();
     for read in ["patient.list", "observations.read", "patient.export", "patient.read"] {
         assert!(actions.contains(&read), "{read} audited: {actions:?}");
@@ -210,7 +210,7 @@ async fn a_full_disk_keeps_reads_working_and_says_which_disk_is_full() {
     ws.patients().await.unwrap();
     let verified = ws.verify_audit().await.unwrap();
     assert_eq!((verified.first_broken, verified.spooled, verified.waiting_in_memory), (None, 0, 0));
-    let audit = ws.store().recent_audit(100).await.unwrap();
+    let audit = ws.recent_audit(100).await.unwrap();
     let reads = audit.iter().filter(|(_, _, a, _)| a == "observations.read").count();
     assert_eq!(reads, 5, "every read made on the full disk is in the audit trail");
     // And writes work again: no connection was left stuck in the failed transaction.

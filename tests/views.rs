@@ -2,11 +2,11 @@
 //! risk, the patient screen (NEWS2, assessment naming its model, HRV, weight flags), charts for
 //! every range, and the alerts inbox with its lifecycle.
 
-use vigil::agents::{OrchestratorConfig, alerting::AlertStatus};
+use vigil::agents::{OrchestratorConfig, RiskLevel, alerting::AlertStatus};
 use vigil::domain::{Kind, PatientRef};
 use vigil::store::{KeySource, ObservationQuery, TimeRange};
 use vigil::workstation::AssessOptions;
-use vigil::workstation::views::{ChartKind, ChartRequest};
+use vigil::workstation::views::{AlertView, ChartKind, ChartRequest, InboxRequest};
 use vigil::{OpenOptions, Workstation};
 
 async fn demo() -> (tempfile::TempDir, Workstation) {
@@ -26,6 +26,12 @@ async fn demo() -> (tempfile::TempDir, Workstation) {
         report.models_skipped
     );
     (dir, ws)
+}
+
+/// The inbox's first page.
+async fn inbox(ws: &Workstation, statuses: &[AlertStatus], min_level: Option<RiskLevel>) -> Vec<AlertView> {
+    let request = InboxRequest { statuses: statuses.to_vec(), min_level, offset: 0, limit: 500 };
+    ws.alerts_inbox(&request).await.unwrap().alerts
 }
 
 #[tokio::test]
@@ -164,16 +170,16 @@ async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecyc
     for mrn in ["DEMO-0002", "DEMO-0003", "DEMO-0004"] {
         ws.assess(&orchestrator, &PatientRef::Mrn(mrn.into()), &AssessOptions::default()).await.unwrap();
     }
-    let new = ws.alerts_inbox(&[AlertStatus::New], None).await.unwrap();
+    let new = inbox(&ws, &[AlertStatus::New], None).await;
     assert!(new.len() >= 2, "{new:?}");
     assert!(new.iter().all(|a| a.status == "new" && !a.name.is_empty()));
-    let critical = ws.alerts_inbox(&[], Some("critical")).await.unwrap();
+    let critical = inbox(&ws, &[], Some(RiskLevel::Critical)).await;
     assert!(critical.iter().all(|a| a.risk_level == "critical"));
     let id = new[0].id.clone();
     ws.acknowledge_alert(&id, "seen, calling the ward").await.unwrap();
-    let acknowledged = ws.alerts_inbox(&[AlertStatus::Acknowledged], None).await.unwrap();
+    let acknowledged = inbox(&ws, &[AlertStatus::Acknowledged], None).await;
     let moved = acknowledged.iter().find(|a| a.id == id).expect("moved to acknowledged");
     assert_eq!(moved.acknowledged.as_ref().unwrap().note, "seen, calling the ward");
-    assert!(ws.alerts_inbox(&[AlertStatus::New], None).await.unwrap().iter().all(|a| a.id != id));
+    assert!(inbox(&ws, &[AlertStatus::New], None).await.iter().all(|a| a.id != id));
     ws.close().await;
 }

@@ -48,7 +48,8 @@ impl std::fmt::Display for Specialty {
     }
 }
 
-/// The risk band of a finding, from its score (see [`RiskLevel::from_score`]).
+/// The risk band of a finding, from its score (see [`RiskLevel::from_score`]). The variants are
+/// declared lowest first, so the derived `Ord` is the clinical order every filter and sort uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
@@ -63,6 +64,15 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
+    /// Every band, lowest first (the `Ord` order).
+    pub const ALL: [RiskLevel; 4] =
+        [RiskLevel::Low, RiskLevel::Moderate, RiskLevel::High, RiskLevel::Critical];
+
+    /// The bands at or above `self`, lowest first.
+    pub fn and_above(self) -> impl Iterator<Item = RiskLevel> {
+        Self::ALL.into_iter().filter(move |l| *l >= self)
+    }
+
     /// The band of a score in 0..=1. Vigil's convention: the bands are chosen so that the
     /// default alert threshold (0.85) is exactly the critical band.
     pub fn from_score(score: f64) -> Self {
@@ -87,6 +97,21 @@ impl RiskLevel {
         }
     }
 }
+
+impl std::str::FromStr for RiskLevel {
+    type Err = UnknownRiskLevel;
+
+    /// The snake_case name; anything else is an error naming it and the valid names (never
+    /// "every level").
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s).ok_or_else(|| UnknownRiskLevel(s.to_owned()))
+    }
+}
+
+/// A risk level name that is not one of [`RiskLevel::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown risk level `{0}` (valid: low, moderate, high, critical)")]
+pub struct UnknownRiskLevel(pub String);
 
 /// The clinical event an alert is classified as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -228,5 +253,22 @@ impl Finding {
     /// Only the evidence whose rule fired.
     pub fn triggered_evidence(&self) -> impl Iterator<Item = &Evidence> {
         self.evidence.iter().filter(|e| e.triggered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RiskLevel;
+
+    #[test]
+    fn risk_levels_parse_by_name_order_lowest_first_and_refuse_unknown_names() {
+        for l in RiskLevel::ALL {
+            assert_eq!(l.as_str().parse::<RiskLevel>(), Ok(l));
+        }
+        assert!(RiskLevel::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(RiskLevel::High.and_above().collect::<Vec<_>>(), [RiskLevel::High, RiskLevel::Critical]);
+        let e = "urgent".parse::<RiskLevel>().unwrap_err();
+        assert_eq!(e.to_string(), "unknown risk level `urgent` (valid: low, moderate, high, critical)");
+        assert!("".parse::<RiskLevel>().is_err(), "an empty name is not \"every level\"");
     }
 }

@@ -27,6 +27,6 @@ pub use agent::{Agent, AgentError, AgentFuture, RulesAgent};
 pub use alerting::{AlertDraft, AlertPolicy, RateLimiter};
 pub use breaker::{BreakerConfig, BreakerState};
 pub use context::{AssessmentContext, LatestVitals, News2Context, VitalTrend, WeightContext};
-pub use finding::{EventClass, Evidence, Finding, Method, RiskLevel, Specialty};
+pub use finding::{EventClass, Evidence, Finding, Method, RiskLevel, Specialty, UnknownRiskLevel};
 pub use orchestrator::{Assessment, Orchestrator, OrchestratorConfig, PoolShape, synthesize};
 pub use pool::{Health, InstanceMetrics, Pool, PoolConfig, PoolMetrics, Strategy};

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::render;
 use crate::agents::alerting::{Alert, AlertDraft, AlertPolicy, AlertStatus, RateLimiter};
 use crate::agents::replay::{self, ReplayOptions};
-use crate::agents::{Evidence, Orchestrator, OrchestratorConfig, PoolMetrics};
+use crate::agents::{Evidence, Orchestrator, OrchestratorConfig, PoolMetrics, RiskLevel};
 use crate::analysis::io_window::{InputFormat, parse_vitals};
 use crate::domain::PatientRef;
 use crate::store::AlertQuery;
@@ -64,6 +64,9 @@ pub enum AlertsCommand {
         /// Include resolved alerts
         #[arg(long)]
         all: bool,
+        /// Only at or above this risk level: low, moderate, high, critical
+        #[arg(long, value_name = "LEVEL", value_parser = |s: &str| s.parse::<RiskLevel>())]
+        min_level: Option<RiskLevel>,
         /// At most this many (1-100000)
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100_000))]
         limit: i64,
@@ -76,11 +79,11 @@ pub enum AlertsCommand {
         #[arg(long)]
         note: String,
     },
-    /// Resolve an acknowledged alert
+    /// Resolve an alert (a new one is acknowledged first, with the same note)
     Resolve {
         /// The alert's id
         id: String,
-        /// How it was resolved
+        /// How it was resolved (required, not blank)
         #[arg(long)]
         note: String,
     },
@@ -406,13 +409,14 @@ fn status_text(metrics: &[PoolMetrics]) -> String {
 pub(super) async fn run_alerts(cmd: AlertsCommand, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
     match cmd {
-        AlertsCommand::List { patient, all, limit } => {
+        AlertsCommand::List { patient, all, min_level, limit } => {
             let patient = match patient {
                 Some(p) => Some(ws.patient(&PatientRef::parse(&p)).await?.id),
                 None => None,
             };
             let statuses = if all { Vec::new() } else { vec![AlertStatus::New, AlertStatus::Acknowledged] };
-            let alerts = ws.alerts(&AlertQuery { patient, statuses, limit: Some(limit) }).await?;
+            let query = AlertQuery { patient, statuses, min_level, limit: Some(limit), offset: 0 };
+            let alerts = ws.alerts(&query).await?;
             if json {
                 render::json(&alerts)?;
             } else if alerts.is_empty() {

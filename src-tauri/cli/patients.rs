@@ -1,4 +1,4 @@
-//! `vigil patient`, `vigil observations`, `vigil export`.
+//! `vigil patient` (add, list, show, view), `vigil observations`, `vigil export`.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{args::parse_instant, render};
+use crate::agents::OrchestratorConfig;
 use crate::domain::{Consent, Kind, NewPatient, PatientRef, Sex};
 use crate::export::ExportFormat;
 use crate::store::{ObservationQuery, TimeRange};
@@ -20,6 +21,12 @@ pub enum PatientCommand {
     List,
     /// Show one patient (by id or MRN)
     Show {
+        /// The patient's id or MRN
+        patient: String,
+    },
+    /// The patient screen without the window: latest vitals, NEWS2, the assessment now, open
+    /// alerts, HRV of the last 24 h, the weight filter and its flags (no alert is raised)
+    View {
         /// The patient's id or MRN
         patient: String,
     },
@@ -120,6 +127,11 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
         PatientCommand::Show { patient } => {
             let patient = ws.patient(&PatientRef::parse(&patient)).await?;
             if json { render::json(&patient)? } else { render::emit(&render::patient(&patient))? }
+        }
+        PatientCommand::View { patient } => {
+            let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
+            let view = ws.patient_view(&orchestrator, &PatientRef::parse(&patient)).await?;
+            if json { render::json(&view)? } else { render::emit(&render::patient_view(&view))? }
         }
     }
     ws.close().await;

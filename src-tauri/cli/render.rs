@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{Observation, ObservationValue, Patient, SourceId};
 use crate::workstation::StoreStatus;
+use crate::workstation::views::PatientView;
 
 /// Writes to stdout. A closed pipe (`vigil export ... | head`) ends the output quietly instead
 /// of panicking.
@@ -100,6 +101,42 @@ pub(super) fn patient(p: &Patient) -> String {
         "Consent",
         if consent.is_empty() { "none recorded".to_owned() } else { consent.join(", ") }
     );
+    out
+}
+
+/// The patient screen as text: vitals, NEWS2, HRV, weight and its flags, open alerts.
+pub(super) fn patient_view(v: &PatientView) -> String {
+    let mut out = format!("{} ({})\n", v.name, v.mrn);
+    for r in &v.latest {
+        let _ = writeln!(out, "{:<18}{} {}", r.label, r.value, r.unit);
+    }
+    match &v.news2 {
+        Some(n) => {
+            let _ = writeln!(out, "{:<18}{} ({}, {})", "NEWS2", n.aggregate, n.band, n.response);
+        }
+        None => {
+            let _ = writeln!(out, "{:<18}not scored (a measured parameter is missing)", "NEWS2");
+        }
+    }
+    match (&v.hrv, &v.hrv_absent) {
+        (Some(h), _) => {
+            let _ = writeln!(
+                out,
+                "{:<18}SDNN {:.1} ms, RMSSD {:.1} ms, pNN50 {:.1} %, mean HR {:.0} /min ({} beats)",
+                "HRV", h.sdnn_ms, h.rmssd_ms, h.pnn50, h.mean_hr, h.beats
+            );
+        }
+        (None, why) => {
+            let _ = writeln!(out, "{:<18}{}", "HRV", why.as_deref().unwrap_or("not available"));
+        }
+    }
+    if let Some(w) = &v.weight {
+        let _ = writeln!(out, "{:<18}{:.1} kg latest, {} weights", "Weight", w.latest_kg, w.weights);
+        for f in &w.flags {
+            let _ = writeln!(out, "{:<18}{f}", "Weight flag");
+        }
+    }
+    let _ = writeln!(out, "{:<18}{}", "Open alerts", v.open_alerts.len());
     out
 }
 

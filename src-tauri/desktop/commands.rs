@@ -7,11 +7,12 @@ use tauri::State;
 use tauri::ipc::Channel;
 
 use super::AppState;
+use crate::agents::RiskLevel;
 use crate::agents::alerting::AlertStatus;
 use crate::domain::PatientRef;
 use crate::workstation::views::{
-    AgentsView, AlertView, ChartRequest, ChartView, ImportProgressView, ImportReportView, PatientView,
-    Worklist, agents_view, alert_view,
+    AgentsView, AlertView, AlertsInbox, ChartRequest, ChartView, ImportProgressView, ImportReportView,
+    InboxRequest, PatientView, Worklist, agents_view, alert_view,
 };
 use crate::workstation::{CancelToken, ImportOptions, StoreStatus};
 
@@ -76,16 +77,24 @@ fn statuses(names: &[String]) -> Reply<Vec<AlertStatus>> {
         .collect()
 }
 
-/// The alerts inbox: `statuses` (all when empty), at or above `min_level`.
+/// One page of the alerts inbox: `statuses` (all when empty), at or above `min_level` (`low`,
+/// `moderate`, `high`, `critical`; none: every level; anything else is an error naming it).
 #[tauri::command]
 #[specta::specta]
 pub(crate) async fn alerts(
     state: State<'_, AppState>,
     statuses: Vec<String>,
     min_level: Option<String>,
-) -> Reply<Vec<AlertView>> {
-    let statuses = self::statuses(&statuses)?;
-    state.workstation()?.alerts_inbox(&statuses, min_level.as_deref()).await.map_err(words)
+    offset: u32,
+    limit: u32,
+) -> Reply<AlertsInbox> {
+    let request = InboxRequest {
+        statuses: self::statuses(&statuses)?,
+        min_level: min_level.map(|l| l.parse::<RiskLevel>()).transpose().map_err(words)?,
+        offset,
+        limit,
+    };
+    state.workstation()?.alerts_inbox(&request).await.map_err(words)
 }
 
 /// Acknowledges an alert with a note.
@@ -100,7 +109,8 @@ pub(crate) async fn acknowledge_alert(
     Ok(alert_view(&alert, None))
 }
 
-/// Resolves an alert with a note.
+/// Resolves an alert with a note (required); a new alert is acknowledged first, in the same
+/// transaction (the facade's rule).
 #[tauri::command]
 #[specta::specta]
 pub(crate) async fn resolve_alert(state: State<'_, AppState>, id: String, note: String) -> Reply<AlertView> {

@@ -21,8 +21,32 @@ pub struct AlertQuery {
     pub patient: Option<PatientId>,
     /// Only in these statuses (empty: all).
     pub statuses: Vec<AlertStatus>,
+    /// Only at or above this risk level (the [`RiskLevel`] order); `None`: every level.
+    pub min_level: Option<RiskLevel>,
     /// At most this many, newest first.
     pub limit: Option<i64>,
+    /// Skip this many of the newest first (a page).
+    pub offset: i64,
+}
+
+impl AlertQuery {
+    /// The `WHERE` clause and its one bound parameter (the patient). Statuses and levels are
+    /// typed, so their names are inlined from `as_str`, never from input text.
+    fn filter(&self, with_statuses: bool) -> String {
+        let mut sql = String::from(" WHERE 1 = 1");
+        if self.patient.is_some() {
+            sql += " AND patient_id = ?";
+        }
+        if with_statuses && !self.statuses.is_empty() {
+            let names: Vec<String> = self.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            sql += &format!(" AND status IN ({})", names.join(", "));
+        }
+        if let Some(floor) = self.min_level {
+            let names: Vec<String> = floor.and_above().map(|l| format!("'{}'", l.as_str())).collect();
+            sql += &format!(" AND risk_level IN ({})", names.join(", "));
+        }
+        sql
+    }
 }
 
 fn json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<String, StoreError> {
@@ -89,26 +113,44 @@ pub(crate) async fn find(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Alerts, newest first.
+/// Alerts, newest first (event time, then id), one page of them.
 pub(crate) async fn list(
     executor: impl SqliteExecutor<'_>,
     query: &AlertQuery,
 ) -> Result<Vec<Alert>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM alerts WHERE 1 = 1");
-    if query.patient.is_some() {
-        sql += " AND patient_id = ?";
-    }
-    if !query.statuses.is_empty() {
-        let names: Vec<String> = query.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        sql += &format!(" AND status IN ({})", names.join(", "));
-    }
-    sql += " ORDER BY event_ms DESC, id DESC LIMIT ?";
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alerts{} ORDER BY event_ms DESC, id DESC LIMIT ? OFFSET ?",
+        query.filter(true)
+    );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     if let Some(p) = query.patient {
         q = q.bind(p.as_bytes().to_vec());
     }
-    let rows = q.bind(query.limit.unwrap_or(-1)).fetch_all(executor).await?;
+    let rows = q.bind(query.limit.unwrap_or(-1)).bind(query.offset.max(0)).fetch_all(executor).await?;
     rows.iter().map(from_row).collect()
+}
+
+/// How many alerts of each status match `query` with its statuses ignored (limit and offset
+/// too): the inbox's tab counts, in [`AlertStatus`] order (new, acknowledged, resolved).
+pub(crate) async fn count_by_status(
+    executor: impl SqliteExecutor<'_>,
+    query: &AlertQuery,
+) -> Result<[(AlertStatus, i64); 3], StoreError> {
+    let sql = format!("SELECT status, COUNT(*) AS n FROM alerts{} GROUP BY status", query.filter(false));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if let Some(p) = query.patient {
+        q = q.bind(p.as_bytes().to_vec());
+    }
+    let mut counts = [(AlertStatus::New, 0), (AlertStatus::Acknowledged, 0), (AlertStatus::Resolved, 0)];
+    for row in q.fetch_all(executor).await? {
+        let status: String = row.get("status");
+        let slot = counts
+            .iter_mut()
+            .find(|(s, _)| s.as_str() == status)
+            .ok_or_else(|| StoreError::Corrupt { what: "alert", problem: format!("status {status}") })?;
+        slot.1 = row.get("n");
+    }
+    Ok(counts)
 }
 
 /// Moves an alert to `to` (from the status [`AlertStatus::required_before`] says), recording
@@ -178,10 +220,8 @@ fn from_row(row: &SqliteRow) -> Result<Alert, StoreError> {
         })
         .transpose()
     };
-    let level = [RiskLevel::Low, RiskLevel::Moderate, RiskLevel::High, RiskLevel::Critical]
-        .into_iter()
-        .find(|l| l.as_str() == level)
-        .ok_or_else(|| corrupt(format!("risk level {level}")))?;
+    let level: RiskLevel =
+        level.parse().map_err(|e: crate::agents::UnknownRiskLevel| corrupt(e.to_string()))?;
     Ok(Alert {
         id: uuid("id")?,
         patient_id: super::patients::patient_id(&row.get::<Vec<u8>, _>("patient_id"))?,

@@ -32,7 +32,8 @@ use audit_spool::Spool;
 
 pub use alerts::AlertQuery;
 pub(crate) use alerts::{
-    find as find_alert, insert as insert_alert, list as list_alerts, transition as transition_alert,
+    count_by_status as count_alerts_by_status, find as find_alert, insert as insert_alert,
+    list as list_alerts, transition as transition_alert,
 };
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};

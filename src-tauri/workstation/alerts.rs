@@ -175,9 +175,13 @@ impl Workstation {
     async fn rate_limiter(&self, patient: &Patient, label: &str) -> Result<RateLimiter, Error> {
         let mut limiter = RateLimiter::new();
         let query = AlertQuery { patient: Some(patient.id), ..AlertQuery::default() };
-        for alert in crate::store::list_alerts(self.store.pool(), &query).await? {
+        let alerts = crate::store::list_alerts(self.store.pool(), &query).await?;
+        for alert in &alerts {
             limiter.remember(label, alert.event, alert.event_time);
         }
+        // A read of the patient's alerts like any other: audited (invariant 6).
+        let detail = serde_json::json!({ "purpose": "rate_limit", "count": alerts.len() });
+        self.audit_read("alerts.list", Some(patient), detail).await;
         Ok(limiter)
     }
 
@@ -197,43 +201,60 @@ impl Workstation {
 
     /// Alerts, newest first.
     pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, Error> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let alerts = crate::store::list_alerts(&mut *tx, query).await?;
         let detail = serde_json::json!({ "count": alerts.len() });
-        self.audit_id(&mut tx, "alerts.list", query.patient, detail).await?;
+        self.audit_read_id("alerts.list", query.patient, detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(alerts)
     }
 
-    /// new → acknowledged, recording who, when and the note.
+    /// new → acknowledged, recording who, when and the note (optional; trimmed).
     pub async fn acknowledge_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
         self.move_alert(id, AlertStatus::Acknowledged, note).await
     }
 
-    /// acknowledged → resolved, recording who, when and the note.
+    /// → resolved, recording who, when and the note, which is required (trimmed, it must say
+    /// what was done). A new alert is acknowledged first, with the same note, actor and instant,
+    /// in the same transaction: the record shows both steps or neither. Every caller gets these
+    /// rules (the window, the CLI, scripts).
     pub async fn resolve_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
         self.move_alert(id, AlertStatus::Resolved, note).await
     }
 
     async fn move_alert(&self, id: &str, to: AlertStatus, note: &str) -> Result<Alert, Error> {
         let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::AlertNotFound(id.to_owned()))?;
+        let note = note.trim();
+        if to == AlertStatus::Resolved && note.is_empty() {
+            return Err(Error::ResolveNoteRequired(id.trim().to_owned()));
+        }
         let by = Transition { by: self.actor.clone(), at: Utc::now(), note: note.to_owned() };
         let mut tx = self.store.begin().await?;
         let current = crate::store::find_alert(&mut *tx, uuid)
             .await?
             .ok_or_else(|| Error::AlertNotFound(id.to_owned()))?;
-        let Some(alert) = crate::store::transition_alert(&mut tx, uuid, to, &by).await? else {
-            return Err(Error::AlertTransition {
-                id: id.to_owned(),
-                status: current.status.as_str(),
-                required: to.required_before().map_or("", AlertStatus::as_str),
-                action: to.as_str(),
-            });
+        let steps: &[AlertStatus] = match (current.status, to) {
+            (AlertStatus::New, AlertStatus::Resolved) => &[AlertStatus::Acknowledged, AlertStatus::Resolved],
+            _ => &[to],
         };
-        let action = if to == AlertStatus::Acknowledged { "alert.acknowledge" } else { "alert.resolve" };
-        let detail = serde_json::json!({ "alert_id": alert.id, "event": alert.event.as_str() });
-        self.audit_id(&mut tx, action, Some(alert.patient_id), detail).await?;
+        let mut moved = current;
+        for &step in steps {
+            // Dropping `tx` on an error rolls back a step already taken.
+            let Some(alert) = crate::store::transition_alert(&mut tx, uuid, step, &by).await? else {
+                return Err(Error::AlertTransition {
+                    id: id.to_owned(),
+                    status: moved.status.as_str(),
+                    required: step.required_before().map_or("", AlertStatus::as_str),
+                    action: to.as_str(),
+                });
+            };
+            let action =
+                if step == AlertStatus::Acknowledged { "alert.acknowledge" } else { "alert.resolve" };
+            let detail = serde_json::json!({ "alert_id": alert.id, "event": alert.event.as_str() });
+            self.audit_id(&mut tx, action, Some(alert.patient_id), detail).await?;
+            moved = alert;
+        }
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(alert)
+        Ok(moved)
     }
 }

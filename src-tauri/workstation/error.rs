@@ -39,6 +39,10 @@ pub enum Error {
         /// `acknowledged` or `resolved`.
         action: &'static str,
     },
+    /// Resolving an alert needs a note saying what was done (for every caller: the window,
+    /// the CLI, scripts).
+    #[error("alert {0}: a note is required to resolve it (say what was done); nothing was changed")]
+    ResolveNoteRequired(String),
     /// A model package was refused; nothing of it was stored or activated.
     #[error("{file}: package refused: {reason}; nothing was installed")]
     PackageRefused {

@@ -440,6 +440,11 @@ impl Workstation {
         if options.dry_run {
             report.added = 0;
             tx.rollback().await.map_err(StoreError::from)?;
+            // Nothing was stored, but patients were looked up and their records read: audited.
+            for patient in touched {
+                let detail = serde_json::json!({ "format": format.as_str(), "dry_run": true });
+                self.audit_read_id("observations.import_dry_run", Some(patient), detail).await;
+            }
             return Ok(report);
         }
         for patient in touched {

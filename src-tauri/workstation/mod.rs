@@ -167,9 +167,35 @@ impl Workstation {
         &self.data_dir
     }
 
-    /// The underlying store (benchmarks and tests).
-    pub fn store(&self) -> &Store {
+    /// The underlying store, for the crate's own unit tests only: everything a user reaches
+    /// goes through the facade's audited methods.
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The newest chained audit events, newest first: (at, actor, action, patient). Reading
+    /// the trail is itself audited (`audit.read`).
+    pub async fn recent_audit(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(chrono::DateTime<Utc>, String, String, Option<crate::domain::PatientId>)>, Error> {
+        let events = self.store.recent_audit(limit).await?;
+        self.audit_read_id("audit.read", None, serde_json::json!({ "rows": events.len() })).await;
+        Ok(events)
+    }
+
+    /// Outbox messages not yet sent to the clinic server, oldest first. They carry patient
+    /// data: audited (`outbox.read`).
+    pub async fn pending_outbox(&self, limit: i64) -> Result<Vec<crate::store::OutboxMessage>, Error> {
+        let messages = self.store.pending_outbox(limit).await?;
+        self.audit_read_id("outbox.read", None, serde_json::json!({ "rows": messages.len() })).await;
+        Ok(messages)
+    }
+
+    /// SQLite's integrity check of the store file (no patient data).
+    pub async fn integrity_check(&self) -> Result<(), Error> {
+        Ok(self.store.integrity_check().await?)
     }
 
     /// Who is acting (until logins exist, the OS user).

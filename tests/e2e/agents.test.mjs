@@ -7,7 +7,7 @@ import { openApp, openView, screenshot } from "./session.mjs";
 let browser;
 
 before(async () => {
-  browser = await openApp();
+  browser = await openApp("agents");
 });
 
 after(async () => {

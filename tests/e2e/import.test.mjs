@@ -8,7 +8,7 @@ const dry = seeded("import-dry.json");
 let browser;
 
 before(async () => {
-  browser = await openApp();
+  browser = await openApp("import");
 });
 
 after(async () => {

@@ -1,16 +1,31 @@
 // One WebDriver session on the real app, started by tauri-driver (scripts/e2e.sh starts it),
 // and the helpers every test file uses.
-import { mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { remote } from "webdriverio";
 
-export async function openApp() {
+/**
+ * The data directory of test file `name`'s own copy of the seeded store. scripts/e2e.sh seeds
+ * one store and nobody opens it afterwards; each file works on a fresh copy, so what one file
+ * changes (an alert acknowledged, a model rolled back, a file imported) no other file sees,
+ * whatever order they run in.
+ */
+export function storeFor(name) {
+  const work = process.env.VIGIL_E2E_WORK;
+  const dir = join(work, "stores", name);
+  if (!existsSync(dir)) cpSync(join(work, "data"), dir, { recursive: true });
+  return dir;
+}
+
+/** The real app (on `name`'s copy of the seeded store; without a name, on VIGIL_DATA_DIR). */
+export async function openApp(name) {
+  const args = name ? ["--data-dir", storeFor(name)] : [];
   return remote({
     hostname: "127.0.0.1",
     port: 4444,
     logLevel: "warn",
     capabilities: {
-      "tauri:options": { application: process.env.VIGIL_E2E_APP },
+      "tauri:options": { application: process.env.VIGIL_E2E_APP, args },
     },
   });
 }

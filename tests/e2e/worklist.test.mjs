@@ -5,10 +5,12 @@ import { after, before, test } from "node:test";
 import { openApp, readyView, screenshot, seeded } from "./session.mjs";
 
 const cli = seeded("worklist.json");
+/** `vigil patient view MRN --json`, written by scripts/e2e.sh. */
+const patientJson = (mrn) => seeded(`patient-${mrn}.json`);
 let browser;
 
 before(async () => {
-  browser = await openApp();
+  browser = await openApp("worklist");
 });
 
 after(async () => {
@@ -22,10 +24,14 @@ test("the worklist is sorted by risk and searchable", async () => {
   const rows = await browser.$$("#worklist tr[data-patient-id]");
   assert.equal(rows.length, cli.rows.length);
   const scores = [];
-  for (const row of rows) scores.push(Number(await row.getAttribute("data-risk-score")));
+  const ids = [];
+  for (const row of rows) {
+    scores.push(Number(await row.getAttribute("data-risk-score")));
+    ids.push(await row.getAttribute("data-patient-id"));
+  }
   for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1] >= scores[i], `row ${i}: ${scores}`);
-  // The same patient leads as in `vigil worklist --json`.
-  assert.equal(await rows[0].getAttribute("data-patient-id"), cli.rows[0].patient_id);
+  // The order is the backend's, decided in one place: exactly `vigil worklist --json`'s.
+  assert.deepEqual(ids, cli.rows.map((r) => r.patient_id));
   assert.ok(scores[0] > scores[scores.length - 1], "the demo has risk to sort");
   await screenshot(browser, "02-worklist");
 
@@ -78,8 +84,13 @@ test("a patient opens with its charts, and a range redraws them", async () => {
   assert.equal(await (await browser.$("#patient-name")).getText(), cli.rows[0].name);
   const day = await chartsReady(null);
   assert.equal(await (await browser.$('button[data-range="24h"]')).getAttribute("aria-pressed"), "true");
-  assert.ok((await browser.$$("#findings li[data-specialty]")).length >= 3, "the assessment's findings");
-  await (await browser.$("#hrv-panel")).waitForExist();
+  const expected = patientJson(cli.rows[0].mrn);
+  assert.deepEqual(
+    await findingSpecialties(),
+    expected.assessment.findings.map((f) => f.specialty),
+    "the assessment's findings, in the CLI's order",
+  );
+  await agreesWithCli(cli.rows[0].mrn);
   await screenshot(browser, "03-patient");
 
   await (await browser.$('button[data-range="7d"]')).click();
@@ -88,3 +99,81 @@ test("a patient opens with its charts, and a range redraws them", async () => {
   await browser.execute(() => document.querySelector("#view-patient figure[data-chart]")?.scrollIntoView());
   await screenshot(browser, "03-patient-charts-7d");
 });
+
+test("a fluid-gain patient shows the CLI's weight flags, NEWS2, vitals and HRV", async () => {
+  // DEMO-0007 gains weight (the demo's fluid-gain profile): its weight flags are not empty.
+  const expected = patientJson("DEMO-0007");
+  assert.ok(expected.weight.flags.length > 0, "the demo's fluid-gain patient has weight flags");
+  await browser.execute((id) => {
+    window.location.hash = `#/patient/${encodeURIComponent(id)}`;
+  }, expected.patient_id);
+  const view = await readyView(browser, "patient");
+  await browser.waitUntil(async () => (await view.getAttribute("data-patient-id")) === expected.patient_id, {
+    timeout: 10_000,
+    timeoutMsg: "the fluid-gain patient's screen",
+  });
+  await readyView(browser, "patient");
+  await agreesWithCli("DEMO-0007");
+});
+
+async function findingSpecialties() {
+  return browser.execute(() => [...document.querySelectorAll("#findings li[data-specialty]")].map((li) => li.dataset.specialty));
+}
+
+/** What the patient screen shows of vitals, NEWS2, HRV and weight, as text. */
+async function screenFacts() {
+  return browser.execute(() => {
+    const text = (el) => (el ? el.textContent.trim() : null);
+    const tiles = {};
+    for (const t of document.querySelectorAll("#view-patient .tile[data-vital]")) {
+      tiles[t.dataset.vital] = text(t.querySelector(".tile-value")?.firstChild);
+    }
+    const facts = (id) =>
+      Object.fromEntries([...document.querySelectorAll(`#${id} dl.facts dt`)].map((dt) => [text(dt), text(dt.nextElementSibling)]));
+    return {
+      tiles,
+      news2: text(document.querySelector("#news2-panel .news2-head .big")),
+      scores: [...document.querySelectorAll("#news2-panel tbody tr .score")].map(text),
+      hrv: facts("hrv-panel"),
+      weight: facts("weight-panel"),
+      flags: [...document.querySelectorAll("#weight-panel ul.flags li")].map((li) => text(li).replace(/^Flag:\s*/, "")),
+    };
+  });
+}
+
+/**
+ * The open patient screen shows what the CLI reported of `mrn`: every vital, NEWS2 and its
+ * parameters' scores, HRV and the weight with its flags (`vigil patient view --json`), and the
+ * same NEWS2 and HRV as `vigil analyze news2|hrv --patient` compute from the stored data.
+ */
+async function agreesWithCli(mrn) {
+  const p = patientJson(mrn);
+  const shown = await screenFacts();
+  const latest = Object.fromEntries(p.latest.map((r) => [r.kind, r.value]));
+  const decimals = { heart_rate: 0, spo2: 0, respiratory_rate: 0, body_temperature: 1, body_weight: 1 };
+  for (const [kind, d] of Object.entries(decimals)) {
+    assert.equal(shown.tiles[kind], latest[kind] == null ? "—" : latest[kind].toFixed(d), `${mrn} ${kind}`);
+  }
+  assert.equal(shown.tiles.bp, `${latest.bp_systolic.toFixed(0)}/${latest.bp_diastolic.toFixed(0)}`, `${mrn} blood pressure`);
+
+  assert.ok(p.news2, `${mrn} has NEWS2`);
+  assert.equal(shown.news2, String(p.news2.aggregate), `${mrn} NEWS2`);
+  assert.deepEqual(shown.scores, p.news2.parameters.map((x) => String(x.score)), `${mrn} NEWS2 parameters`);
+  const news2 = seeded(`news2-${mrn}.json`);
+  assert.equal(shown.news2, String(news2.score.aggregate), `${mrn} NEWS2 as vigil analyze news2 scores it`);
+
+  assert.ok(p.hrv, `${mrn} has HRV`);
+  assert.equal(shown.hrv.SDNN, `${p.hrv.sdnn_ms.toFixed(1)} ms`, `${mrn} SDNN`);
+  assert.equal(shown.hrv.RMSSD, `${p.hrv.rmssd_ms.toFixed(1)} ms`, `${mrn} RMSSD`);
+  assert.equal(shown.hrv.pNN50, `${p.hrv.pnn50.toFixed(1)} %`, `${mrn} pNN50`);
+  assert.equal(shown.hrv["Mean HR"], `${p.hrv.mean_hr.toFixed(0)} /min`, `${mrn} mean HR`);
+  assert.match(shown.hrv.Beats, new RegExp(`^${p.hrv.beats} over `), `${mrn} beats`);
+  const hrv = seeded(`hrv-${mrn}.json`);
+  assert.equal(shown.hrv.SDNN, `${hrv.time_domain.sdnn_ms.toFixed(1)} ms`, `${mrn} SDNN as vigil analyze hrv computes it`);
+  assert.equal(shown.hrv.RMSSD, `${hrv.time_domain.rmssd_ms.toFixed(1)} ms`, `${mrn} RMSSD as vigil analyze hrv computes it`);
+
+  assert.ok(p.weight, `${mrn} has weights`);
+  assert.equal(shown.weight.Latest, `${p.weight.latest_kg.toFixed(1)} kg`, `${mrn} latest weight`);
+  assert.equal(shown.weight.Weights, String(p.weight.weights), `${mrn} weights`);
+  assert.deepEqual(shown.flags, p.weight.flags, `${mrn} weight flags`);
+}

@@ -14,11 +14,17 @@ export const commands = {
 	patientView: (patient: string) => __TAURI_INVOKE<PatientView_Serialize>("patient_view", { patient }),
 	/**  The patient's charts over one range. */
 	charts: (request: ChartRequest_Deserialize) => __TAURI_INVOKE<ChartView[]>("charts", { request }),
-	/**  The alerts inbox: `statuses` (all when empty), at or above `min_level`. */
-	alerts: (statuses: string[], minLevel: string | null) => __TAURI_INVOKE<AlertView_Serialize[]>("alerts", { statuses, minLevel }),
+	/**
+	 *  One page of the alerts inbox: `statuses` (all when empty), at or above `min_level` (`low`,
+	 *  `moderate`, `high`, `critical`; none: every level; anything else is an error naming it).
+	 */
+	alerts: (statuses: string[], minLevel: string | null, offset: number, limit: number) => __TAURI_INVOKE<AlertsInbox_Serialize>("alerts", { statuses, minLevel, offset, limit }),
 	/**  Acknowledges an alert with a note. */
 	acknowledgeAlert: (id: string, note: string) => __TAURI_INVOKE<AlertView_Serialize>("acknowledge_alert", { id, note }),
-	/**  Resolves an alert with a note. */
+	/**
+	 *  Resolves an alert with a note (required); a new alert is acknowledged first, in the same
+	 *  transaction (the facade's rule).
+	 */
 	resolveAlert: (id: string, note: string) => __TAURI_INVOKE<AlertView_Serialize>("resolve_alert", { id, note }),
 	/**
 	 *  Imports files one after the other, streaming progress; a file that fails stores nothing
@@ -144,6 +150,33 @@ export type AlertView_Serialize = {
 	acknowledged: TransitionView | null,
 	/**  Resolved: by, when, note. */
 	resolved: TransitionView | null,
+};
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox = AlertsInbox_Serialize | AlertsInbox_Deserialize;
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox_Deserialize = {
+	/**  The page. */
+	alerts: AlertView_Deserialize[],
+	/**  Alerts matching the statuses and the level, on every page. */
+	total: number,
+	/**  Where the page starts among them. */
+	offset: number,
+	/**  Each status's count at or above the level. */
+	counts: StatusCounts,
+};
+
+/**  One page of the alerts inbox, newest first (event time). */
+export type AlertsInbox_Serialize = {
+	/**  The page. */
+	alerts: AlertView_Serialize[],
+	/**  Alerts matching the statuses and the level, on every page. */
+	total: number,
+	/**  Where the page starts among them. */
+	offset: number,
+	/**  Each status's count at or above the level. */
+	counts: StatusCounts,
 };
 
 /**  The latest assessment. */
@@ -690,6 +723,16 @@ export type RejectionView = {
 	location: string,
 	/**  Why. */
 	reason: string,
+};
+
+/**  Alerts per status at or above the inbox's level (the tabs' counts). */
+export type StatusCounts = {
+	/**  New. */
+	new: number,
+	/**  Acknowledged. */
+	acknowledged: number,
+	/**  Resolved. */
+	resolved: number,
 };
 
 /**

@@ -6,6 +6,7 @@
 
 mod chart;
 mod convert;
+mod inbox;
 mod patient;
 mod worklist;
 
@@ -14,6 +15,7 @@ pub use convert::{
     AgentsView, CandidateView, InstanceView, ModelEventView, PackageRowView, PoolView, agents_view,
     alert_view,
 };
+pub use inbox::{AlertsInbox, INBOX_PAGE_MAX, InboxRequest, StatusCounts};
 pub use worklist::sort_by_risk;
 
 /// Derives the TypeScript type in desktop builds.

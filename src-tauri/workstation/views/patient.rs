@@ -1,10 +1,10 @@
-//! The patient screen (all but the charts) and the alerts inbox.
+//! The patient screen (all but the charts).
 
 use chrono::{TimeZone, Utc};
 
 use super::convert::alert_view;
 use super::worklist::{news2_view, readings, snapshot};
-use super::{AlertView, HrvView, PatientView, WeightView};
+use super::{HrvView, PatientView, WeightView};
 use crate::agents::alerting::AlertStatus;
 use crate::agents::{Orchestrator, review};
 use crate::analysis::hrv::{self, Correction};
@@ -35,6 +35,7 @@ impl Workstation {
             patient: Some(patient.id),
             statuses: vec![AlertStatus::New, AlertStatus::Acknowledged],
             limit: Some(50),
+            ..Default::default()
         };
         let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
         self.audit_read("patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await;
@@ -82,30 +83,6 @@ impl Workstation {
             weight,
             last_data_ms: snap.last_ms.map(|t| t as f64),
         })
-    }
-
-    /// The alerts inbox: alerts in `statuses` (all when empty) at or above `min_level`
-    /// (`low`, `moderate`, `high`, `critical`), newest first, with each patient's name. One
-    /// audit event.
-    pub async fn alerts_inbox(
-        &self,
-        statuses: &[AlertStatus],
-        min_level: Option<&str>,
-    ) -> Result<Vec<AlertView>, Error> {
-        let mut tx = self.store.begin().await?;
-        let query = AlertQuery { statuses: statuses.to_vec(), limit: Some(500), ..Default::default() };
-        let alerts = crate::store::list_alerts(&mut *tx, &query).await?;
-        let patients = crate::store::list_patients(&mut *tx).await?;
-        self.audit(&mut tx, "alert.list", None, serde_json::json!({ "alerts": alerts.len() })).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        let rank =
-            |l: &str| ["low", "moderate", "high", "critical"].iter().position(|x| *x == l).unwrap_or(0);
-        let floor = min_level.map_or(0, rank);
-        Ok(alerts
-            .iter()
-            .filter(|a| rank(a.risk_level.as_str()) >= floor)
-            .map(|a| alert_view(a, patients.iter().find(|p| p.id == a.patient_id)))
-            .collect())
     }
 }
 

@@ -170,13 +170,45 @@ impl Workstation {
     }
 }
 
-/// Highest risk first; ties by NEWS2, open alerts, then name (a stable, explainable order).
+/// Highest risk first; ties by NEWS2 (missing lowest), open alerts, then name (a stable,
+/// explainable order). A score that is not a number (a failed computation) sorts last, never
+/// first. The one place the worklist's order is decided: the window shows the rows as sent.
 pub fn sort_by_risk(rows: &mut [WorklistRow]) {
+    let risk = |r: &WorklistRow| if r.risk_score.is_nan() { f64::NEG_INFINITY } else { r.risk_score };
     rows.sort_by(|a, b| {
-        b.risk_score
-            .total_cmp(&a.risk_score)
+        risk(b)
+            .total_cmp(&risk(a))
             .then_with(|| b.news2.as_ref().map(|n| n.aggregate).cmp(&a.news2.as_ref().map(|n| n.aggregate)))
             .then_with(|| b.open_alerts.cmp(&a.open_alerts))
             .then_with(|| a.name.cmp(&b.name))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WorklistRow, sort_by_risk};
+
+    fn row(name: &str, risk_score: f64, open_alerts: u32) -> WorklistRow {
+        WorklistRow {
+            patient_id: name.to_owned(),
+            mrn: name.to_owned(),
+            name: name.to_owned(),
+            latest: Vec::new(),
+            news2: None,
+            risk_score,
+            risk_level: "low".to_owned(),
+            event: None,
+            top_finding: None,
+            open_alerts,
+            last_data_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_missing_score_sorts_last_never_first() {
+        let mut rows = [row("N", f64::NAN, 3), row("L", 0.0, 0), row("H", 0.9, 0), row("M", -f64::NAN, 0)];
+        sort_by_risk(&mut rows);
+        let names: Vec<_> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["H", "L", "N", "M"]);
+    }
 }

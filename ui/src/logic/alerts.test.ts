@@ -1,35 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { actionsFor, alertsFor, atOrAbove, countByStatus, noteProblem, statusAfter, stepsFor } from "./alerts";
-import { alert } from "./fixtures";
-
-const alerts = [
-  alert({ id: "a", status: "new", risk_level: "moderate", created_ms: 1 }),
-  alert({ id: "b", status: "new", risk_level: "critical", created_ms: 3 }),
-  alert({ id: "c", status: "new", risk_level: "high", created_ms: 2 }),
-  alert({ id: "d", status: "acknowledged", risk_level: "low", created_ms: 4 }),
-  alert({ id: "e", status: "resolved", risk_level: "high", created_ms: 5 }),
-];
+import { actionsFor, minLevel, pageSummary, statusAfter } from "./alerts";
 
 describe("severity floors", () => {
-  it("keeps levels at or above the floor", () => {
-    const ids = (floor: string) => alerts.filter((a) => atOrAbove(a, floor)).map((a) => a.id);
-    expect(ids("")).toEqual(["a", "b", "c", "d", "e"]);
-    expect(ids("moderate")).toEqual(["a", "b", "c", "e"]);
-    expect(ids("high")).toEqual(["b", "c", "e"]);
-    expect(ids("critical")).toEqual(["b"]);
+  it("sends no level for every severity and the level's name otherwise", () => {
+    expect(minLevel("")).toBeNull();
+    expect(minLevel("critical")).toBe("critical");
   });
 });
 
-describe("alertsFor", () => {
-  it("groups by status, newest first", () => {
-    expect(alertsFor(alerts, "new", "").map((a) => a.id)).toEqual(["b", "c", "a"]);
-    expect(alertsFor(alerts, "acknowledged", "").map((a) => a.id)).toEqual(["d"]);
-    expect(alertsFor(alerts, "acknowledged", "moderate")).toEqual([]);
-  });
-  it("counts each tab under the floor, ignoring unknown statuses", () => {
-    expect(countByStatus(alerts, "")).toEqual({ new: 3, acknowledged: 1, resolved: 1 });
-    expect(countByStatus(alerts, "high")).toEqual({ new: 2, acknowledged: 0, resolved: 1 });
-    expect(countByStatus([alert({ id: "x", status: "snoozed" })], "")).toEqual({ new: 0, acknowledged: 0, resolved: 0 });
+describe("pageSummary", () => {
+  it("says how many of the total are shown", () => {
+    expect(pageSummary(12, 12)).toBe("12 alerts");
+    expect(pageSummary(1, 1)).toBe("1 alert");
+    expect(pageSummary(0, 0)).toBe("0 alerts");
+    expect(pageSummary(100, 812)).toBe("100 of 812 alerts");
   });
 });
 
@@ -38,18 +22,6 @@ describe("actions", () => {
     expect(actionsFor("new")).toEqual(["acknowledge", "resolve"]);
     expect(actionsFor("acknowledged")).toEqual(["resolve"]);
     expect(actionsFor("resolved")).toEqual([]);
-  });
-  it("needs a note to resolve, not to acknowledge", () => {
-    expect(noteProblem("acknowledge", "")).toBeNull();
-    expect(noteProblem("resolve", "  \n ")).toMatch(/required/);
-    expect(noteProblem("resolve", "called the ward")).toBeNull();
-  });
-  it("acknowledges a new alert before resolving it (the backend moves one step at a time)", () => {
-    expect(stepsFor("new", "resolve")).toEqual(["acknowledge", "resolve"]);
-    expect(stepsFor("acknowledged", "resolve")).toEqual(["resolve"]);
-    expect(stepsFor("new", "acknowledge")).toEqual(["acknowledge"]);
-    expect(stepsFor("acknowledged", "acknowledge")).toEqual([]);
-    expect(stepsFor("resolved", "resolve")).toEqual([]);
   });
   it("moves the alert to the next tab", () => {
     expect(statusAfter("acknowledge")).toBe("acknowledged");

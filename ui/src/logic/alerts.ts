@@ -1,6 +1,6 @@
-// The alerts inbox: grouping by status, severity floors, which actions an alert offers. Pure.
-import type { AlertView } from "../bindings";
-import { riskRank } from "./format";
+// The alerts inbox: tabs, severity floors, paging words, which actions an alert offers. Pure.
+// Filtering, paging and the lifecycle's rules (a note to resolve; a new alert is acknowledged
+// first) are the backend's: the screen sends the request and shows what comes back.
 
 export const STATUSES = ["new", "acknowledged", "resolved"] as const;
 export type AlertStatus = (typeof STATUSES)[number];
@@ -19,28 +19,18 @@ export const SEVERITY_FLOORS = [
   { value: "critical", label: "Critical only" },
 ] as const;
 
-/** At or above `floor` ("" or unknown: everything). */
-export function atOrAbove(alert: AlertView, floor: string): boolean {
-  if (floor === "") return true;
-  return riskRank(alert.risk_level) >= riskRank(floor);
+/** Alerts a page asks for; the backend filters and pages, newest first. */
+export const PAGE_SIZE = 100;
+
+/** The level the backend filters at: null is every level (never an unknown name). */
+export function minLevel(floor: string): string | null {
+  return floor === "" ? null : floor;
 }
 
-/** The alerts of one status at or above the floor, newest first. */
-export function alertsFor(alerts: readonly AlertView[], status: AlertStatus, floor: string): AlertView[] {
-  return alerts
-    .filter((a) => a.status === status && atOrAbove(a, floor))
-    .sort((a, b) => (b.created_ms ?? 0) - (a.created_ms ?? 0));
-}
-
-/** How many alerts each tab holds under the floor. */
-export function countByStatus(alerts: readonly AlertView[], floor: string): Record<AlertStatus, number> {
-  const counts: Record<AlertStatus, number> = { new: 0, acknowledged: 0, resolved: 0 };
-  for (const a of alerts) {
-    if (atOrAbove(a, floor) && (STATUSES as readonly string[]).includes(a.status)) {
-      counts[a.status as AlertStatus] += 1;
-    }
-  }
-  return counts;
+/** "12 alerts" when all are shown, "100 of 812 alerts" when more pages remain. */
+export function pageSummary(shown: number, total: number): string {
+  const noun = total === 1 ? "alert" : "alerts";
+  return shown >= total ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
 }
 
 export type AlertAction = "acknowledge" | "resolve";
@@ -50,21 +40,6 @@ export function actionsFor(status: string): AlertAction[] {
   if (status === "new") return ["acknowledge", "resolve"];
   if (status === "acknowledged") return ["resolve"];
   return [];
-}
-
-/** Why the note cannot be sent, or null: resolving needs a note, acknowledging does not. */
-export function noteProblem(action: AlertAction, note: string): string | null {
-  if (action === "resolve" && note.trim() === "") return "A note is required to resolve an alert: say what was done.";
-  return null;
-}
-
-/**
- * The backend moves alerts one step at a time (new → acknowledged → resolved). Resolving a
- * new alert therefore acknowledges it first, with the same note, and the dialog says so.
- */
-export function stepsFor(status: string, action: AlertAction): AlertAction[] {
-  if (action === "resolve" && status === "new") return ["acknowledge", "resolve"];
-  return actionsFor(status).includes(action) ? [action] : [];
 }
 
 /** The tab an alert lands on after the action. */

@@ -17,10 +17,6 @@ export function row(over: Partial<WorklistRow> & { name: string }): WorklistRow 
   };
 }
 
-export function news2(aggregate: number) {
-  return { aggregate, band: "low", response: "routine", urgent_review: false, parameters: [], assumptions: [] };
-}
-
 export function alert(over: Partial<AlertView> & { id: string }): AlertView {
   return {
     patient_id: "p1",

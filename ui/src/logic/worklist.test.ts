@@ -1,28 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { news2, row } from "./fixtures";
-import { compactVitals, filterRows, sortByRisk } from "./worklist";
-
-describe("sortByRisk", () => {
-  it("puts the highest risk first", () => {
-    const rows = [row({ name: "A", risk_score: 0.2 }), row({ name: "B", risk_score: 0.9 }), row({ name: "C", risk_score: 0.5 })];
-    expect(sortByRisk(rows).map((r) => r.name)).toEqual(["B", "C", "A"]);
-  });
-  it("breaks ties by NEWS2, then open alerts, then name", () => {
-    const rows = [
-      row({ name: "Zed", risk_score: 0.5, news2: news2(3) }),
-      row({ name: "Amy", risk_score: 0.5, news2: news2(3) }),
-      row({ name: "Bob", risk_score: 0.5, news2: news2(3), open_alerts: 2 }),
-      row({ name: "Cat", risk_score: 0.5, news2: news2(7) }),
-      row({ name: "Dan", risk_score: 0.5 }),
-    ];
-    expect(sortByRisk(rows).map((r) => r.name)).toEqual(["Cat", "Bob", "Amy", "Zed", "Dan"]);
-  });
-  it("sorts a missing score (NaN on the wire) last and leaves the input alone", () => {
-    const rows = [row({ name: "N", risk_score: null }), row({ name: "L", risk_score: 0 })];
-    expect(sortByRisk(rows).map((r) => r.name)).toEqual(["L", "N"]);
-    expect(rows.map((r) => r.name)).toEqual(["N", "L"]);
-  });
-});
+import { row } from "./fixtures";
+import { compactVitals, filterRows } from "./worklist";
 
 describe("filterRows", () => {
   const rows = [

@@ -1,23 +1,7 @@
-// The worklist's order and search. Pure.
+// The worklist's search and vitals cells. Pure. The order is the backend's (`sort_by_risk`,
+// the one place it is decided): the screen shows the rows as sent.
 import type { VitalReading, WorklistRow } from "../bindings";
 import { bloodPressure, vitalValue } from "./format";
-
-/**
- * Highest risk first; ties by NEWS2 (missing lowest), open alerts, then name. The same order
- * as the backend's `sort_by_risk`, so re-sorting what it sends changes nothing. Returns a copy.
- */
-export function sortByRisk(rows: readonly WorklistRow[]): WorklistRow[] {
-  const news2 = (r: WorklistRow) => (r.news2 ? r.news2.aggregate : -1);
-  // A score that was NaN travels as null: it sorts last, never first.
-  const risk = (r: WorklistRow) => r.risk_score ?? -1;
-  return [...rows].sort(
-    (a, b) =>
-      risk(b) - risk(a) ||
-      news2(b) - news2(a) ||
-      b.open_alerts - a.open_alerts ||
-      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
-}
 
 /** Lower case without accents, so "chloe" finds "Chloé". */
 function fold(text: string): string {

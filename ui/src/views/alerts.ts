@@ -1,18 +1,18 @@
-// The alerts inbox: tabs by status, a severity floor, acknowledge and resolve with a note.
-import { commands, type AlertView } from "../bindings";
+// The alerts inbox: tabs by status, a severity floor, pages of alerts, acknowledge and resolve
+// with a note. The backend filters, pages and holds the lifecycle's rules; this shows them.
+import { commands, type AlertView, type StatusCounts } from "../bindings";
 import { actionDialog } from "../dialogs";
 import { h, keepFocus, message, setState, viewRoot } from "../dom";
 import { errorText } from "../errors";
 import {
+  PAGE_SIZE,
   SEVERITY_FLOORS,
   STATUSES,
   STATUS_LABELS,
   actionsFor,
-  alertsFor,
-  countByStatus,
-  noteProblem,
+  minLevel,
+  pageSummary,
   statusAfter,
-  stepsFor,
   type AlertAction,
   type AlertStatus,
 } from "../logic/alerts";
@@ -21,7 +21,17 @@ import { evidenceText } from "../logic/patient";
 import type { Unmount, ViewContext } from "./view";
 
 export function mountAlerts(ctx: ViewContext): Unmount {
-  const state = { alerts: [] as AlertView[], status: "new" as AlertStatus, floor: "", alive: true, loaded: false };
+  const state = {
+    alerts: [] as AlertView[],
+    total: 0,
+    counts: null as StatusCounts | null,
+    status: "new" as AlertStatus,
+    floor: "",
+    alive: true,
+    loaded: false,
+    // Answers to an older request (another tab or floor) are dropped.
+    request: 0,
+  };
   const { root, heading } = viewRoot("alerts", "Alerts");
   const tabs = STATUSES.map((s) =>
     h("button", { type: "button", class: "toggle", "data-status": s, "aria-pressed": String(s === state.status), "aria-controls": "alert-list" }, STATUS_LABELS[s]),
@@ -34,6 +44,8 @@ export function mountAlerts(ctx: ViewContext): Unmount {
   const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
   const notice = h("p", { id: "alerts-message", class: "message", hidden: true, tabindex: -1 });
   const list = h("ul", { id: "alert-list", class: "alert-list", "aria-live": "polite" });
+  const summary = h("span", { id: "alert-total", class: "muted", "aria-live": "polite" });
+  const more = h("button", { type: "button", id: "alert-more", class: "secondary", hidden: true }, "Show more");
   const dialog = actionDialog({ dialog: "alert-note-dialog", note: "alert-note", confirm: "alert-note-confirm", cancel: "alert-note-cancel" });
   root.append(
     h(
@@ -46,47 +58,56 @@ export function mountAlerts(ctx: ViewContext): Unmount {
     ),
     notice,
     list,
+    h("div", { class: "list-foot" }, summary, more),
     dialog.el,
   );
   ctx.main.replaceChildren(root);
   list.replaceChildren(...Array.from({ length: 3 }, () => h("li", { class: "card alert-item", "aria-hidden": "true" }, h("span", { class: "skeleton" }), h("span", { class: "skeleton short" }))));
 
   function render(): void {
-    const counts = countByStatus(state.alerts, state.floor);
     for (const t of tabs) {
       const s = t.dataset.status as AlertStatus;
       t.setAttribute("aria-pressed", String(s === state.status));
-      t.replaceChildren(STATUS_LABELS[s], " ", h("span", { class: "tab-count" }, String(counts[s])));
+      t.replaceChildren(STATUS_LABELS[s], " ", h("span", { class: "tab-count" }, state.counts ? String(state.counts[s]) : "…"));
     }
-    const shown = alertsFor(state.alerts, state.status, state.floor);
     keepFocus(list, () => {
       list.replaceChildren(
-        ...(shown.length
-          ? shown.map((a) => item(a, ask))
+        ...(state.alerts.length
+          ? state.alerts.map((a) => item(a, ask))
           : [h("li", { class: "empty card" }, `No ${STATUS_LABELS[state.status].toLowerCase()} alerts${state.floor ? " at this severity" : ""}.`)]),
       );
     });
+    summary.textContent = pageSummary(state.alerts.length, state.total);
+    summary.dataset.total = String(state.total);
+    more.hidden = state.alerts.length >= state.total;
   }
 
-  async function load(): Promise<void> {
+  /** The first page (`append`: the next one) of the current tab at the current floor. */
+  async function load(append = false): Promise<void> {
+    const request = ++state.request;
     setState(root, "loading");
     refresh.disabled = true;
+    more.disabled = true;
     try {
-      // Each status on its own (the backend returns at most 500 per call, newest first), all
-      // at once: the tabs show their counts and switch without a round trip.
-      const lists = await Promise.all(STATUSES.map((s) => commands.alerts([s], null)));
-      if (!state.alive) return;
-      state.alerts = lists.flat();
+      const offset = append ? state.alerts.length : 0;
+      const page = await commands.alerts([state.status], minLevel(state.floor), offset, PAGE_SIZE);
+      if (!state.alive || request !== state.request) return;
+      state.alerts = append ? [...state.alerts, ...page.alerts] : page.alerts;
+      state.total = page.total;
+      state.counts = page.counts;
       state.loaded = true;
       render();
       setState(root, "ready");
     } catch (e) {
-      if (!state.alive) return;
+      if (!state.alive || request !== state.request) return;
       message(notice, `The alerts could not be loaded: ${errorText(e)}`, "error");
       if (!state.loaded) list.replaceChildren();
       setState(root, "error");
     } finally {
-      refresh.disabled = false;
+      if (request === state.request) {
+        refresh.disabled = false;
+        more.disabled = false;
+      }
     }
   }
 
@@ -99,27 +120,14 @@ export function mountAlerts(ctx: ViewContext): Unmount {
         action === "acknowledge"
           ? `Acknowledge the ${event} alert of ${who}: it moves to Acknowledged and stays open until resolved.`
           : alert.status === "new"
-            ? `Resolve the ${event} alert of ${who}: it is acknowledged and then resolved with this note, moves to Resolved and is closed.`
+            ? `Resolve the ${event} alert of ${who}: it is acknowledged and resolved with this note in one step, moves to Resolved and is closed.`
             : `Resolve the ${event} alert of ${who}: it moves to Resolved and is closed.`,
       noteLabel: action === "acknowledge" ? "Note (optional)" : "Note (required): what was done",
       confirmLabel: action === "acknowledge" ? "Acknowledge" : "Resolve",
-      check: (note) => noteProblem(action, note),
+      // The backend refuses a resolve without a note, in words the dialog shows.
       run: async (note) => {
-        const steps = stepsFor(alert.status, action);
-        if (steps.length === 0) throw new Error(`This alert is ${alert.status}: it cannot be ${action}d. Refresh the list.`);
-        for (const [i, step] of steps.entries()) {
-          try {
-            if (step === "acknowledge") await commands.acknowledgeAlert(alert.id, note.trim());
-            else await commands.resolveAlert(alert.id, note.trim());
-          } catch (e) {
-            // A first step that went through is real: say so, and show it in the list.
-            if (i > 0) {
-              void load();
-              throw new Error(`The alert was acknowledged but not resolved: ${errorText(e)}`);
-            }
-            throw e;
-          }
-        }
+        if (action === "acknowledge") await commands.acknowledgeAlert(alert.id, note);
+        else await commands.resolveAlert(alert.id, note);
         if (!state.alive) return;
         message(notice, `Alert ${action === "acknowledge" ? "acknowledged" : "resolved"}: it is now under ${STATUS_LABELS[statusAfter(action)]}.`, "success");
         await load();
@@ -132,14 +140,15 @@ export function mountAlerts(ctx: ViewContext): Unmount {
   tabs.forEach((t) =>
     t.addEventListener("click", () => {
       state.status = t.dataset.status as AlertStatus;
-      if (state.loaded) render();
+      void load();
     }),
   );
   severity.addEventListener("change", () => {
     state.floor = severity.value;
-    if (state.loaded) render();
+    void load();
   });
   refresh.addEventListener("click", () => void load());
+  more.addEventListener("click", () => void load(true));
   void load();
   return () => {
     state.alive = false;

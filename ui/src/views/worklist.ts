@@ -3,7 +3,7 @@ import { commands, type WorklistRow } from "../bindings";
 import { h, keepFocus, message, setState, viewRoot } from "../dom";
 import { errorText } from "../errors";
 import { absoluteTime, news2BandLabel, news2Class, relativeTime, riskClass, riskText } from "../logic/format";
-import { compactVitals, filterRows, sortByRisk } from "../logic/worklist";
+import { compactVitals, filterRows } from "../logic/worklist";
 import { formatCount } from "../status";
 import type { Unmount, ViewContext } from "./view";
 
@@ -93,7 +93,8 @@ export function mountWorklist(ctx: ViewContext): Unmount {
     try {
       const list = await commands.worklist();
       if (!state.alive) return;
-      state.rows = sortByRisk(list.rows);
+      // Highest risk first, as the backend sorted them (one order, decided there).
+      state.rows = list.rows;
       state.loaded = true;
       state.tookMs = list.took_ms ?? 0;
       render();
