@@ -40,6 +40,13 @@ impl Assessment {
     pub fn is_critical(&self) -> bool {
         self.risk_level == RiskLevel::Critical
     }
+
+    /// The routed specialties that could not answer (every instance down: the fallback
+    /// finding, confidence 0). Unknown must never look safe: such a patient needs a
+    /// clinician's review whatever the other findings score.
+    pub fn needs_review(&self) -> Vec<Specialty> {
+        self.findings.iter().filter(|f| f.is_fallback()).map(|f| f.specialty).collect()
+    }
 }
 
 /// Combines findings: risk is the highest score; findings are ordered by score (then

@@ -165,6 +165,38 @@ pub(crate) async fn list_results(
     rows.iter().map(from_row).collect()
 }
 
+/// The heart-failure agent's view of the saved filter (issue 11): the number of steps, and the
+/// newest accepted step with the rules that held at it. Reads the state's step count and one
+/// result row, never the weight history. `None` when no weight was processed.
+pub(crate) async fn saved_context(
+    tx: &mut sqlx::SqliteConnection,
+    patient: PatientId,
+) -> Result<Option<crate::agents::WeightContext>, StoreError> {
+    let Some((_, steps)) = load_state(&mut *tx, patient).await? else { return Ok(None) };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM weight_filter_results WHERE patient_id = ? AND accepted = 1 \
+         AND filtered_kg IS NOT NULL ORDER BY seq DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(patient.as_bytes().as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let newest = row.as_ref().map(from_row).transpose()?;
+    let mut context = crate::agents::WeightContext {
+        weights: usize::try_from(steps).unwrap_or(0),
+        latest: newest.as_ref().map(|r| r.result),
+        rapid_gain: None,
+        trend_rise: None,
+    };
+    for alert in newest.iter().flat_map(|r| &r.alerts) {
+        match alert {
+            crate::analysis::heart_failure::HeartFailureAlert::RapidGain(g) => context.rapid_gain = Some(*g),
+            crate::analysis::heart_failure::HeartFailureAlert::TrendRise(t) => context.trend_rise = Some(*t),
+        }
+    }
+    Ok(Some(context))
+}
+
 /// Where a source's readings come from, as far as the measurement-noise rule needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SourceOrigin {

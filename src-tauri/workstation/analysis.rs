@@ -132,42 +132,17 @@ impl Workstation {
         cfg: &WeightAnalysisConfig,
     ) -> Result<WeightOutcome, Error> {
         cfg.kalman.validate().map_err(|e| InvalidField::new("config", e.to_string()))?;
-        let effective = to_millis(m.effective);
-        let value = checked_weight(m.value)?;
-        let now = Utc::now();
         let mut tx = self.store.begin().await?;
         let patient = find(&mut tx, patient).await?;
-        if let Some(result) = store::find_weight_result(&mut *tx, patient.id, effective, value).await? {
-            let detail = serde_json::json!({ "duplicate": true });
-            self.audit(&mut tx, "weight.process", Some(&patient), detail).await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Ok(WeightOutcome { patient_id: patient.id, result, duplicate: true });
-        }
         let class = match m.class {
             Some(class) => class,
             None => class_of(origin(&mut tx, &m.source).await?),
         };
-        let state = store::load_weight_state(&mut *tx, patient.id).await?.map(|(state, _)| state);
-        let measurement = Measurement { time: effective.to_utc(), value, source: class };
-        let (next, result) = kalman::process(state.as_ref(), measurement, &cfg.kalman);
-        let mut alerts = Vec::new();
-        if let Some(kg) = value.quantity().filter(|_| result.accepted) {
-            let latest = WeightPoint { time: measurement.time, kg };
-            let window =
-                Duration::milliseconds((cfg.heart_failure.window_days * 86_400_000.0).round() as i64);
-            let earlier =
-                store::accepted_weights(&mut *tx, patient.id, latest.time - window, latest.time).await?;
-            alerts.extend(rapid_gain(&earlier, latest, &cfg.heart_failure).map(HeartFailureAlert::RapidGain));
-        }
-        if result.accepted {
-            alerts.extend(trend_alert(&result, &cfg.heart_failure).map(HeartFailureAlert::TrendRise));
-        }
-        let stored = WeightResult { effective, value, source_class: class, result, alerts };
-        store::save_weight_step(&mut tx, patient.id, &next, &stored, now).await?;
-        let detail = serde_json::json!({ "duplicate": false });
+        let outcome = weight_step(&mut tx, patient.id, m.effective, m.value, class, cfg, Utc::now()).await?;
+        let detail = serde_json::json!({ "duplicate": outcome.duplicate });
         self.audit(&mut tx, "weight.process", Some(&patient), detail).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(WeightOutcome { patient_id: patient.id, result: stored, duplicate: false })
+        Ok(outcome)
     }
 
     /// The patient's saved filter state (upgraded to the current schema version), if any.
@@ -354,8 +329,44 @@ impl Workstation {
     }
 }
 
+/// One weight through the patient's saved filter inside the caller's transaction: load the
+/// state, step, save state and result (module docs). A reading processed before returns its
+/// stored result and changes nothing. The monitor steps a source's whole backlog in one
+/// transaction this way.
+pub(super) async fn weight_step(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    patient: PatientId,
+    effective: DateTime<FixedOffset>,
+    value: ObservationValue,
+    class: SourceClass,
+    cfg: &WeightAnalysisConfig,
+    now: DateTime<Utc>,
+) -> Result<WeightOutcome, Error> {
+    let effective = to_millis(effective);
+    let value = checked_weight(value)?;
+    if let Some(result) = store::find_weight_result(&mut **tx, patient, effective, value).await? {
+        return Ok(WeightOutcome { patient_id: patient, result, duplicate: true });
+    }
+    let state = store::load_weight_state(&mut **tx, patient).await?.map(|(state, _)| state);
+    let measurement = Measurement { time: effective.to_utc(), value, source: class };
+    let (next, result) = kalman::process(state.as_ref(), measurement, &cfg.kalman);
+    let mut alerts = Vec::new();
+    if let Some(kg) = value.quantity().filter(|_| result.accepted) {
+        let latest = WeightPoint { time: measurement.time, kg };
+        let window = Duration::milliseconds((cfg.heart_failure.window_days * 86_400_000.0).round() as i64);
+        let earlier = store::accepted_weights(&mut **tx, patient, latest.time - window, latest.time).await?;
+        alerts.extend(rapid_gain(&earlier, latest, &cfg.heart_failure).map(HeartFailureAlert::RapidGain));
+    }
+    if result.accepted {
+        alerts.extend(trend_alert(&result, &cfg.heart_failure).map(HeartFailureAlert::TrendRise));
+    }
+    let stored = WeightResult { effective, value, source_class: class, result, alerts };
+    store::save_weight_step(tx, patient, &next, &stored, now).await?;
+    Ok(WeightOutcome { patient_id: patient, result: stored, duplicate: false })
+}
+
 /// The provenance rule (module docs).
-fn class_of(origin: SourceOrigin) -> SourceClass {
+pub(super) fn class_of(origin: SourceOrigin) -> SourceClass {
     match origin {
         SourceOrigin::Manual | SourceOrigin::Device { assigned: false } => SourceClass::Clinic,
         SourceOrigin::Device { assigned: true } | SourceOrigin::File | SourceOrigin::Demo => {
