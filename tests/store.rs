@@ -230,6 +230,25 @@ async fn observations_cannot_be_updated_in_place() {
 }
 
 #[tokio::test]
+async fn observations_cannot_be_deleted() {
+    // The outbox names batches by seq range (invariant 5): a deleted row would change what an
+    // already-sent range names. Migration 0008's trigger refuses it below the facade.
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let p = ws.add_patient(patient("MRN-7")).await.unwrap();
+    ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 3)).await.unwrap();
+    ws.close().await;
+    let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
+    let mut conn = common::raw_connection(&dir.path().join("data").join(STORE_FILE), &key, false).await;
+    for sql in ["DELETE FROM observations", "DELETE FROM observations WHERE seq = 2"] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("observations are append-only"), "{sql}: {err}");
+    }
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM observations").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(rows, 3, "nothing was deleted");
+}
+
+#[tokio::test]
 async fn a_store_made_by_every_older_schema_migrates_forward() {
     let migrations: Vec<_> = vigil::store::MIGRATOR.iter().collect();
     let latest = migrations.last().unwrap().version;
