@@ -319,6 +319,57 @@ async fn the_demo_seed_refuses_a_store_with_real_patients() {
     assert!(ws.patients().await.unwrap().iter().all(|p| p.mrn.starts_with("DEMO-")));
 }
 
+/// Polls `future` until it has answered `Pending` `polls` times, then drops it: the seed of a
+/// `vigil demo` interrupted there (Ctrl-C, a crash, a failed write). `None` when it was cut.
+async fn interrupted<F: std::future::Future>(future: F, polls: usize) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut pending = 0;
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(out) => std::task::Poll::Ready(Some(out)),
+        std::task::Poll::Pending if pending == polls => std::task::Poll::Ready(None),
+        std::task::Poll::Pending => {
+            pending += 1;
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
+    // Cut the seed after 1, 2, 4, ... polls, until one runs to the end: every cut leaves a
+    // store that `vigil demo` seeds again (never patients without the demo mark).
+    let mut polls = 1;
+    loop {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+        let now = Utc::now();
+        let finished = interrupted(ws.seed_demo(now), polls).await;
+        let status = ws.status().await.unwrap();
+        let cut = format!("cut after {polls} polls");
+        if let Some(result) = &finished {
+            assert!(result.is_ok(), "{cut}: {result:?}");
+        }
+        assert!(
+            (status.patients, status.observations, status.demo) == (0, 0, false)
+                || (status.demo && status.patients == 8),
+            "{cut}: {} patients, {} observations, demo {}",
+            status.patients,
+            status.observations,
+            status.demo
+        );
+        let again = ws.seed_demo(now).await.unwrap_or_else(|e| panic!("{cut}: seeding again: {e}"));
+        let status = ws.status().await.unwrap();
+        assert!(status.demo && status.patients == 8, "{cut}: {again:?}");
+        assert_eq!(ws.verify_audit().await.unwrap().first_broken, None, "{cut}");
+        ws.close().await;
+        if finished.is_some() {
+            break;
+        }
+        polls *= 2;
+    }
+}
+
 #[tokio::test]
 async fn devices_are_registered_once_per_ble_address() {
     use vigil::domain::{DeviceKind, NewDevice};
