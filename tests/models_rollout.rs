@@ -1,7 +1,7 @@
 //! Model rollouts (issue 6) on real ONNX models (tests/fixtures/models, made by
 //! scripts/models/train.py) in the real ONNX Runtime: a canary that promotes itself, canaries that
-//! roll themselves back (NaN, runtime error, over the timeout), a disagreeing shadow, and 1,000
-//! swaps under four assessing threads.
+//! roll themselves back (NaN, runtime error, over the timeout), a disagreeing shadow, the model
+//! raising the rules' risk but never lowering it, and 1,000 swaps under four assessing threads.
 //!
 //! The candidates are timed on a clock the test holds ([`SteppingClock`]), never the wall clock:
 //! a thread preempted on a busy machine must not decide whether a canary is promoted.
@@ -12,11 +12,11 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use vigil::agents::Specialty;
+use vigil::agents::{AssessmentContext, LatestVitals, Method, RiskLevel, Specialty, rules};
 use vigil::models::package::{self, Package};
 use vigil::models::trust::{KeyOrigin, TrustedKey, generate_signing_key};
 use vigil::models::{
-    CandidateMode, Clock, LoadedModel, ModelSlot, RolloutPolicy, StatsView, TestVectors, TrustSet,
+    CandidateMode, Clock, LoadedModel, ModelAgent, ModelSlot, RolloutPolicy, StatsView, TestVectors, TrustSet,
 };
 
 const GBT: &str = "early-warning-gbt-1.0.0";
@@ -196,6 +196,57 @@ fn a_disagreeing_shadow_is_rolled_back_and_never_used() {
     let rb = events.iter().find(|e| e.kind == "rolled_back").unwrap();
     assert!(rb.reason.contains("disagreement"), "{}", rb.reason);
     assert_eq!(rb.stats.evaluations, 10);
+}
+
+/// Spot vitals: five of the eight model inputs measured, the rest imputed.
+fn context(heart_rate: f64, spo2: f64, respiratory_rate: f64) -> AssessmentContext {
+    let mut ctx = AssessmentContext::new("P-1", chrono::Utc::now());
+    ctx.latest = LatestVitals {
+        heart_rate: Some(heart_rate),
+        spo2: Some(spo2),
+        respiratory_rate: Some(respiratory_rate),
+        body_temperature: Some(36.8),
+        bp_systolic: Some(122.0),
+        ..LatestVitals::default()
+    };
+    ctx
+}
+
+#[test]
+fn a_model_raises_the_rules_risk_and_never_lowers_it() {
+    // Rules below both models (NEWS2 0), between them (a single red parameter: pulse 135,
+    // RCP 2017 chart 1) and above both (NEWS2 9: pulse 135, SpO2 90, respiration 26).
+    let cases = [("normal", context(72.0, 97.0, 15.0)), ("red pulse", context(135.0, 97.0, 15.0)), (
+        "NEWS2 9",
+        context(135.0, 90.0, 26.0),
+    )];
+    let rules_scores: Vec<f64> =
+        cases.iter().map(|(_, ctx)| rules::assess(Specialty::EarlyWarning, ctx).risk_score).collect();
+    assert!(rules_scores[0] < 0.25, "{rules_scores:?}");
+    assert!(rules_scores[1] > 0.25 && rules_scores[1] < 0.75, "{rules_scores:?}");
+    assert!(rules_scores[2] > 0.75, "{rules_scores:?}");
+    for (dir, model_score, version) in [(LOW, 0.25, "9.2.0"), (HIGH, 0.75, "9.3.0")] {
+        let (slot, _clock) = stopped_slot(RolloutPolicy::default());
+        slot.activate(load(dir), "test");
+        let agent = ModelAgent::new(Arc::new(slot), None);
+        for ((what, ctx), rules_score) in cases.iter().zip(&rules_scores) {
+            let rules = rules::assess(Specialty::EarlyWarning, ctx);
+            let finding = agent.assess_now(ctx);
+            let case = format!("{dir} on {what} (rules {rules_score})");
+            // The model answered: its score is in the evidence and the method names it.
+            let model_risk = finding.evidence.iter().find(|e| e.feature == "model_risk");
+            assert_eq!(model_risk.map(|e| e.value), Some(model_score), "{case}");
+            assert!(matches!(&finding.method, Method::Model { version: v, .. } if v == version), "{case}");
+            let expected = rules_score.max(model_score);
+            assert_eq!(finding.risk_score, expected, "{case}");
+            assert_eq!(finding.risk_level, RiskLevel::from_score(expected), "{case}");
+            if model_score < *rules_score {
+                // Lower: the rules' finding stands whole.
+                assert_eq!(finding.risk_level, rules.risk_level, "{case}");
+                assert_eq!(finding.recommendations, rules.recommendations, "{case}");
+            }
+        }
+    }
 }
 
 #[test]
