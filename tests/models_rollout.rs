@@ -1,7 +1,8 @@
 //! Model rollouts (issue 6) on real ONNX models (tests/fixtures/models, made by
 //! scripts/models/train.py) in the real ONNX Runtime: a canary that promotes itself, canaries that
-//! roll themselves back (NaN, runtime error, over the timeout), a disagreeing shadow, the model
-//! raising the rules' risk but never lowering it, and 1,000 swaps under four assessing threads.
+//! roll themselves back (NaN, runtime error, over the timeout), shadows that agree and disagree by
+//! a chosen margin, the model raising the rules' risk but never lowering it, and 1,000 swaps under
+//! four assessing threads.
 //!
 //! The candidates are timed on a clock the test holds ([`SteppingClock`]), never the wall clock:
 //! a thread preempted on a busy machine must not decide whether a canary is promoted.
@@ -180,22 +181,57 @@ fn a_canary_over_the_timeout_rolls_itself_back_and_the_active_model_answers() {
     assert_eq!(rb.stats, StatsView { evaluations: 1, errors: 1, disagreements: 1 });
 }
 
-#[test]
-fn a_disagreeing_shadow_is_rolled_back_and_never_used() {
-    // The NaN fixture scores like 1.0.0 on normal inputs; compare 1.0.0 against a copy of
-    // itself staged as shadow with a margin of zero: any difference is a disagreement.
-    let policy = RolloutPolicy { disagreement_margin: -1.0, min_evaluations: 10, ..RolloutPolicy::default() };
+/// LOW active, HIGH as candidate: every evaluation differs by exactly 0.5.
+fn low_against_high(margin: f64, mode: CandidateMode) -> ModelSlot {
+    let policy = RolloutPolicy {
+        disagreement_margin: margin,
+        min_evaluations: 10,
+        promote_after: 20,
+        ..RolloutPolicy::default()
+    };
     let (slot, _clock) = stopped_slot(policy);
-    slot.activate(load(GBT), "test");
-    slot.stage(load(GBT_11), CandidateMode::Shadow, StatsView::default());
-    for x in inputs(30) {
-        assert_eq!(slot.evaluate(&x, 0.0).unwrap().version, "1.0.0", "a shadow is never used");
+    slot.activate(load(LOW), "test");
+    slot.stage(load(HIGH), mode, StatsView::default());
+    slot
+}
+
+#[test]
+fn a_shadow_within_the_margin_agrees_and_waits_for_a_clinician() {
+    // A difference of 0.5 is not above a margin of 0.5: every evaluation agrees.
+    let slot = low_against_high(0.5, CandidateMode::Shadow);
+    for x in inputs(40) {
+        assert_eq!(slot.evaluate(&x, 0.0).unwrap().version, "9.2.0", "a shadow is never used");
     }
-    assert!(slot.current().candidate.is_none());
+    let candidate = slot.current().candidate.clone().expect("kept: a shadow is promoted by hand");
+    assert_eq!(candidate.model.manifest.version, "9.3.0");
+    assert_eq!(candidate.stats.view(), StatsView { evaluations: 40, errors: 0, disagreements: 0 });
+    assert!(slot.drain_events().iter().all(|e| e.kind == "activated" || e.kind == "candidate"));
+
+    // The same comparison as a canary is promoted at `promote_after`.
+    let slot = low_against_high(0.5, CandidateMode::Canary { percent: 100 });
+    for x in inputs(25) {
+        slot.evaluate(&x, 0.0).unwrap();
+    }
+    assert_eq!(slot.current().active.as_ref().unwrap().manifest.version, "9.3.0", "promoted");
     let events = slot.drain_events();
-    let rb = events.iter().find(|e| e.kind == "rolled_back").unwrap();
-    assert!(rb.reason.contains("disagreement"), "{}", rb.reason);
-    assert_eq!(rb.stats.evaluations, 10);
+    let promoted = events.iter().find(|e| e.kind == "promoted").expect("a promotion event");
+    assert_eq!(promoted.stats, StatsView { evaluations: 20, errors: 0, disagreements: 0 });
+}
+
+#[test]
+fn a_shadow_beyond_the_margin_is_rolled_back_and_never_used() {
+    // A difference of 0.5 is above a margin of 0.49: every evaluation disagrees, a clear breach
+    // (100 % against twice the 5 % limit) once `min_evaluations` have run.
+    let slot = low_against_high(0.49, CandidateMode::Shadow);
+    for (i, x) in inputs(30).iter().enumerate() {
+        assert_eq!(slot.evaluate(x, 0.0).unwrap().version, "9.2.0", "evaluation {i}: a shadow is never used");
+        assert_eq!(slot.current().candidate.is_some(), i + 1 < 10, "evaluation {i}");
+    }
+    let events = slot.drain_events();
+    let rb = events.iter().find(|e| e.kind == "rolled_back").expect("a rollback event");
+    assert!(rb.automatic);
+    assert_eq!(rb.reason, "disagreement 100.0 % over 10 evaluations, above the 5.0 % limit");
+    assert_eq!(rb.stats, StatsView { evaluations: 10, errors: 0, disagreements: 10 });
 }
 
 /// Spot vitals: five of the eight model inputs measured, the rest imputed.
