@@ -17,7 +17,8 @@ use vigil::agents::{AssessmentContext, LatestVitals, Method, RiskLevel, Specialt
 use vigil::models::package::{self, Package};
 use vigil::models::trust::{KeyOrigin, TrustedKey, generate_signing_key};
 use vigil::models::{
-    CandidateMode, Clock, LoadedModel, ModelAgent, ModelSlot, RolloutPolicy, StatsView, TestVectors, TrustSet,
+    CandidateMode, Clock, LoadedModel, ModelAgent, ModelSlot, RolloutPolicy, Scored, StatsView, TestVectors,
+    TrustSet,
 };
 
 const GBT: &str = "early-warning-gbt-1.0.0";
@@ -285,24 +286,29 @@ fn a_model_raises_the_rules_risk_and_never_lowers_it() {
     }
 }
 
-#[test]
-fn a_thousand_swaps_under_four_assessing_threads_lose_nothing_and_never_mix() {
-    let a = load(GBT);
-    let b = load(GBT_11);
-    let xs = Arc::new(inputs(64));
-    // The reference score of each version for each input.
-    let expect: Arc<Vec<(f64, f64)>> =
-        Arc::new(xs.iter().map(|x| (a.score(x).unwrap(), b.score(x).unwrap())).collect());
-    assert!(expect.iter().any(|(x, y)| x != y), "the two versions must differ to detect mixing");
-    let slot = Arc::new(ModelSlot::new(Specialty::EarlyWarning, RolloutPolicy::default()));
-    slot.activate(Arc::clone(&a), "start");
+/// Swaps `a` and `b` on `slot` 1,000 times while four threads evaluate; `check(k, scored)`
+/// judges each score of input `k`. Returns each reader's counts of `a`'s and `b`'s scores. A
+/// reader that fails ends the run with its own panic, whether the others are still running or
+/// all have died (the swaps wait for the readers, so they must notice).
+fn swaps_under_readers(
+    a: &Arc<LoadedModel>,
+    b: &Arc<LoadedModel>,
+    xs: Arc<Vec<Vec<f32>>>,
+    check: impl Fn(usize, &Scored) + Send + Sync + 'static,
+) -> Vec<[u64; 2]> {
+    let (slot, _clock) = stopped_slot(RolloutPolicy::default());
+    let slot = Arc::new(slot);
+    slot.activate(Arc::clone(a), "start");
+    let b_version = b.manifest.version.clone();
+    let check = Arc::new(check);
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let start = Arc::new(Barrier::new(5));
     let workers: Vec<_> = (0..4)
         .map(|t| {
-            let (slot, xs, expect, stop, done, start) =
-                (slot.clone(), xs.clone(), expect.clone(), stop.clone(), done.clone(), start.clone());
+            let (slot, xs, check, stop, done, start) =
+                (slot.clone(), xs.clone(), check.clone(), stop.clone(), done.clone(), start.clone());
+            let b_version = b_version.clone();
             std::thread::spawn(move || {
                 start.wait();
                 let mut i = t;
@@ -310,9 +316,8 @@ fn a_thousand_swaps_under_four_assessing_threads_lose_nothing_and_never_mix() {
                 while !stop.load(Ordering::Relaxed) {
                     let k = i % xs.len();
                     let scored = slot.evaluate(&xs[k], 0.0).expect("no failed evaluation");
-                    let want = if scored.version == "1.0.0" { expect[k].0 } else { expect[k].1 };
-                    assert_eq!(scored.score, want, "score of {} must be that version's", scored.version);
-                    seen[usize::from(scored.version == "1.1.0")] += 1;
+                    check(k, &scored);
+                    seen[usize::from(scored.version == b_version)] += 1;
                     done.fetch_add(1, Ordering::Relaxed);
                     i += 4;
                 }
@@ -321,22 +326,57 @@ fn a_thousand_swaps_under_four_assessing_threads_lose_nothing_and_never_mix() {
         })
         .collect();
     start.wait();
-    let mut latencies = Vec::with_capacity(1000);
-    for i in 0..1000 {
-        let next = if i % 2 == 0 { &b } else { &a };
-        let t = std::time::Instant::now();
-        slot.activate(Arc::clone(next), "swap");
-        latencies.push(t.elapsed());
-        // Let the readers run between swaps.
+    'swaps: for i in 0..1000 {
+        slot.activate(Arc::clone(if i % 2 == 0 { b } else { a }), "swap");
+        // Let the readers run between swaps; stop waiting when none is left to run.
         let target = done.load(Ordering::Relaxed) + 4;
         while done.load(Ordering::Relaxed) < target {
+            if workers.iter().all(|w| w.is_finished()) {
+                break 'swaps;
+            }
             std::hint::spin_loop();
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let seen: Vec<[u64; 2]> = workers.into_iter().map(|w| w.join().expect("no reader panicked")).collect();
+    let seen: Vec<[u64; 2]> = workers
+        .into_iter()
+        .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        .collect();
+    assert_eq!(slot.drain_events().iter().filter(|e| e.kind == "activated").count(), 1001);
+    seen
+}
+
+/// The reference score of each version for each input: `(a's, b's)`.
+fn references(a: &LoadedModel, b: &LoadedModel, xs: &[Vec<f32>]) -> Vec<(f64, f64)> {
+    let expect: Vec<(f64, f64)> = xs.iter().map(|x| (a.score(x).unwrap(), b.score(x).unwrap())).collect();
+    assert!(expect.iter().any(|(x, y)| x != y), "the two versions must differ to detect mixing");
+    expect
+}
+
+#[test]
+fn a_thousand_swaps_under_four_assessing_threads_lose_nothing_and_never_mix() {
+    let (a, b) = (load(GBT), load(GBT_11));
+    let xs = Arc::new(inputs(64));
+    let expect = references(&a, &b, &xs);
+    let seen = swaps_under_readers(&a, &b, xs, move |k, scored| {
+        let want = if scored.version == "1.0.0" { expect[k].0 } else { expect[k].1 };
+        assert_eq!(scored.score, want, "score of {} must be that version's", scored.version);
+    });
     let total: u64 = seen.iter().map(|s| s[0] + s[1]).sum();
     assert!(total >= 4000, "{total} evaluations");
     assert!(seen.iter().map(|s| s[0]).sum::<u64>() > 0 && seen.iter().map(|s| s[1]).sum::<u64>() > 0);
-    assert_eq!(slot.drain_events().iter().filter(|e| e.kind == "activated").count(), 1001);
+}
+
+#[test]
+#[should_panic(expected = "must be the other version's")]
+fn the_swap_test_fails_instead_of_hanging_when_every_reader_fails() {
+    // Readers that expect each version's score from the other (as a mixing bug would show):
+    // every one fails at its first evaluation, and the swaps must end with that failure.
+    let (a, b) = (load(GBT), load(GBT_11));
+    let xs = Arc::new(inputs(64));
+    let expect = references(&a, &b, &xs);
+    swaps_under_readers(&a, &b, xs, move |k, scored| {
+        let wrong = if scored.version == "1.0.0" { expect[k].1 } else { expect[k].0 };
+        assert_eq!(scored.score, wrong, "score of {} must be the other version's", scored.version);
+    });
 }
