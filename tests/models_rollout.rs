@@ -253,10 +253,11 @@ fn context(heart_rate: f64, spo2: f64, respiratory_rate: f64) -> AssessmentConte
 fn a_model_raises_the_rules_risk_and_never_lowers_it() {
     // Rules below both models (NEWS2 0), between them (a single red parameter: pulse 135,
     // RCP 2017 chart 1) and above both (NEWS2 9: pulse 135, SpO2 90, respiration 26).
-    let cases = [("normal", context(72.0, 97.0, 15.0)), ("red pulse", context(135.0, 97.0, 15.0)), (
-        "NEWS2 9",
-        context(135.0, 90.0, 26.0),
-    )];
+    let cases = [
+        ("normal", context(72.0, 97.0, 15.0)),
+        ("red pulse", context(135.0, 97.0, 15.0)),
+        ("NEWS2 9", context(135.0, 90.0, 26.0)),
+    ];
     let rules_scores: Vec<f64> =
         cases.iter().map(|(_, ctx)| rules::assess(Specialty::EarlyWarning, ctx).risk_score).collect();
     assert!(rules_scores[0] < 0.25, "{rules_scores:?}");

@@ -244,7 +244,8 @@ async fn observations_cannot_be_deleted() {
         let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
         assert!(err.to_string().contains("observations are append-only"), "{sql}: {err}");
     }
-    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM observations").fetch_one(&mut conn).await.unwrap();
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM observations").fetch_one(&mut conn).await.unwrap();
     assert_eq!(rows, 3, "nothing was deleted");
 }
 

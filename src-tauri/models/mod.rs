@@ -22,7 +22,8 @@ pub use agent::ModelAgent;
 pub use manifest::{Manifest, TestVectors, Version};
 pub use package::{Package, PackageError, VerifiedPackage};
 pub use rollout::{
-    CandidateMode, Clock, Deployment, ModelSlot, MonotonicClock, RolloutEvent, RolloutPolicy, Scored, StatsView,
+    CandidateMode, Clock, Deployment, ModelSlot, MonotonicClock, RolloutEvent, RolloutPolicy, Scored,
+    StatsView,
 };
 pub use runtime::{LoadedModel, ModelError, RuntimeStatus};
 pub use trust::{KeyId, KeyOrigin, TrustSet, TrustedKey};
