@@ -26,7 +26,7 @@ step "rust: unit and integration tests"
 # adds nothing they test, and under load one in ~30 such binaries crashed at exit (see the
 # foundation issue's note). The desktop module's own tests run in the default build.
 cargo test --quiet --no-default-features
-cargo test --quiet --lib desktop::
+cargo test --quiet --lib desktop:: 2>&1 | tee /dev/stderr | grep -E '^test result: ok\. [1-9][0-9]* passed' >/dev/null || { echo 'error: the desktop tests failed, or none ran' >&2; exit 1; }
 
 step "keyring: the key in a real Secret Service (gnome-keyring in a private D-Bus session)"
 env -u VIGIL_KEY_FILE dbus-run-session -- bash -c '

@@ -1,8 +1,12 @@
 //! A process killed (SIGKILL) in the middle of a write loop loses no committed data.
 //!
 //! The test runs its own binary again as the writer (selected by an environment variable), reads
-//! the writer's "committed N" lines, kills it without warning, reopens the store and checks
-//! `PRAGMA integrity_check` and the counts.
+//! the writer's "committed N" lines until one passes 5,000, lets the writer run two batches
+//! ahead of what it read (as a slow reader would), kills it without warning, reads the lines it
+//! announced before dying, reopens the store and checks `PRAGMA integrity_check` and the counts
+//! against the last announced commit.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -13,6 +17,7 @@ use vigil::domain::{
     Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
 };
 use vigil::store::KeySource;
+use vigil::workstation::STORE_FILE;
 use vigil::{OpenOptions, Workstation};
 
 const WRITER_ENV: &str = "VIGIL_TEST_CRASH_WRITER_DIR";
@@ -44,6 +49,21 @@ async fn write_loop(dir: &Path) {
     }
 }
 
+/// Reads the writer's next whole line; a "committed N" line sets `last`. False at the end of its
+/// output. A line cut by the kill (no newline) is not an announcement.
+fn read_commit(out: &mut impl BufRead, last: &mut i64) -> bool {
+    let mut line = String::new();
+    match out.read_line(&mut line) {
+        Ok(0) | Err(_) => false,
+        Ok(_) => {
+            if let Some(n) = line.strip_suffix('\n').and_then(|l| l.strip_prefix("committed ")) {
+                *last = n.parse().unwrap_or_else(|e| panic!("writer line {line:?}: {e}"));
+            }
+            true
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_killed_writer_loses_no_committed_data() {
     if let Some(dir) = std::env::var_os(WRITER_ENV) {
@@ -67,28 +87,41 @@ async fn a_killed_writer_loses_no_committed_data() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut last_reported = 0i64;
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(Ok(line)) = lines.next() {
-        if let Some(n) = line.strip_prefix("committed ") {
-            last_reported = n.parse().unwrap();
-            if last_reported >= 20 * BATCH {
-                break;
-            }
+    while last_reported < 20 * BATCH && read_commit(&mut stdout, &mut last_reported) {}
+    assert!(last_reported >= 20 * BATCH, "the writer stopped early at {last_reported}");
+    // A reader slower than the writer, as on a busy machine: let the writer commit two more
+    // batches than this test has read (it then has announced at least one of them).
+    let threshold = last_reported;
+    let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
+    let mut conn = common::raw_connection(&dir.path().join("data").join(STORE_FILE), &key, false).await;
+    while child.try_wait().unwrap().is_none() {
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM counters WHERE name = 'observations'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if n >= threshold + 2 * BATCH {
+            break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
+    drop(conn);
     child.kill().unwrap(); // SIGKILL: no destructors, no WAL checkpoint
     child.wait().unwrap();
-    assert!(last_reported >= 20 * BATCH, "the writer stopped early at {last_reported}");
+    // Drain what the writer announced before the kill, so the comparison is with its last
+    // announced commit, not the first over the threshold.
+    while read_commit(&mut stdout, &mut last_reported) {}
+    assert!(last_reported > threshold, "the writer ran ahead: {last_reported} after {threshold}");
 
     let ws = Workstation::open(options(dir.path())).await.unwrap();
     ws.integrity_check().await.unwrap();
     let stored = ws.status().await.unwrap().observations;
-    // Every reported commit is there; at most the one batch committed after the last report
-    // is too, and never a part of a batch.
+    // Every announced commit is there; at most the one batch committed between its commit and
+    // its announcement is too, and never a part of a batch.
     assert!(
         stored == last_reported || stored == last_reported + BATCH,
-        "stored {stored}, last reported commit {last_reported}"
+        "stored {stored}, last announced commit {last_reported} (first over the threshold {threshold})"
     );
     let verified = ws.verify_audit().await.unwrap();
     assert_eq!(verified.first_broken, None);

@@ -238,6 +238,26 @@ async fn observations_cannot_be_updated_in_place() {
 }
 
 #[tokio::test]
+async fn observations_cannot_be_deleted() {
+    // The outbox names batches by seq range (invariant 5): a deleted row would change what an
+    // already-sent range names. Migration 0008's trigger refuses it below the facade.
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let p = ws.add_patient(patient("MRN-7")).await.unwrap();
+    ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 3)).await.unwrap();
+    ws.close().await;
+    let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
+    let mut conn = common::raw_connection(&dir.path().join("data").join(STORE_FILE), &key, false).await;
+    for sql in ["DELETE FROM observations", "DELETE FROM observations WHERE seq = 2"] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("observations are append-only"), "{sql}: {err}");
+    }
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM observations").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(rows, 3, "nothing was deleted");
+}
+
+#[tokio::test]
 async fn a_store_made_by_every_older_schema_migrates_forward() {
     let migrations: Vec<_> = vigil::store::MIGRATOR.iter().collect();
     let latest = migrations.last().unwrap().version;
@@ -306,6 +326,57 @@ async fn the_demo_seed_refuses_a_store_with_real_patients() {
     assert!(status.demo);
     assert_eq!((status.patients as u64, status.observations as u64), (seeded.patients, seeded.observations));
     assert!(ws.patients().await.unwrap().iter().all(|p| p.mrn.starts_with("DEMO-")));
+}
+
+/// Polls `future` until it has answered `Pending` `polls` times, then drops it: the seed of a
+/// `vigil demo` interrupted there (Ctrl-C, a crash, a failed write). `None` when it was cut.
+async fn interrupted<F: std::future::Future>(future: F, polls: usize) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut pending = 0;
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(out) => std::task::Poll::Ready(Some(out)),
+        std::task::Poll::Pending if pending == polls => std::task::Poll::Ready(None),
+        std::task::Poll::Pending => {
+            pending += 1;
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
+    // Cut the seed after 1, 2, 4, ... polls, until one runs to the end: every cut leaves a
+    // store that `vigil demo` seeds again (never patients without the demo mark).
+    let mut polls = 1;
+    loop {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+        let now = Utc::now();
+        let finished = interrupted(ws.seed_demo(now), polls).await;
+        let status = ws.status().await.unwrap();
+        let cut = format!("cut after {polls} polls");
+        if let Some(result) = &finished {
+            assert!(result.is_ok(), "{cut}: {result:?}");
+        }
+        assert!(
+            (status.patients, status.observations, status.demo) == (0, 0, false)
+                || (status.demo && status.patients == 8),
+            "{cut}: {} patients, {} observations, demo {}",
+            status.patients,
+            status.observations,
+            status.demo
+        );
+        let again = ws.seed_demo(now).await.unwrap_or_else(|e| panic!("{cut}: seeding again: {e}"));
+        let status = ws.status().await.unwrap();
+        assert!(status.demo && status.patients == 8, "{cut}: {again:?}");
+        assert_eq!(ws.verify_audit().await.unwrap().first_broken, None, "{cut}");
+        ws.close().await;
+        if finished.is_some() {
+            break;
+        }
+        polls *= 2;
+    }
 }
 
 #[tokio::test]

@@ -2,8 +2,12 @@
 //! risk, the patient screen (NEWS2, assessment naming its model, HRV, weight flags), charts for
 //! every range, and the alerts inbox with its lifecycle.
 
-use vigil::agents::{OrchestratorConfig, RiskLevel, alerting::AlertStatus};
-use vigil::domain::{Kind, PatientRef};
+use std::collections::BTreeSet;
+
+use vigil::agents::{AlertPolicy, OrchestratorConfig, RiskLevel, alerting::AlertStatus};
+use vigil::domain::{
+    Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
+};
 use vigil::store::{KeySource, ObservationQuery, TimeRange};
 use vigil::workstation::AssessOptions;
 use vigil::workstation::views::{AlertView, ChartKind, ChartRequest, InboxRequest};
@@ -173,8 +177,21 @@ async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecyc
     let new = inbox(&ws, &[AlertStatus::New], None).await;
     assert!(new.len() >= 2, "{new:?}");
     assert!(new.iter().all(|a| a.status == "new" && !a.name.is_empty()));
+    // The severity filter needs alerts to keep and alerts to drop: the demo's are all critical,
+    // so a patient scoring NEWS2 5 (pulse 95, respiration 22, SpO2 95, 38.2 °C: RCP 2017 chart
+    // 1) adds lower ones, assessed with a threshold of 0.3.
+    let lower = moderate_patient(&ws).await;
+    let low_threshold = AssessOptions { policy: AlertPolicy { threshold: 0.3, ..AlertPolicy::default() } };
+    ws.assess(&orchestrator, &PatientRef::Mrn(lower), &low_threshold).await.unwrap();
+    let all = inbox(&ws, &[], None).await;
+    let levels: Vec<&str> = all.iter().map(|a| a.risk_level.as_str()).collect();
+    let want: BTreeSet<&str> =
+        all.iter().filter(|a| a.risk_level == "critical").map(|a| a.id.as_str()).collect();
+    assert!(!want.is_empty() && want.len() < all.len(), "something to keep and to drop: {levels:?}");
     let critical = inbox(&ws, &[], Some(RiskLevel::Critical)).await;
-    assert!(critical.iter().all(|a| a.risk_level == "critical"));
+    let kept: Vec<&str> = critical.iter().map(|a| a.risk_level.as_str()).collect();
+    assert!(kept.iter().all(|l| *l == "critical"), "kept {kept:?} of {levels:?}");
+    assert_eq!(critical.iter().map(|a| a.id.as_str()).collect::<BTreeSet<_>>(), want, "levels {levels:?}");
     let id = new[0].id.clone();
     ws.acknowledge_alert(&id, "seen, calling the ward").await.unwrap();
     let acknowledged = inbox(&ws, &[AlertStatus::Acknowledged], None).await;
@@ -182,4 +199,29 @@ async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecyc
     assert_eq!(moved.acknowledged.as_ref().unwrap().note, "seen, calling the ward");
     assert!(inbox(&ws, &[AlertStatus::New], None).await.iter().all(|a| a.id != id));
     ws.close().await;
+}
+
+/// A patient with six minutes of 1 Hz vitals up to now that score NEWS2 5; returns the MRN.
+async fn moderate_patient(ws: &Workstation) -> String {
+    let now = chrono::Utc::now();
+    let new =
+        NewPatient::new("VIEW-1", "View Example", None, Sex::Unknown, Consent::default(), now.date_naive());
+    let p = ws.add_patient(new.unwrap()).await.unwrap();
+    let end = now.fixed_offset();
+    let vitals = [
+        (Kind::HeartRate, 95.0),
+        (Kind::RespiratoryRate, 22.0),
+        (Kind::Spo2, 95.0),
+        (Kind::BodyTemperature, 38.2),
+    ];
+    let mut batch = Vec::new();
+    for s in 0..360 {
+        let at = end - chrono::Duration::seconds(360 - s);
+        for (kind, v) in vitals {
+            batch.push(NewObservation::new(p.id, kind, ObservationValue::Quantity(v), at).unwrap());
+        }
+    }
+    batch.push(NewObservation::new(p.id, Kind::BpSystolic, ObservationValue::Quantity(120.0), end).unwrap());
+    ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
+    p.mrn
 }

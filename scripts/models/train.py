@@ -15,6 +15,8 @@ and, with --fixtures, the test fixtures of tests/fixtures/models (see its README
     early-warning-nan-9.0.0      NaN scores when hr_mean > 120
     early-warning-error-9.1.0    onnxruntime raises when hr_mean > 120
     early-warning-opset99-1.0.0  a tiny graph importing default-domain opset 99
+    early-warning-low-9.2.0      scores 0.25 whatever the input (below some rules, above others)
+    early-warning-high-9.3.0     scores 0.75 whatever the input
 
 The models are trained on synthetic data (see README.md beside this file): demonstration
 models, not for clinical use. Nothing is signed here: `vigil packages build DIR --key KEY
@@ -434,6 +436,36 @@ def opset99_scores(X: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-z.astype(np.float64))))[:, 0]
 
 
+CONSTANT_LOW = 0.25  # exact in float32, and 0.75 - 0.25 = 0.5 exactly: margins can be set on it
+CONSTANT_HIGH = 0.75
+
+
+def constant_model(score: float) -> onnx.ModelProto:
+    """features [N, 8] -> probabilities [N, 2] = features @ 0 + [1 - score, score], at opset 17."""
+    nodes = [
+        helper.make_node("MatMul", ["features", "zero"], ["z"], name="z"),
+        helper.make_node("Add", ["z", "bias"], ["probabilities"], name="probabilities"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "early_warning_constant",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, 8])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])],
+        initializer=[
+            numpy_helper.from_array(np.zeros((8, 2), dtype=np.float32), "zero"),
+            numpy_helper.from_array(np.array([[1.0 - score, score]], dtype=np.float32), "bias"),
+        ],
+    )
+    return helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="vigil scripts/models/train.py",
+        producer_version="1",
+        ir_version=8,
+        doc_string=f"Test fixture: scores {score} for every input. Not for clinical use.",
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Test vectors
 # --------------------------------------------------------------------------------------------
@@ -817,6 +849,21 @@ def main() -> int:
                       "which no onnxruntime supports. Its expected values are computed with numpy.",
             ), o99, vectors_json(o99_inputs, o99_expected)), False)
         )
+
+        # 6. constant scores: one below and one above a rules score in between, 0.5 apart
+        for version, score in (("9.2.0", CONSTANT_LOW), ("9.3.0", CONSTANT_HIGH)):
+            const = constant_model(score)
+            onnx.checker.check_model(const, full_check=True)
+            const_expected = expected_from_saved(const, o99_inputs)
+            assert (const_expected == np.float32(score)).all(), f"constant fixture {score}"
+            name = "early-warning-low" if score < 0.5 else "early-warning-high"
+            written.append(
+                (write_package(fx, ew_manifest(
+                    version, 0, name=name, generator="fixture-constant (not trained)", samples=0,
+                    notes=f"Test fixture, not for clinical use: an untrained graph, probabilities = "
+                          f"features @ 0 + [{1 - score}, {score}], that scores {score} for every input.",
+                ), const, vectors_json(o99_inputs, const_expected)), True)
+            )
 
     # ---- verify and summarize --------------------------------------------------------------
     rows = [verify_package(d, loadable) for d, loadable in written]

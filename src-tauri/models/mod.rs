@@ -21,6 +21,9 @@ pub mod trust;
 pub use agent::ModelAgent;
 pub use manifest::{Manifest, TestVectors, Version};
 pub use package::{Package, PackageError, VerifiedPackage};
-pub use rollout::{CandidateMode, Deployment, ModelSlot, RolloutEvent, RolloutPolicy, Scored, StatsView};
+pub use rollout::{
+    CandidateMode, Clock, Deployment, ModelSlot, MonotonicClock, RolloutEvent, RolloutPolicy, Scored,
+    StatsView,
+};
 pub use runtime::{LoadedModel, ModelError, RuntimeStatus};
 pub use trust::{KeyId, KeyOrigin, TrustSet, TrustedKey};

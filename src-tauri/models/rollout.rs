@@ -9,7 +9,9 @@
 //! below it). Either is compared with the reference (the active model's score, or the rules'
 //! when no model is active): a *disagreement* is a difference above
 //! [`RolloutPolicy::disagreement_margin`]. The candidate is rolled back at once when it errors,
-//! returns a non-score (NaN, outside 0..=1) or exceeds the timeout. Its disagreement share is
+//! returns a non-score (NaN, outside 0..=1) or exceeds the timeout (timed on the slot's
+//! [`Clock`]: the monotonic clock in the product, one the test holds in tests, so a preempted
+//! test thread cannot roll a canary back). Its disagreement share is
 //! judged only against an active model (a model is expected to differ from the rules): after
 //! [`RolloutPolicy::min_evaluations`] a clear breach (more than twice the limit) rolls it back
 //! early; at [`RolloutPolicy::promote_after`] evaluations a canary within the limit is
@@ -52,6 +54,32 @@ impl Default for RolloutPolicy {
             disagreement_margin: 0.2,
             timeout: Duration::from_millis(50),
         }
+    }
+}
+
+/// The clock a rollout times its candidate's inferences with: a monotonic reading from any fixed
+/// origin. The product's is [`MonotonicClock`]; tests inject one they control, so that a thread
+/// preempted on a busy machine cannot decide whether a canary is promoted or rolled back.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Time since the clock's origin; never decreases.
+    fn now(&self) -> Duration;
+}
+
+/// The wall-clock monotonic time ([`Instant`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MonotonicClock {
+    origin: Instant,
+}
+
+impl Default for MonotonicClock {
+    fn default() -> Self {
+        Self { origin: Instant::now() }
+    }
+}
+
+impl Clock for MonotonicClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
     }
 }
 
@@ -176,6 +204,7 @@ pub struct RolloutEvent {
 pub struct ModelSlot {
     agent: Specialty,
     policy: RolloutPolicy,
+    clock: Arc<dyn Clock>,
     deployment: ArcSwap<Deployment>,
     sequence: AtomicU64,
     /// Serialises transitions (evaluations never wait on it).
@@ -184,11 +213,17 @@ pub struct ModelSlot {
 }
 
 impl ModelSlot {
-    /// An empty slot (rules only until a model is set).
+    /// An empty slot (rules only until a model is set), timing candidates on the monotonic clock.
     pub fn new(agent: Specialty, policy: RolloutPolicy) -> Self {
+        Self::with_clock(agent, policy, Arc::new(MonotonicClock::default()))
+    }
+
+    /// An empty slot that times candidates on `clock`.
+    pub fn with_clock(agent: Specialty, policy: RolloutPolicy, clock: Arc<dyn Clock>) -> Self {
         Self {
             agent,
             policy,
+            clock,
             deployment: ArcSwap::from_pointee(Deployment::default()),
             sequence: AtomicU64::new(0),
             transition: Mutex::new(()),
@@ -358,9 +393,9 @@ impl ModelSlot {
         };
         let mut used = active.map(|(m, s)| scored(m, s, Role::Active));
         if let Some(c) = &dep.candidate {
-            let started = Instant::now();
+            let started = self.clock.now();
             let result = c.model.score(features);
-            let took = started.elapsed();
+            let took = self.clock.now().saturating_sub(started);
             match result {
                 Err(e) => {
                     c.stats.errors.fetch_add(1, Ordering::Relaxed);

@@ -32,11 +32,11 @@ use sqlx::{ConnectOptions, Connection, Sqlite, Transaction};
 use audit_spool::Spool;
 
 pub use alerts::AlertQuery;
-pub use assessments::{SpecialtyScore, StoredAssessment};
 pub(crate) use alerts::{
     count_by_status as count_alerts_by_status, find as find_alert, insert as insert_alert,
     list as list_alerts, transition as transition_alert,
 };
+pub use assessments::{SpecialtyScore, StoredAssessment};
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
 pub use audit_spool::Spooled;
@@ -52,8 +52,8 @@ pub(crate) use sources::labels as source_labels;
 pub use weight_filter::WeightResult;
 pub(crate) use weight_filter::{
     SourceOrigin, accepted_weights, device_assigned, find_result as find_weight_result,
-    list_results as weight_results, load_state as load_weight_state, save_step as save_weight_step, saved_context as saved_weight_context,
-    source_origins,
+    list_results as weight_results, load_state as load_weight_state, save_step as save_weight_step,
+    saved_context as saved_weight_context, source_origins,
 };
 
 /// Every pool this process opened, so that [`close_all`] can close them before the process

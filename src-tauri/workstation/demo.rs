@@ -78,6 +78,11 @@ impl Noise {
 impl Workstation {
     /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
     /// non-demo patients.
+    ///
+    /// The patients, their observations, their audit events and the `demo` mark commit in one
+    /// transaction: a seed that fails or is interrupted midway leaves the store as it was
+    /// (empty), never patients without the mark, which the check above would refuse forever.
+    /// The default models are installed after it, each in its own audited call.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<DemoReport, Error> {
         let status = self.status().await?;
         if status.patients > 0 && !status.demo {
@@ -88,16 +93,26 @@ impl Workstation {
         }
         let today = now.date_naive();
         let offset = FixedOffset::east_opt(3600).expect("valid offset");
+        let written = Utc::now();
         let mut report = InsertReport::default();
+        let mut tx = self.store.begin().await?;
         for (index, p) in PATIENTS.iter().enumerate() {
             let born = NaiveDate::from_ymd_opt(p.born.0, p.born.1, p.born.2);
             let consent = Consent { monitoring: true, clinic_sync: false, research: false };
-            let patient =
-                self.add_patient(NewPatient::new(p.mrn, p.name, born, p.sex, consent, today)?).await?;
+            let new = NewPatient::new(p.mrn, p.name, born, p.sex, consent, today)?;
+            let patient = crate::store::insert_patient(&mut tx, &new, written).await?;
+            self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
             let series = series(patient.id, p.profile, now, offset, index as u64 + 1)?;
-            report.add(self.record_observations(&SourceKind::Demo, &series).await?);
+            let inserted =
+                crate::store::insert_observations(&mut tx, &SourceKind::Demo, &series, written).await?;
+            let detail = serde_json::json!({
+                "source": super::source_tag(&SourceKind::Demo),
+                "inserted": inserted.inserted,
+                "duplicates": inserted.duplicates,
+            });
+            self.audit_id(&mut tx, "observations.record", Some(patient.id), detail).await?;
+            report.add(inserted);
         }
-        let mut tx = self.store.begin().await?;
         Store::set_meta(&mut tx, "demo", "true").await?;
         tx.commit().await.map_err(StoreError::from)?;
         let (models, models_skipped) = self.install_default_models().await?;

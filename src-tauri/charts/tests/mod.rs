@@ -1,8 +1,9 @@
 //! Tests of the charts: decimation (`decimate.rs`), the rendered SVGs (`render.rs`), and the
 //! shared synthetic data and SVG probes here.
 //!
+//! `samples` renders and checks a sample of each chart;
 //! `VIGIL_CHART_SAMPLES=/tmp/charts cargo test --no-default-features --lib charts::tests::samples`
-//! also writes a sample SVG of each chart there, to look at.
+//! also writes them there, to look at.
 
 mod decimate;
 mod render;
@@ -137,27 +138,71 @@ fn polylines(svg: &str, color: SeriesColor) -> usize {
         .count()
 }
 
+/// Depth left open, `<svg>` roots and `<title>`s directly under the root, of an XML document;
+/// panics where it does not parse.
+fn xml_outline(svg: &str) -> (i32, usize, usize) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let (mut depth, mut roots, mut titles) = (0, 0, 0);
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("{e} at {}", reader.buffer_position())) {
+            Event::Start(e) => {
+                roots += usize::from(depth == 0 && e.name().as_ref() == b"svg");
+                titles += usize::from(depth == 1 && e.name().as_ref() == b"title");
+                depth += 1;
+            }
+            Event::End(_) => depth -= 1,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (depth, roots, titles)
+}
+
+/// One sample chart: what it should show.
+struct Sample {
+    name: String,
+    rendered: RenderedChart,
+    width: u32,
+    title: &'static str,
+    /// The first series' colour; `None` for a chart with no data in its range.
+    color: Option<SeriesColor>,
+}
+
+/// A sample of each chart, checked: one well-formed `<svg>` of the width asked for, titled, with
+/// its series drawn (or "No data in this range"). With `VIGIL_CHART_SAMPLES=DIR` each is also
+/// written to `DIR/<name>.svg`, to look at.
 #[test]
 fn samples() {
-    let Ok(dir) = std::env::var("VIGIL_CHART_SAMPLES") else { return };
-    std::fs::create_dir_all(&dir).unwrap();
-    let save = |name: &str, svg: &str| std::fs::write(format!("{dir}/{name}.svg"), svg).unwrap();
     let t0 = at("2024-03-05T13:00:00Z");
+    let mut samples = Vec::new();
+    let mut add = |name: &str, rendered: Result<RenderedChart, ChartError>, width, title, color| {
+        let rendered = rendered.unwrap_or_else(|e| panic!("{name}: {e}"));
+        samples.push(Sample { name: name.to_owned(), rendered, width, title, color });
+    };
     let mut points = heart_rate(t0, 86_400, 1);
     points.retain(|p| !(t0 + 9 * HOUR..t0 + 11 * HOUR).contains(&p.0));
     let hr = hr_chart(t0, points.clone());
-    save("hr_24h_800", &render_vitals(&hr).unwrap().svg);
-    save("hr_24h_400", &render_vitals(&VitalChart { width: 400, height: 220, ..hr.clone() }).unwrap().svg);
-    save("hr_24h_full", &render_vitals_full_resolution(&hr).unwrap().svg);
+    let blue = Some(SeriesColor::Blue);
+    add("hr_24h_800", render_vitals(&hr), 800, "Heart rate (bpm)", blue);
+    let narrow = VitalChart { width: 400, height: 220, ..hr.clone() };
+    add("hr_24h_400", render_vitals(&narrow), 400, "Heart rate (bpm)", blue);
+    add("hr_24h_full", render_vitals_full_resolution(&hr), 800, "Heart rate (bpm)", blue);
     let hour = VitalChart { t1: t0 + HOUR, width: 1200, ..hr.clone() };
-    save("hr_1h_1200", &render_vitals(&hour).unwrap().svg);
+    add("hr_1h_1200", render_vitals(&hour), 1200, "Heart rate (bpm)", blue);
     for (range, width) in [(Range::Week, 800), (Range::Month, 400), (Range::Month, 1200)] {
         let bp = VitalChart {
             width,
             reference: Some((111.0, 219.0)),
             ..vital("Blood pressure", "mmHg", t0, range, blood_pressure(t0, 30))
         };
-        save(&format!("bp_{}_{width}", range.as_str()), &render_vitals(&bp).unwrap().svg);
+        add(
+            &format!("bp_{}_{width}", range.as_str()),
+            render_vitals(&bp),
+            width,
+            "Blood pressure (mmHg)",
+            blue,
+        );
     }
     let flat = vec![Series {
         label: "SpO2".into(),
@@ -169,9 +214,40 @@ fn samples() {
         y_floor_ceiling: Some((0.0, 100.0)),
         ..vital("SpO2", "%", t0, Range::Day, flat)
     };
-    save("spo2_flat", &render_vitals(&spo2).unwrap().svg);
-    save("empty", &render_vitals(&hr_chart(t0, Vec::new())).unwrap().svg);
+    add("spo2_flat", render_vitals(&spo2), 800, "SpO2 (%)", Some(SeriesColor::Purple));
+    add("empty", render_vitals(&hr_chart(t0, Vec::new())), 800, "Heart rate (bpm)", None);
     let weight = weight_chart(t0);
-    save("weight_90d_800", &render_weight(&weight).unwrap().svg);
-    save("weight_90d_400", &render_weight(&WeightChart { width: 400, height: 260, ..weight }).unwrap().svg);
+    add("weight_90d_800", render_weight(&weight), 800, "Body weight (kg)", None);
+    let narrow = WeightChart { width: 400, height: 260, ..weight };
+    add("weight_90d_400", render_weight(&narrow), 400, "Body weight (kg)", None);
+
+    let dir = std::env::var("VIGIL_CHART_SAMPLES").ok();
+    if let Some(dir) = &dir {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    }
+    for s in &samples {
+        let (svg, name) = (&s.rendered.svg, &s.name);
+        assert_eq!(xml_outline(svg), (0, 1, 1), "{name}: one <svg> with one <title>");
+        let opening = &svg[..svg.find('>').unwrap()];
+        assert!(opening.contains(&format!("width=\"{}\"", s.width)), "{name}: {opening}");
+        assert!(svg.contains(&format!("<title>{}, ", s.title)), "{name}: {}", &svg[..200.min(svg.len())]);
+        if name.starts_with("weight") {
+            assert!(s.rendered.points_drawn > 0, "{name}: nothing drawn");
+            assert!(texts(svg).iter().any(|t| t.contains("kg/week")), "{name}: no trend");
+        } else if let Some(color) = s.color {
+            assert!(s.rendered.points_drawn > 0, "{name}: nothing drawn");
+            assert!(polylines(svg, color) > 0, "{name}: no {color:?} line");
+        } else {
+            assert_eq!(s.rendered.points_drawn, 0, "{name}");
+            assert!(texts(svg).contains(&"No data in this range".to_owned()), "{name}");
+        }
+        if let Some(dir) = &dir {
+            let path = format!("{dir}/{name}.svg");
+            std::fs::write(&path, svg).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+    }
+    // The full-resolution chart draws every point; the decimated one at most two a column.
+    let (decimated, full) = (&samples[0].rendered, &samples[2].rendered);
+    assert_eq!(full.points_drawn, full.points_in);
+    assert!(decimated.points_drawn <= 2 * 800 + 2 && decimated.points_drawn < full.points_drawn);
 }
