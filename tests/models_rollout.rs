@@ -287,6 +287,37 @@ fn a_model_raises_the_rules_risk_and_never_lowers_it() {
     }
 }
 
+/// Scores exactly 0.9375 (critical) for every input, and is marked demonstration.
+const CRITICAL_DEMO: &str = "early-warning-critical-demo-9.4.0";
+
+#[test]
+fn a_demonstration_model_alone_never_makes_a_finding_critical_and_says_what_it_added() {
+    let (slot, _clock) = stopped_slot(RolloutPolicy::default());
+    let model = load(CRITICAL_DEMO);
+    assert!(model.manifest.demonstration);
+    slot.activate(model, "test");
+    let agent = ModelAgent::new(Arc::new(slot), None);
+    // Normal vitals: the rules score low; the model alone would say critical.
+    let ctx = context(72.0, 97.0, 15.0);
+    let rules = rules::assess(Specialty::EarlyWarning, &ctx);
+    assert!(rules.risk_score < 0.3, "{}", rules.risk_score);
+    let finding = agent.assess_now(&ctx);
+    assert_eq!(finding.evidence.iter().find(|e| e.feature == "model_risk").map(|e| e.value), Some(0.9375));
+    assert_eq!(finding.risk_level, RiskLevel::High, "held just below critical");
+    assert_eq!(finding.risk_score, vigil::models::DEMONSTRATION_CEILING);
+    let note = finding.note.clone().unwrap_or_default();
+    assert!(note.contains(&format!("from {:.2} (rules)", rules.risk_score)), "{note}");
+    assert!(note.contains("held below critical") && note.contains("demonstration model"), "{note}");
+    // When the rules themselves say critical, the finding is critical: the cap only limits
+    // what the model adds.
+    let ctx = context(135.0, 84.0, 30.0);
+    let rules = rules::assess(Specialty::EarlyWarning, &ctx);
+    assert_eq!(rules.risk_level, RiskLevel::Critical);
+    let finding = agent.assess_now(&ctx);
+    assert_eq!(finding.risk_level, RiskLevel::Critical);
+    assert_eq!(finding.risk_score, rules.risk_score.max(0.9375));
+}
+
 /// Swaps `a` and `b` on `slot` 1,000 times while four threads evaluate; `check(k, scored)`
 /// judges each score of input `k`. Returns each reader's counts of `a`'s and `b`'s scores. A
 /// reader that fails ends the run with its own panic, whether the others are still running or

@@ -17,6 +17,7 @@ and, with --fixtures, the test fixtures of tests/fixtures/models (see its README
     early-warning-opset99-1.0.0  a tiny graph importing default-domain opset 99
     early-warning-low-9.2.0      scores 0.25 whatever the input (below some rules, above others)
     early-warning-high-9.3.0     scores 0.75 whatever the input
+    early-warning-critical-demo-9.4.0  scores 0.9375 whatever the input; marked demonstration
 
 The models are trained on synthetic data (see README.md beside this file): demonstration
 models, not for clinical use. Nothing is signed here: `vigil packages build DIR --key KEY
@@ -438,6 +439,7 @@ def opset99_scores(X: np.ndarray) -> np.ndarray:
 
 CONSTANT_LOW = 0.25  # exact in float32, and 0.75 - 0.25 = 0.5 exactly: margins can be set on it
 CONSTANT_HIGH = 0.75
+CONSTANT_CRITICAL = 0.9375  # exact in float32; critical (>= 0.85)
 
 
 def constant_model(score: float) -> onnx.ModelProto:
@@ -850,13 +852,16 @@ def main() -> int:
             ), o99, vectors_json(o99_inputs, o99_expected)), False)
         )
 
-        # 6. constant scores: one below and one above a rules score in between, 0.5 apart
-        for version, score in (("9.2.0", CONSTANT_LOW), ("9.3.0", CONSTANT_HIGH)):
+        # 6. constant scores: one below and one above a rules score in between, 0.5 apart; and
+        #    one in the critical band, marked demonstration (a demonstration model may not make a
+        #    finding critical by itself)
+        for version, score in (("9.2.0", CONSTANT_LOW), ("9.3.0", CONSTANT_HIGH), ("9.4.0", CONSTANT_CRITICAL)):
             const = constant_model(score)
             onnx.checker.check_model(const, full_check=True)
             const_expected = expected_from_saved(const, o99_inputs)
             assert (const_expected == np.float32(score)).all(), f"constant fixture {score}"
-            name = "early-warning-low" if score < 0.5 else "early-warning-high"
+            name = {CONSTANT_LOW: "early-warning-low", CONSTANT_HIGH: "early-warning-high"}.get(
+                score, "early-warning-critical-demo")
             written.append(
                 (write_package(fx, ew_manifest(
                     version, 0, name=name, generator="fixture-constant (not trained)", samples=0,

@@ -27,9 +27,16 @@ pub struct AssessArgs {
 /// `vigil monitor --replay FILE`.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// A recorded 1 Hz stream: the wide CSV `time,heart_rate,spo2,respiratory_rate,body_temperature,rr_interval`
+    /// Replay a recorded 1 Hz stream (the wide CSV `time,heart_rate,spo2,respiratory_rate,
+    /// body_temperature,rr_interval`) instead of watching the store
     #[arg(long, value_name = "FILE")]
-    pub replay: PathBuf,
+    pub replay: Option<PathBuf>,
+    /// Watching the store: seconds between passes (1-3600)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+    /// Watching the store: one pass over what arrived, then exit (for scripts and tests)
+    #[arg(long)]
+    pub once: bool,
     /// Store the alerts for this patient (id or MRN); without it nothing is stored
     #[arg(long)]
     pub patient: Option<String>,
@@ -39,6 +46,77 @@ pub struct MonitorArgs {
     /// At most one alert per patient and event within this many seconds of event time (0-604800, 7 days)
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..=604_800))]
     pub rate_limit: i64,
+}
+
+/// `vigil monitor` without `--replay`: the monitoring service of a clinic box. Every reading
+/// that reaches the store (from any process) is analysed, assessed and alerted; each alert is
+/// printed as it is raised (a JSON line with `--json`). Runs until SIGTERM or Ctrl-C, then
+/// finishes the pass in hand and stops cleanly.
+async fn watch(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
+    let replay =
+        ReplayOptions { policy: policy(args.threshold, args.rate_limit)?, ..ReplayOptions::default() };
+    let mut monitor =
+        crate::workstation::Monitor::new(crate::workstation::MonitorConfig { replay, ..Default::default() });
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    if !json && !args.once {
+        eprintln!("watching {} (every {} s; Ctrl-C or SIGTERM stops)", data_dir.display(), args.interval);
+    }
+    let result = loop {
+        let pass = match ws.monitor_pass(&orchestrator, &mut monitor).await {
+            Ok(pass) => pass,
+            Err(e) => break Err(anyhow::Error::from(e)),
+        };
+        for a in &pass.alerts {
+            if json {
+                render::emit(&format!("{}\n", serde_json::to_string(a)?))?;
+            } else {
+                say!("{} ALERT {} {} patient {}", a.event_time, a.risk_level, a.event, a.patient_id);
+            }
+        }
+        if args.once {
+            if !json {
+                say!(
+                    "{} observations of {} patients: {} assessments, {} alerts",
+                    pass.observations,
+                    pass.patients,
+                    pass.assessments,
+                    pass.alerts.len()
+                );
+            }
+            break Ok(());
+        }
+        tokio::select! {
+            _ = &mut stop => break Ok(()),
+            _ = tokio::time::sleep(std::time::Duration::from_secs(args.interval)) => {}
+        }
+    };
+    ws.close().await;
+    result
+}
+
+/// SIGTERM (systemd stopping the service) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `vigil agents ...`.
@@ -214,10 +292,11 @@ pub(super) async fn run_worklist(data_dir: &Path, json: bool) -> anyhow::Result<
 }
 
 pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.replay)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.replay.display()))?;
-    let rows = parse_vitals(&text, InputFormat::Csv)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.replay.display()))?;
+    let Some(replay) = args.replay.clone() else { return watch(args, data_dir, json).await };
+    let text = std::fs::read_to_string(&replay)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", replay.display()))?;
+    let rows =
+        parse_vitals(&text, InputFormat::Csv).map_err(|e| anyhow::anyhow!("{}: {e}", replay.display()))?;
     let samples: Vec<_> = rows.into_iter().map(|(_, s)| s).collect();
     let options =
         ReplayOptions { policy: policy(args.threshold, args.rate_limit)?, ..ReplayOptions::default() };
@@ -260,7 +339,7 @@ pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) 
         }
         None => {
             let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
-            let label = args.replay.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let label = replay.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let mut limiter = RateLimiter::new();
             let mut print = |d: &AlertDraft| {
                 let line = if json {

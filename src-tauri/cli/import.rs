@@ -57,11 +57,23 @@ pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow
             }
         });
     }
+    // Every reading that arrives is monitored: the agents assess what each file added.
+    let orchestrator = if args.dry_run {
+        None
+    } else {
+        Some(ws.orchestrator(&crate::agents::OrchestratorConfig::default()).await?)
+    };
+    let mut monitor = crate::workstation::Monitor::default();
     let mut entries = Vec::new();
     let mut failures = 0;
     for file in &args.files {
         let bar = ProgressBar::new(file, std::io::stderr().is_terminal() && !json);
-        let result = ws.import_file(file, &options, &|p| bar.draw(p), &cancel).await;
+        let result = match &orchestrator {
+            Some(o) => {
+                ws.import_and_monitor(file, &options, o, &mut monitor, &|p| bar.draw(p), &cancel).await
+            }
+            None => ws.import_file(file, &options, &|p| bar.draw(p), &cancel).await,
+        };
         bar.finish();
         let (report, error) = match result {
             Ok(report) => {
@@ -123,6 +135,7 @@ fn json_entry(
             "by_kind": {},
             "patients_created": 0,
             "dry_run": dry_run,
+            "alerts": [],
         }),
     };
     value["error"] = serde_json::json!(error);
@@ -143,6 +156,12 @@ fn human(r: &ImportReport) -> String {
     );
     if r.patients_created > 0 {
         out.push_str(&format!("  {} patients created from the file\n", r.patients_created));
+    }
+    for a in &r.alerts {
+        out.push_str(&format!(
+            "  ALERT {} {} at {} (patient {})\n",
+            a.risk_level, a.event, a.event_time, a.patient_id
+        ));
     }
     for (kind, n) in &r.by_kind {
         out.push_str(&format!("  {kind:<18} {n}\n"));

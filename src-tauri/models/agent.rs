@@ -19,6 +19,10 @@ use crate::agents::{
 /// The score at which the model's evidence counts as triggered (the high band).
 const MODEL_EVIDENCE_THRESHOLD: f64 = 0.60;
 
+/// The highest score a demonstration model may give a finding by itself: the top of the high
+/// band, just below critical (0.85, [`RiskLevel::from_score`]).
+pub const DEMONSTRATION_CEILING: f64 = 0.849;
+
 /// A specialty's rules plus its model slot.
 #[derive(Debug, Clone)]
 pub struct ModelAgent {
@@ -71,20 +75,45 @@ impl ModelAgent {
             triggered: scored.score >= MODEL_EVIDENCE_THRESHOLD,
             source: Cow::Owned(format!("{} {}{role}", scored.name, scored.version)),
         });
-        if scored.score > finding.risk_score {
-            finding.risk_score = scored.score;
-            finding.risk_level = RiskLevel::from_score(scored.score);
-            if scored.score >= 0.30 {
-                finding.recommendations.push(format!(
-                    "Model {} {} estimates risk {:.2}: review the patient's trend",
+        let rules_score = finding.risk_score;
+        // A demonstration model (not for clinical use) may raise concern, but never by itself
+        // make a finding critical: alarm fatigue is a clinical hazard, and such a model has not
+        // earned that weight. It is held just below the critical band.
+        let model_score = if scored.demonstration && rules_score < DEMONSTRATION_CEILING {
+            scored.score.min(DEMONSTRATION_CEILING)
+        } else {
+            scored.score
+        };
+        let mut notes = Vec::new();
+        if model_score > rules_score {
+            finding.risk_score = model_score;
+            finding.risk_level = RiskLevel::from_score(model_score);
+            notes.push(format!(
+                "the model raised the risk from {rules_score:.2} (rules) to {model_score:.2}: {:.2} of it came from the model",
+                model_score - rules_score
+            ));
+            if scored.score > model_score {
+                notes.push(format!(
+                    "held below critical: {} {} is a demonstration model and scored {:.2}",
                     scored.name, scored.version, scored.score
                 ));
             }
+            if model_score >= 0.30 {
+                finding.recommendations.push(format!(
+                    "Model {} {} estimates risk {:.2}: review the patient's trend",
+                    scored.name, scored.version, model_score
+                ));
+            }
+        } else {
+            notes.push(format!(
+                "the risk is the rules' ({rules_score:.2}); the model scored {:.2}",
+                scored.score
+            ));
         }
         if features.imputed > 0 {
-            finding.note =
-                Some(format!("{} of {} model inputs imputed", features.imputed, features.values.len()));
+            notes.push(format!("{} of {} model inputs imputed", features.imputed, features.values.len()));
         }
+        finding.note = Some(notes.join("; "));
         finding.agent_version = scored.version.clone();
         finding.method = Method::Model { name: scored.name, version: scored.version };
         finding

@@ -18,7 +18,7 @@ pub mod rollout;
 pub mod runtime;
 pub mod trust;
 
-pub use agent::ModelAgent;
+pub use agent::{DEMONSTRATION_CEILING, ModelAgent};
 pub use manifest::{Manifest, TestVectors, Version};
 pub use package::{Package, PackageError, VerifiedPackage};
 pub use rollout::{

@@ -178,6 +178,8 @@ pub struct Scored {
     pub score: f64,
     /// Active or canary.
     pub role: Role,
+    /// The package is a demonstration model (not for clinical use).
+    pub demonstration: bool,
 }
 
 /// What changed in a rollout (persisted and audited by the facade).
@@ -390,6 +392,7 @@ impl ModelSlot {
             version: m.manifest.version.clone(),
             score,
             role,
+            demonstration: m.manifest.demonstration,
         };
         let mut used = active.map(|(m, s)| scored(m, s, Role::Active));
         if let Some(c) = &dep.candidate {

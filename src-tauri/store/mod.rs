@@ -47,8 +47,9 @@ pub use observations::{InsertReport, ObservationQuery, TimeRange};
 pub(crate) use observations::{insert_batch as insert_observations, query as query_observations};
 pub use outbox::OutboxMessage;
 pub(crate) use outbox::enqueue as outbox_enqueue;
+pub(crate) use patients::patient_id as patient_id_of;
 pub(crate) use patients::{find as find_patient, insert as insert_patient, list as list_patients};
-pub(crate) use sources::labels as source_labels;
+pub(crate) use sources::{labels as source_labels, source_id as source_id_of};
 pub use weight_filter::WeightResult;
 pub(crate) use weight_filter::{
     SourceOrigin, accepted_weights, device_assigned, find_result as find_weight_result,

@@ -172,7 +172,7 @@ impl Workstation {
     }
 
     /// A rate limiter that knows the patient's stored alerts (in event time).
-    async fn rate_limiter(&self, patient: &Patient, label: &str) -> Result<RateLimiter, Error> {
+    pub(super) async fn rate_limiter(&self, patient: &Patient, label: &str) -> Result<RateLimiter, Error> {
         let mut limiter = RateLimiter::new();
         let query = AlertQuery { patient: Some(patient.id), ..AlertQuery::default() };
         let alerts = crate::store::list_alerts(self.store.pool(), &query).await?;

@@ -89,6 +89,9 @@ pub struct ImportReport {
     pub patients_created: u64,
     /// Nothing was stored.
     pub dry_run: bool,
+    /// Alerts the monitor raised on what this file added ([`Workstation::import_and_monitor`]).
+    #[serde(default)]
+    pub alerts: Vec<super::RaisedAlert>,
 }
 
 enum Message {
@@ -277,6 +280,7 @@ impl Workstation {
             by_kind: BTreeMap::new(),
             patients_created: 0,
             dry_run: options.dry_run,
+            alerts: Vec::new(),
         };
         let mut patients: HashMap<PatientRef, Option<(PatientId, Option<NaiveDate>)>> = HashMap::new();
         // The file's Patients wait here until its first records (FHIR sends every Patient
@@ -486,6 +490,27 @@ fn max_bytes(format: Format) -> u64 {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+impl Workstation {
+    /// Imports one file, then runs the monitor over what it added (and anything else that
+    /// arrived since the last pass): the report lists the alerts raised. A dry run monitors
+    /// nothing. Importing the same file again adds nothing, so it raises nothing.
+    pub async fn import_and_monitor(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        orchestrator: &crate::agents::Orchestrator,
+        monitor: &mut super::Monitor,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+        cancel: &CancelToken,
+    ) -> Result<ImportReport, Error> {
+        let mut report = self.import_file(path, options, progress, cancel).await?;
+        if !options.dry_run {
+            report.alerts = self.monitor_pass(orchestrator, monitor).await?.alerts;
+        }
+        Ok(report)
+    }
 }
 
 /// SHA-256 of the file: the source's identity, so a re-import maps to the same source.

@@ -10,6 +10,7 @@ mod error;
 mod identity;
 mod import;
 mod models;
+mod monitor;
 mod settings;
 pub mod views;
 
@@ -24,6 +25,7 @@ pub use demo::DemoReport;
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
+pub use monitor::{Monitor, MonitorConfig, MonitorPass, RaisedAlert};
 pub use settings::{SETTINGS, SettingSpec, SettingValue};
 
 use crate::domain::{
