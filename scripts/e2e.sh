@@ -31,7 +31,9 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   vigil() { "$VIGIL_E2E_APP" "$@"; }
   vigil demo --json > "$work/seed.json"
   # Alerts to acknowledge: the review workflow on three deteriorating demo patients.
-  for mrn in DEMO-0002 DEMO-0003 DEMO-0004; do vigil assess "$mrn" --json > /dev/null; done
+  # Threshold 0.6: high as well as critical alerts (a demonstration model alone never makes one
+  # critical), so the inbox has several to acknowledge, resolve and filter by severity.
+  for mrn in DEMO-0002 DEMO-0003 DEMO-0004; do vigil assess "$mrn" --threshold 0.6 --json > /dev/null; done
   # A model version to roll back: 1.1.0 (test fixture, signed with the development key) over
   # the demo's 1.0.0.
   vigil packages build tests/fixtures/models/early-warning-gbt-1.1.0 \

@@ -99,7 +99,10 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
     assert_eq!(ew.method, Method::Model { name: "early-warning-gbt".into(), version: "1.0.0".into() });
     let model_risk = ew.evidence.iter().find(|e| e.feature == "model_risk").unwrap();
     assert!((0.0..=1.0).contains(&model_risk.value));
-    assert!(ew.risk_score >= model_risk.value, "the model can raise the rules' risk, never lower it");
+    // The model can raise the rules' risk, never lower it; a demonstration model (these are)
+    // raises it at most to just below critical.
+    let raised_to = model_risk.value.min(vigil::models::DEMONSTRATION_CEILING);
+    assert!(ew.risk_score >= raised_to, "the model can raise the rules' risk, never lower it");
     // The specialties without a model answer with their rules.
     let cardio = a.findings.iter().find(|f| f.specialty == Specialty::Cardiology).unwrap();
     assert_eq!(cardio.method, Method::Rules);

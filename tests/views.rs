@@ -171,8 +171,11 @@ async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
 async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecycle() {
     let (_dir, ws) = demo().await;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    // Threshold 0.6: high and critical alerts (a demonstration model alone never makes one
+    // critical, so the default 0.85 leaves a single rules-critical alert in the demo).
+    let high = AssessOptions { policy: AlertPolicy { threshold: 0.6, ..AlertPolicy::default() } };
     for mrn in ["DEMO-0002", "DEMO-0003", "DEMO-0004"] {
-        ws.assess(&orchestrator, &PatientRef::Mrn(mrn.into()), &AssessOptions::default()).await.unwrap();
+        ws.assess(&orchestrator, &PatientRef::Mrn(mrn.into()), &high).await.unwrap();
     }
     let new = inbox(&ws, &[AlertStatus::New], None).await;
     assert!(new.len() >= 2, "{new:?}");

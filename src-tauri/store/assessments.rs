@@ -35,8 +35,20 @@ pub struct StoredAssessment {
     /// Specialties that could not answer: the patient needs a clinician's review, whatever the
     /// score of the others says.
     pub needs_review: Vec<Specialty>,
+    /// The event class of the highest finding that has one (`hypoxia`, ...).
+    pub event: Option<String>,
+    /// The code of the highest finding.
+    pub top_finding: Option<String>,
     /// Each specialty's score, method and drivers.
     pub specialties: Vec<SpecialtyScore>,
+}
+
+/// What the `detail` column holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct Detail {
+    event: Option<String>,
+    top_finding: Option<String>,
+    specialties: Vec<SpecialtyScore>,
 }
 
 impl StoredAssessment {
@@ -62,6 +74,8 @@ impl StoredAssessment {
             risk_level: assessment.risk_level,
             risk_score: assessment.risk_score,
             needs_review: assessment.needs_review(),
+            event: assessment.event.map(|e| e.as_str().to_owned()),
+            top_finding: assessment.findings.first().map(|f| f.code.clone()),
             specialties,
         }
     }
@@ -85,7 +99,14 @@ pub(crate) async fn insert(
     .bind(stored.risk_level.as_str())
     .bind(stored.risk_score.clamp(0.0, 1.0))
     .bind(serde_json::to_string(&stored.needs_review).map_err(corrupt)?)
-    .bind(serde_json::to_string(&stored.specialties).map_err(corrupt)?)
+    .bind(
+        serde_json::to_string(&Detail {
+            event: stored.event.clone(),
+            top_finding: stored.top_finding.clone(),
+            specialties: stored.specialties.clone(),
+        })
+        .map_err(corrupt)?,
+    )
     .bind(time::to_ms(now))
     .execute(&mut **tx)
     .await?;
@@ -95,12 +116,15 @@ pub(crate) async fn insert(
 fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<StoredAssessment, StoreError> {
     let corrupt = |e: String| StoreError::Corrupt { what: "assessment", problem: e };
     let level: String = row.get("risk_level");
+    let detail: Detail = serde_json::from_str(row.get("detail")).map_err(|e| corrupt(e.to_string()))?;
     Ok(StoredAssessment {
         at: time::from_ms(row.get("at_ms"))?,
         risk_level: level.parse().map_err(|e: crate::agents::UnknownRiskLevel| corrupt(e.to_string()))?,
         risk_score: row.get("risk_score"),
         needs_review: serde_json::from_str(row.get("needs_review")).map_err(|e| corrupt(e.to_string()))?,
-        specialties: serde_json::from_str(row.get("detail")).map_err(|e| corrupt(e.to_string()))?,
+        event: detail.event,
+        top_finding: detail.top_finding,
+        specialties: detail.specialties,
     })
 }
 

@@ -74,13 +74,21 @@ impl Workstation {
             ..ObservationQuery::default()
         };
         let observations = crate::store::query_observations(&mut *tx, patient.id, &query).await?;
+        // The heart-failure agent reads the saved filter (issue 11) when the monitor keeps one.
+        let saved_weight = crate::store::saved_weight_context(&mut *tx, patient.id).await?;
         let detail = serde_json::json!({ "workflow": REVIEW.name, "rows": observations.len() });
         self.audit_read("assessment.review", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;
 
         steps.push(Step::Analyse);
         let label = patient.id.to_string();
-        let Some(ctx) = review::context_from_observations(&label, &observations) else {
+        let ctx = review::context_from_observations(&label, &observations).map(|mut ctx| {
+            if saved_weight.is_some() {
+                ctx.weight = saved_weight;
+            }
+            ctx
+        });
+        let Some(ctx) = ctx else {
             return Ok(ReviewOutcome {
                 patient,
                 steps,

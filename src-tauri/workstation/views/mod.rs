@@ -100,6 +100,12 @@ view! {
         pub open_alerts: u32,
         /// The newest observation, UTC ms.
         pub last_data_ms: Option<f64>,
+        /// Specialties that could not answer: the patient needs a clinician's review, and sorts
+        /// above every low-risk patient whatever the others scored (unknown never looks safe).
+        pub needs_review: Vec<String>,
+        /// Where the risk came from: `stored` (the monitor's latest assessment, which covers the
+        /// latest data) or `now` (assessed for this screen).
+        pub assessed: String,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::agents::alerting::AlertStatus;
 use crate::agents::{Assessment, AssessmentContext, Orchestrator, review};
 use crate::analysis::news2::{self, Consciousness, News2Input, Spo2Scale};
 use crate::domain::{Kind, Patient};
-use crate::store::{AlertQuery, StoreError, series};
+use crate::store::{AlertQuery, StoreError, StoredAssessment, series};
 use crate::workstation::{Error, Workstation};
 
 /// Streamed kinds read for the five-minute window.
@@ -129,7 +129,12 @@ impl Workstation {
         let patients = crate::store::list_patients(&mut *tx).await?;
         let mut snapshots = Vec::with_capacity(patients.len());
         for p in &patients {
-            snapshots.push(snapshot(&mut tx, p, until_ms).await?);
+            let snap = snapshot(&mut tx, p, until_ms).await?;
+            // The monitor's latest assessment, when it covers the latest data: no re-assessment.
+            let stored = crate::store::assessments::latest(&mut *tx, p.id, until_ms)
+                .await?
+                .filter(|a| snap.last_ms.is_some_and(|last| a.at.timestamp_millis() >= last));
+            snapshots.push((snap, stored));
         }
         let open =
             AlertQuery { statuses: vec![AlertStatus::New, AlertStatus::Acknowledged], ..Default::default() };
@@ -139,10 +144,11 @@ impl Workstation {
         tx.commit().await.map_err(StoreError::from)?;
         let demo = self.store.meta("demo").await?.as_deref() == Some("true");
         let mut rows = Vec::with_capacity(patients.len());
-        for (p, snap) in patients.iter().zip(snapshots) {
-            let assessed: Option<Assessment> = match snap.context {
-                Some(ctx) => Some(orchestrator.assess(ctx).await),
-                None => None,
+        for (p, (snap, stored)) in patients.iter().zip(snapshots) {
+            let assessed = match (stored, snap.context) {
+                (Some(stored), _) => Some((stored, "stored")),
+                (None, Some(ctx)) => Some((StoredAssessment::of(&orchestrator.assess(ctx).await), "now")),
+                (None, None) => None,
             };
             rows.push(WorklistRow {
                 patient_id: p.id.to_string(),
@@ -150,12 +156,17 @@ impl Workstation {
                 name: p.name.clone(),
                 latest: readings(&snap.latest),
                 news2: news2_view(&snap.latest),
-                risk_score: assessed.as_ref().map_or(0.0, |a| a.risk_score),
-                risk_level: assessed.as_ref().map_or("low", |a| a.risk_level.as_str()).to_owned(),
-                event: assessed.as_ref().and_then(|a| a.event).map(|e| e.as_str().to_owned()),
-                top_finding: assessed.as_ref().and_then(|a| a.findings.first()).map(|f| f.code.clone()),
+                risk_score: assessed.as_ref().map_or(0.0, |(a, _)| a.risk_score),
+                risk_level: assessed.as_ref().map_or("low", |(a, _)| a.risk_level.as_str()).to_owned(),
+                event: assessed.as_ref().and_then(|(a, _)| a.event.clone()),
+                top_finding: assessed.as_ref().and_then(|(a, _)| a.top_finding.clone()),
                 open_alerts: alerts.iter().filter(|a| a.patient_id == p.id).count() as u32,
                 last_data_ms: snap.last_ms.map(|t| t as f64),
+                needs_review: assessed
+                    .as_ref()
+                    .map(|(a, _)| a.needs_review.iter().map(|s| s.as_str().to_owned()).collect())
+                    .unwrap_or_default(),
+                assessed: assessed.as_ref().map_or("none", |(_, how)| how).to_owned(),
             });
         }
         self.persist_rollouts().await?;
@@ -170,11 +181,19 @@ impl Workstation {
     }
 }
 
+/// The lowest rank of a patient whose specialties could not all answer: the lower edge of the
+/// moderate band, so such a patient sorts above every low-risk one.
+pub(crate) const NEEDS_REVIEW_RANK: f64 = 0.30;
+
 /// Highest risk first; ties by NEWS2 (missing lowest), open alerts, then name (a stable,
-/// explainable order). A score that is not a number (a failed computation) sorts last, never
-/// first. The one place the worklist's order is decided: the window shows the rows as sent.
+/// explainable order). A patient who needs review (a specialty could not answer) ranks at
+/// least [`NEEDS_REVIEW_RANK`]. A score that is not a number (a failed computation) sorts last,
+/// never first. The one place the worklist's order is decided: the window shows the rows as sent.
 pub fn sort_by_risk(rows: &mut [WorklistRow]) {
-    let risk = |r: &WorklistRow| if r.risk_score.is_nan() { f64::NEG_INFINITY } else { r.risk_score };
+    let risk = |r: &WorklistRow| {
+        let score = if r.risk_score.is_nan() { f64::NEG_INFINITY } else { r.risk_score };
+        if r.needs_review.is_empty() { score } else { score.max(NEEDS_REVIEW_RANK) }
+    };
     rows.sort_by(|a, b| {
         risk(b)
             .total_cmp(&risk(a))
@@ -199,6 +218,8 @@ mod tests {
             risk_level: "low".to_owned(),
             event: None,
             top_finding: None,
+            needs_review: Vec::new(),
+            assessed: "now".to_owned(),
             open_alerts,
             last_data_ms: None,
         }
@@ -210,5 +231,16 @@ mod tests {
         sort_by_risk(&mut rows);
         let names: Vec<_> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["H", "L", "N", "M"]);
+    }
+
+    #[test]
+    fn a_patient_whose_specialties_could_not_answer_sorts_above_every_low_risk_patient() {
+        // Fallback findings score 0: without the review rank this patient sorted last.
+        let mut unknown = row("U", 0.0, 0);
+        unknown.needs_review = vec!["early_warning".to_owned()];
+        let mut rows = [row("L", 0.25, 0), unknown, row("M", 0.45, 0), row("Z", 0.0, 0)];
+        sort_by_risk(&mut rows);
+        let names: Vec<_> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["M", "U", "L", "Z"]);
     }
 }
