@@ -235,3 +235,59 @@ async fn weights_from_every_format_step_the_saved_filter_that_the_heart_failure_
     assert!(hf.risk_score >= 0.75, "the rapid gain fired from the saved state: {hf:?}");
     assert!(hf.drivers.iter().any(|d| d.contains("weight")), "{hf:?}");
 }
+
+/// Two days of spot vitals every 15 minutes, the last six hours deteriorating (RCP 2017: NEWS2
+/// rises into the red), as a long CSV for `mrn`.
+fn spot_vitals(mrn: &str, start: chrono::DateTime<Utc>) -> String {
+    let mut csv = String::from("patient,time,kind,value,unit\n");
+    let n = 2 * 96;
+    for i in 0..n {
+        let t = stamp(start + Duration::minutes(15 * i));
+        let ramp = ((i - (n - 24)) as f64 / 24.0).clamp(0.0, 1.0);
+        let lerp = |a: f64, b: f64| ((a + (b - a) * ramp) * 10.0).round() / 10.0;
+        for (kind, v) in [
+            ("heart_rate", lerp(74.0, 131.0)),
+            ("spo2", lerp(97.0, 85.0)),
+            ("respiratory_rate", lerp(14.0, 27.0)),
+            ("body_temperature", lerp(36.8, 38.9)),
+            ("bp_systolic", lerp(124.0, 88.0)),
+            ("bp_diastolic", lerp(78.0, 52.0)),
+        ] {
+            csv += &format!("{mrn},{t},{kind},{v},\n");
+        }
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_of_spot_readings_is_assessed_at_the_instants_it_would_have_been_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workstation(dir.path()).await;
+    for mrn in ["SPOT-BACKLOG", "SPOT-LIVE"] {
+        add(&ws, mrn).await;
+    }
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    let start = Utc::now() - Duration::days(3);
+    let whole = write(dir.path(), "spot.csv", &spot_vitals("SPOT-BACKLOG", start));
+    let backlog = import(&ws, &orchestrator, &mut Monitor::default(), &whole, None).await;
+    assert!(!backlog.alerts.is_empty(), "the deterioration is alerted");
+    // Live: each 15-minute round of readings arrives on its own.
+    let text = spot_vitals("SPOT-LIVE", start);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut live = Monitor::default();
+    let mut live_alerts = Vec::new();
+    for (i, round) in lines[1..].chunks(6).enumerate() {
+        let part =
+            write(dir.path(), &format!("round-{i:03}.csv"), &format!("{}\n{}\n", lines[0], round.join("\n")));
+        live_alerts.extend(import(&ws, &orchestrator, &mut live, &part, None).await.alerts);
+    }
+    assert_eq!(events(&live_alerts), events(&backlog.alerts));
+    // One stored assessment per round, live and from the backlog alike.
+    let since = Some(start - Duration::days(1));
+    let a = ws.risk_history(&PatientRef::Mrn("SPOT-BACKLOG".into()), since).await.unwrap();
+    let b = ws.risk_history(&PatientRef::Mrn("SPOT-LIVE".into()), since).await.unwrap();
+    assert_eq!(a.len(), 2 * 96);
+    let levels =
+        |h: &[vigil::store::StoredAssessment]| h.iter().map(|x| (x.at, x.risk_level)).collect::<Vec<_>>();
+    assert_eq!(levels(&a), levels(&b));
+}

@@ -32,7 +32,7 @@ use super::analysis::{class_of, weight_step};
 use super::{Error, Workstation};
 use crate::agents::alerting::{self, Alert};
 use crate::agents::replay::{PatientStream, ReplayOptions};
-use crate::agents::{AlertPolicy, Assessment, Orchestrator, RateLimiter, review};
+use crate::agents::{AlertPolicy, Assessment, AssessmentContext, Orchestrator, RateLimiter};
 use crate::analysis::report::WeightAnalysisConfig;
 use crate::analysis::window::VitalSample;
 use crate::domain::{Kind, ObservationValue, Patient, PatientId, PatientRef, SourceId};
@@ -72,6 +72,17 @@ struct Watched {
     newest_ms: i64,
     /// The last stored assessment: (event time ms, band).
     stored: Option<(i64, crate::agents::RiskLevel)>,
+    /// The latest value of each kind, in event time.
+    latest: HashMap<Kind, f64>,
+    /// The heart-failure agent's view of the saved filter, following each weight stepped.
+    weight: Option<crate::agents::WeightContext>,
+}
+
+/// What every patient's walk in a pass shares.
+struct Walk<'a> {
+    origins: &'a HashMap<SourceId, crate::store::SourceOrigin>,
+    analysis: &'a WeightAnalysisConfig,
+    now: DateTime<Utc>,
 }
 
 /// The monitor's memory: one per process that watches (the window, `vigil monitor`).
@@ -218,26 +229,16 @@ impl Workstation {
                     continue;
                 };
                 pass.patients += 1;
-                // Weights first: the assessments below read the saved filter.
-                for r in readings.iter().filter(|r| r.kind == Kind::BodyWeight) {
-                    let value = r.value.map_or(
-                        ObservationValue::Absent(crate::domain::AbsentReason::Unknown),
-                        ObservationValue::Quantity,
-                    );
-                    let class = origins
-                        .get(&r.source)
-                        .copied()
-                        .map_or(crate::analysis::kalman::SourceClass::Home, class_of);
-                    let offset = chrono::FixedOffset::east_opt(r.offset_s).unwrap_or_else(|| Utc.fix());
-                    let effective =
-                        offset.timestamp_millis_opt(r.effective_ms).single().ok_or_else(|| {
-                            Error::Internal(format!("stored time {} ms is out of range", r.effective_ms))
-                        })?;
-                    weight_step(&mut tx, patient.id, effective, value, class, &analysis, now).await?;
-                    pass.weights += 1;
-                }
-                self.watch_patient(&mut tx, orchestrator, monitor, &patient, &readings, now, &mut pass)
-                    .await?;
+                self.watch_patient(
+                    &mut tx,
+                    orchestrator,
+                    monitor,
+                    &patient,
+                    &readings,
+                    &Walk { origins: &origins, analysis: &analysis, now },
+                    &mut pass,
+                )
+                .await?;
             }
             store::Store::set_meta(&mut tx, CURSOR, &last.to_string()).await?;
             tx.commit().await.map_err(StoreError::from)?;
@@ -250,7 +251,10 @@ impl Workstation {
         Ok(pass)
     }
 
-    /// One patient's new readings through the stream and the assessments.
+    /// One patient's new readings, walked in event time: each weight steps the saved filter,
+    /// streamed vitals go through the window (an assessment at each tick), and each minute with
+    /// new readings that no tick assessed gets one assessment on the latest values. A backlog
+    /// and the same readings arriving live are assessed at the same instants.
     #[allow(clippy::too_many_arguments)]
     async fn watch_patient(
         &self,
@@ -259,61 +263,199 @@ impl Workstation {
         monitor: &mut Monitor,
         patient: &Patient,
         readings: &[Reading],
-        now: DateTime<Utc>,
+        walk: &Walk<'_>,
         pass: &mut MonitorPass,
     ) -> Result<(), Error> {
+        let Some(first) = readings.first() else { return Ok(()) };
         let config = monitor.config;
         let label = patient.id.to_string();
         let policy = config.replay.policy;
         let mut limiter = self.rate_limiter(patient, &label).await?;
-        let weight = store::saved_weight_context(&mut **tx, patient.id).await?;
-        let samples = samples_of(readings.iter().filter(|r| STREAMED.contains(&r.kind)));
-        let mut ticked = false;
-        if let Some(first) = samples.keys().next().copied() {
-            if !monitor.watched.contains_key(&patient.id) {
-                let primed = self.primed(tx, &label, patient.id, first * 1000, config.replay).await?;
-                monitor.watched.insert(patient.id, primed);
+        if !monitor.watched.contains_key(&patient.id) {
+            let primed = self.primed(tx, &label, patient.id, first.effective_ms, config.replay).await?;
+            monitor.watched.insert(patient.id, primed);
+        }
+        let mut watched =
+            monitor.watched.remove(&patient.id).ok_or_else(|| Error::Internal("stream".into()))?;
+        // Readings of one second are one sample; seconds in order.
+        let mut i = 0;
+        let mut pending_minute: Option<i64> = None;
+        let mut tick_minute: Option<i64> = None;
+        while i < readings.len() {
+            let second = readings[i].effective_ms.div_euclid(1000);
+            let minute = second.div_euclid(60);
+            if let Some(m) = pending_minute.filter(|m| *m != minute) {
+                if tick_minute != Some(m) {
+                    self.spot(
+                        tx,
+                        orchestrator,
+                        patient,
+                        &mut watched,
+                        (m + 1) * 60_000 - 1,
+                        &policy,
+                        &mut limiter,
+                        walk,
+                        pass,
+                    )
+                    .await?;
+                }
+                pending_minute = None;
             }
-            let watched =
-                monitor.watched.get_mut(&patient.id).ok_or_else(|| Error::Internal("stream".into()))?;
-            let latest_bp = latest_pressures(tx, patient.id, readings).await?;
-            for sample in samples.values() {
-                watched.newest_ms = watched.newest_ms.max(sample.time * 1000);
-                let Some(mut ctx) = watched.stream.push(sample) else { continue };
-                ticked = true;
-                ctx.latest.bp_systolic = latest_bp.0;
-                ctx.latest.bp_diastolic = latest_bp.1;
-                ctx.weight = weight.clone();
-                let assessment = orchestrator.assess(ctx).await;
-                let raised = self.decide(tx, patient, &assessment, &policy, &mut limiter, now, pass).await?;
-                let band = assessment.risk_level;
-                let due = watched.stored.is_none_or(|(at, level)| {
-                    level != band || sample.time * 1000 - at >= config.store_every_s * 1000
-                });
-                if due || raised {
-                    store::assessments::insert(tx, patient.id, &StoredAssessment::of(&assessment), now)
-                        .await?;
-                    watched.stored = Some((sample.time * 1000, band));
-                    pass.stored_assessments += 1;
+            let mut sample = blank(second);
+            let mut streamed = false;
+            while i < readings.len() && readings[i].effective_ms.div_euclid(1000) == second {
+                let r = readings[i];
+                i += 1;
+                if r.kind == Kind::BodyWeight {
+                    self.step_weight(tx, patient, &r, &mut watched, walk).await?;
+                    pass.weights += 1;
+                } else if let Some(v) = r.value {
+                    watched.latest.insert(r.kind, v);
+                    if STREAMED.contains(&r.kind) {
+                        set(&mut sample, r.kind, v);
+                        streamed = true;
+                    }
+                }
+                pending_minute = Some(minute);
+            }
+            watched.newest_ms = watched.newest_ms.max(second * 1000);
+            if !streamed {
+                continue;
+            }
+            let Some(mut ctx) = watched.stream.push(&sample) else { continue };
+            tick_minute = Some(minute);
+            ctx.latest.bp_systolic = watched.latest.get(&Kind::BpSystolic).copied();
+            ctx.latest.bp_diastolic = watched.latest.get(&Kind::BpDiastolic).copied();
+            ctx.latest.body_weight = watched.latest.get(&Kind::BodyWeight).copied();
+            ctx.weight = watched.weight.clone();
+            let assessment = orchestrator.assess(ctx).await;
+            let raised = self.decide(tx, patient, &assessment, &policy, &mut limiter, walk.now, pass).await?;
+            self.keep(tx, patient, &mut watched, &assessment, raised, config.store_every_s, walk.now, pass)
+                .await?;
+        }
+        if let Some(m) = pending_minute.filter(|m| tick_minute != Some(*m)) {
+            self.spot(
+                tx,
+                orchestrator,
+                patient,
+                &mut watched,
+                (m + 1) * 60_000 - 1,
+                &policy,
+                &mut limiter,
+                walk,
+                pass,
+            )
+            .await?;
+        }
+        monitor.watched.insert(patient.id, watched);
+        Ok(())
+    }
+
+    /// One weight through the saved filter; the walk's weight context follows it.
+    async fn step_weight(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        patient: &Patient,
+        r: &Reading,
+        watched: &mut Watched,
+        walk: &Walk<'_>,
+    ) -> Result<(), Error> {
+        let value = r.value.map_or(
+            ObservationValue::Absent(crate::domain::AbsentReason::Unknown),
+            ObservationValue::Quantity,
+        );
+        let class =
+            walk.origins.get(&r.source).copied().map_or(crate::analysis::kalman::SourceClass::Home, class_of);
+        let offset = chrono::FixedOffset::east_opt(r.offset_s).unwrap_or_else(|| Utc.fix());
+        let effective = offset
+            .timestamp_millis_opt(r.effective_ms)
+            .single()
+            .ok_or_else(|| Error::Internal(format!("stored time {} ms is out of range", r.effective_ms)))?;
+        let outcome = weight_step(tx, patient.id, effective, value, class, walk.analysis, walk.now).await?;
+        if let Some(kg) = r.value {
+            watched.latest.insert(Kind::BodyWeight, kg);
+        }
+        let step = outcome.result.result;
+        let context = watched.weight.get_or_insert(crate::agents::WeightContext {
+            weights: 0,
+            latest: None,
+            rapid_gain: None,
+            trend_rise: None,
+        });
+        context.weights += 1;
+        if step.accepted && step.filtered.is_some() {
+            context.latest = Some(step);
+            context.rapid_gain = None;
+            context.trend_rise = None;
+            for alert in &outcome.result.alerts {
+                match alert {
+                    crate::analysis::heart_failure::HeartFailureAlert::RapidGain(g) => {
+                        context.rapid_gain = Some(*g)
+                    }
+                    crate::analysis::heart_failure::HeartFailureAlert::TrendRise(t) => {
+                        context.trend_rise = Some(*t)
+                    }
                 }
             }
         }
-        let spot = readings.iter().any(|r| !STREAMED.contains(&r.kind));
-        if spot || !ticked {
-            // One assessment at the newest new reading, on the latest data (as `vigil assess`).
-            let Some(newest) = readings.iter().map(|r| r.effective_ms).max() else { return Ok(()) };
-            let values = recent_values(tx, patient.id, newest).await?;
-            let Some(mut ctx) = review::context_from_values(&label, values) else { return Ok(()) };
-            if weight.is_some() {
-                ctx.weight = weight;
-            }
-            let assessment = orchestrator.assess(ctx).await;
-            self.decide(tx, patient, &assessment, &policy, &mut limiter, now, pass).await?;
-            store::assessments::insert(tx, patient.id, &StoredAssessment::of(&assessment), now).await?;
+        Ok(())
+    }
+
+    /// An assessment at `at_ms` on the walk's latest values (a minute of spot readings).
+    #[allow(clippy::too_many_arguments)]
+    async fn spot(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        orchestrator: &Orchestrator,
+        patient: &Patient,
+        watched: &mut Watched,
+        at_ms: i64,
+        policy: &AlertPolicy,
+        limiter: &mut RateLimiter,
+        walk: &Walk<'_>,
+        pass: &mut MonitorPass,
+    ) -> Result<(), Error> {
+        let Some(at) = Utc.timestamp_millis_opt(at_ms.min(watched.newest_ms.max(at_ms - 59_999))).single()
+        else {
+            return Ok(());
+        };
+        let mut ctx = AssessmentContext::new(patient.id.to_string(), at);
+        let get = |k: Kind| watched.latest.get(&k).copied();
+        ctx.latest.heart_rate = get(Kind::HeartRate);
+        ctx.latest.spo2 = get(Kind::Spo2);
+        ctx.latest.respiratory_rate = get(Kind::RespiratoryRate);
+        ctx.latest.body_temperature = get(Kind::BodyTemperature);
+        ctx.latest.bp_systolic = get(Kind::BpSystolic);
+        ctx.latest.bp_diastolic = get(Kind::BpDiastolic);
+        ctx.latest.body_weight = get(Kind::BodyWeight);
+        ctx.weight = watched.weight.clone();
+        let assessment = orchestrator.assess(ctx).await;
+        let raised = self.decide(tx, patient, &assessment, policy, limiter, walk.now, pass).await?;
+        // A spot assessment is always kept: spot readings are few.
+        self.keep(tx, patient, watched, &assessment, raised, 0, walk.now, pass).await
+    }
+
+    /// Stores the assessment in the risk history when due: at most once per `every_s` of
+    /// event time, and always when the band changes or an alert was raised.
+    #[allow(clippy::too_many_arguments)]
+    async fn keep(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        patient: &Patient,
+        watched: &mut Watched,
+        assessment: &Assessment,
+        raised: bool,
+        every_s: i64,
+        now: DateTime<Utc>,
+        pass: &mut MonitorPass,
+    ) -> Result<(), Error> {
+        let at = assessment.time.timestamp_millis();
+        let band = assessment.risk_level;
+        let due = watched.stored.is_none_or(|(last, level)| level != band || at - last >= every_s * 1000);
+        if due || raised {
+            store::assessments::insert(tx, patient.id, &StoredAssessment::of(assessment), now).await?;
+            watched.stored = Some((at, band));
             pass.stored_assessments += 1;
-            if let Some(watched) = monitor.watched.get_mut(&patient.id) {
-                watched.stored = Some((newest, assessment.risk_level));
-            }
         }
         Ok(())
     }
@@ -382,7 +524,14 @@ impl Workstation {
         let stored = store::assessments::latest(&mut **tx, patient, i64::MAX)
             .await?
             .map(|a| (a.at.timestamp_millis(), a.risk_level));
-        Ok(Watched { stream, newest_ms, stored })
+        let mut latest = HashMap::new();
+        for kind in STREAMED.into_iter().chain([Kind::BpSystolic, Kind::BpDiastolic, Kind::BodyWeight]) {
+            if let Some((_, v)) = store::series::latest(&mut **tx, patient, kind, first_ms).await? {
+                latest.insert(kind, v);
+            }
+        }
+        let weight = store::saved_weight_context(&mut **tx, patient).await?;
+        Ok(Watched { stream, newest_ms, stored, latest, weight })
     }
 }
 
@@ -419,52 +568,4 @@ fn set(sample: &mut VitalSample, kind: Kind, value: f64) {
         Kind::RrInterval => sample.rr_interval = Some(value),
         _ => {}
     }
-}
-
-/// Readings merged into one sample per second, in time order.
-fn samples_of<'a>(readings: impl Iterator<Item = &'a Reading>) -> BTreeMap<i64, VitalSample> {
-    let mut samples = BTreeMap::new();
-    for r in readings {
-        let Some(v) = r.value else { continue };
-        let second = r.effective_ms.div_euclid(1000);
-        set(samples.entry(second).or_insert_with(|| blank(second)), r.kind, v);
-    }
-    samples
-}
-
-/// The newest blood pressures at or before the newest new reading.
-async fn latest_pressures(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    patient: PatientId,
-    readings: &[Reading],
-) -> Result<(Option<f64>, Option<f64>), Error> {
-    let until = readings.iter().map(|r| r.effective_ms).max().unwrap_or(i64::MAX).saturating_add(1);
-    let sys = store::series::latest(&mut **tx, patient, Kind::BpSystolic, until).await?.map(|(_, v)| v);
-    let dia = store::series::latest(&mut **tx, patient, Kind::BpDiastolic, until).await?.map(|(_, v)| v);
-    Ok((sys, dia))
-}
-
-/// The values `vigil assess` builds its context from, ending at `newest_ms`: streamed vitals
-/// of the last 35 minutes and the latest spot values (weights come from the saved filter).
-async fn recent_values(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    patient: PatientId,
-    newest_ms: i64,
-) -> Result<Vec<(DateTime<Utc>, Kind, f64)>, Error> {
-    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single();
-    let mut values = Vec::new();
-    for kind in STREAMED {
-        for (t, v) in
-            store::series::values(&mut **tx, patient, kind, newest_ms - PRIME_MS, newest_ms + 1).await?
-        {
-            values.extend(at(t).map(|t| (t, kind, v)));
-        }
-    }
-    for kind in [Kind::BpSystolic, Kind::BpDiastolic, Kind::BodyWeight] {
-        if let Some((t, v)) = store::series::latest(&mut **tx, patient, kind, newest_ms + 1).await? {
-            values.extend(at(t).map(|t| (t, kind, v)));
-        }
-    }
-    values.sort_by_key(|(t, _, _)| *t);
-    Ok(values)
 }
