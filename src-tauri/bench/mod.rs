@@ -5,6 +5,7 @@
 mod agents;
 mod analysis;
 mod models;
+mod monitor;
 mod reads;
 mod store;
 mod ui;
@@ -12,6 +13,7 @@ mod ui;
 pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
 pub use models::{ModelsBenchReport, models_bench};
+pub use monitor::{MonitorBenchReport, monitor_bench};
 pub use reads::{ReadsBenchReport, reads_bench};
 pub use store::{StoreBenchOptions, StoreBenchReport, store_bench};
 pub use ui::{UiBenchReport, ui_bench};

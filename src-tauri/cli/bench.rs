@@ -47,6 +47,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10, value_parser = super::args::count(1, 10_000))]
         installs: usize,
     },
+    /// The monitor: patients streaming at 1 Hz (CPU per second of data, arrival to alert
+    /// visible), weights through the saved filters, and what monitoring adds to a 30-day backlog
+    Monitor {
+        /// Patients streaming 1 Hz HR, SpO2, RR and RR intervals
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        patients: u64,
+        /// Seconds of data
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+        seconds: u64,
+    },
     /// Reads while a large import holds the write lock: latency p50/p99 beside an idle store
     Reads {
         /// Rows in the imported CSV
@@ -96,6 +106,45 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 "reference: 24 h of one vital as full rows ({} rows): p50 {:.1} ms",
                 r.full_rows,
                 r.full_rows_24h_ms
+            );
+        }
+        BenchCommand::Monitor { patients, seconds } => {
+            eprintln!("{patients} patients x {seconds} s at 1 Hz, then weights, then a 30-day backlog ...");
+            let (patients, seconds) = (usize::try_from(patients)?, usize::try_from(seconds)?);
+            let r = crate::bench::monitor_bench(patients, seconds).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!("{} patients streaming 1 Hz HR, SpO2, RR and RR intervals for {} s:", r.patients, r.seconds);
+            say!(
+                "  per second of data: {:.1} ms wall ({:.1} ms of it storing the batch), {:.1} ms CPU = {:.1} % of one core",
+                r.wall_per_second_ms,
+                r.store_per_second_ms,
+                r.cpu_per_second_ms,
+                r.cpu_per_second_ms / 10.0
+            );
+            let [v50, v99, vmax] = r.arrival_to_visible_ms;
+            say!("  arrival to assessed and visible: p50 {v50:.0} ms, p99 {v99:.0} ms, max {vmax:.0} ms");
+            let [a50, a99, n] = r.arrival_to_alert_ms;
+            say!("  arrival to alert visible: p50 {a50:.0} ms, p99 {a99:.0} ms over {n} seconds that alerted (target p99 < 1 s)");
+            say!(
+                "  alerts: {} for the deteriorating patients; {:.2} per patient-day for the stable ones",
+                r.alerts_deteriorating,
+                r.stable_alerts_per_patient_day
+            );
+            say!(
+                "weights: {:.3} ms each, {} batched in one pass (target p99 < 1 ms); process_weight one transaction each: p50 {:.3} ms, p99 {:.3} ms",
+                r.batched_weight_ms,
+                r.batched_weights,
+                r.single_weight_ms[0],
+                r.single_weight_ms[1]
+            );
+            say!(
+                "30-day backlog, 20 patients, spot vitals every 15 min + daily weight ({} rows): import {:.1} s, import and monitor {:.1} s (+{:.0} %; target <= 20 %)",
+                r.backlog_rows,
+                r.backlog_import_s,
+                r.backlog_import_and_monitor_s,
+                (r.backlog_import_and_monitor_s / r.backlog_import_s - 1.0) * 100.0
             );
         }
         BenchCommand::Reads { rows, idle_reads } => {
