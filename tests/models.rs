@@ -3,6 +3,10 @@
 //! 1,000 swaps under four assessing threads. Real ONNX models (tests/fixtures/models, made by
 //! scripts/models/train.py) on the real ONNX Runtime from the onnxruntime wheel.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -30,7 +34,7 @@ struct Signer {
 }
 
 fn signer() -> Signer {
-    let (pkcs8, public) = generate_signing_key();
+    let (pkcs8, public) = generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     assert_eq!(key.public_key().as_ref(), public);
     let trusted = TrustedKey::parse(&hex::encode(public), "test", KeyOrigin::Store, "test").unwrap();
@@ -226,6 +230,7 @@ fn inputs(n: usize) -> Vec<Vec<f32>> {
             base.iter()
                 .enumerate()
                 .map(|(j, v)| {
+                    #[allow(clippy::cast_possible_truncation, reason = "a jitter in 0..1, as f32")]
                     let jitter = (rng.unit() as f32 - 0.5) * 0.02 * v.abs();
                     let x = v + jitter;
                     if j == 0 { x.min(120.0) } else { x }

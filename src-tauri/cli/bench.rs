@@ -100,7 +100,10 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
         }
         BenchCommand::Reads { rows, idle_reads } => {
             eprintln!("importing {rows} rows twice (alone, then while a clinician reads) ...");
-            let r = crate::bench::reads_bench(rows, idle_reads as usize).await?;
+            let idle_reads = usize::try_from(idle_reads).map_err(|_| {
+                anyhow::anyhow!("--idle-reads {idle_reads}: more than this machine can count")
+            })?;
+            let r = crate::bench::reads_bench(rows, idle_reads).await?;
             if json {
                 return render::json(&r);
             }
