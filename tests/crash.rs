@@ -4,6 +4,10 @@
 //! the writer's "committed N" lines, kills it without warning, reopens the store and checks
 //! `PRAGMA integrity_check` and the counts.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
