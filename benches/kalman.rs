@@ -26,35 +26,37 @@ const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 /// `n` daily home weights, a deterministic +-0.5 kg wobble around a slow drift, with the
 /// measuring time varying by up to 40 minutes (so `dt` is never exactly 1).
 fn tracking_series(n: usize) -> Vec<Measurement> {
-    let t0 = DateTime::parse_from_rfc3339("2020-01-01T07:00:00Z").unwrap().to_utc();
+    // 2020-01-01T07:00:00Z.
+    let t0 = DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(1_577_862_000);
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     (0..n)
-        .map(|i| {
+        .zip(0_i64..)
+        .map(|(i, day)| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
-            let minutes = (seed % 40) as i64;
-            let t: DateTime<Utc> = t0 + Duration::days(i as i64) + Duration::minutes(minutes);
+            let minutes = i64::try_from(seed % 40).unwrap_or(0); // below 40: always fits
+            let t: DateTime<Utc> = t0 + Duration::days(day) + Duration::minutes(minutes);
             let kg = 80.0 + 2.0 * (i as f64 / 400.0).sin() + (u - 0.5);
             Measurement::kg(t, kg, SourceClass::Home)
         })
         .collect()
 }
 
-fn run(series: &[Measurement], cfg: &KalmanConfig) -> FilterState {
+/// The filter's state after the whole series (`None` for an empty one).
+fn run(series: &[Measurement], cfg: &KalmanConfig) -> Option<FilterState> {
     let mut state: Option<FilterState> = None;
     for m in series {
         state = Some(process(state.as_ref(), *m, cfg).0);
     }
-    state.unwrap()
+    state
 }
 
-fn criterion_benches(c: &mut Criterion, cfg: &KalmanConfig, series: &[Measurement]) {
-    let fixture =
-        std::fs::read_to_string(format!("{MANIFEST}/tests/fixtures/analysis/kalman/weights_120d.csv"))
-            .unwrap();
-    let mut rows = parse_weights(&fixture, InputFormat::Csv).unwrap();
+fn criterion_benches(c: &mut Criterion, cfg: &KalmanConfig, series: &[Measurement]) -> Result<(), String> {
+    let path = format!("{MANIFEST}/tests/fixtures/analysis/kalman/weights_120d.csv");
+    let fixture = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let mut rows = parse_weights(&fixture, InputFormat::Csv).map_err(|e| format!("{path}: {e}"))?;
     rows.sort_by_key(|r| r.measurement.time);
     let fixture: Vec<Measurement> = rows.into_iter().map(|r| r.measurement).collect();
 
@@ -73,6 +75,7 @@ fn criterion_benches(c: &mut Criterion, cfg: &KalmanConfig, series: &[Measuremen
         })
     });
     g.finish();
+    Ok(())
 }
 
 /// This thread's time on a CPU (Linux `/proc/thread-self/schedstat`, first field, ns), so the
@@ -128,7 +131,8 @@ fn filterpy_steps_per_second(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("python3 is not available ({e})"))?;
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).map_err(|e| e.to_string())?;
+    let mut stdin = child.stdin.take().ok_or("python3's stdin is not a pipe")?;
+    stdin.write_all(request.to_string().as_bytes()).map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
@@ -139,16 +143,16 @@ fn filterpy_steps_per_second(
     Ok((rate("steps_per_second")?, rate("steps_per_cpu_second").ok()))
 }
 
-fn main() {
+fn main() -> Result<(), String> {
     let cfg = KalmanConfig::default();
     let series = tracking_series(1_000_000);
     let mut c = Criterion::default().configure_from_args();
-    criterion_benches(&mut c, &cfg, &series);
+    criterion_benches(&mut c, &cfg, &series)?;
     c.final_summary();
 
     // `cargo bench -- <filter>` or `cargo test --benches` runs only a part: skip the headline.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
-        return;
+        return Ok(());
     }
     let (rust, cpu) = headline(&cfg, &series, 10);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -170,4 +174,5 @@ fn main() {
         }
         Err(why) => println!("filterpy comparison skipped: {why}"),
     }
+    Ok(())
 }

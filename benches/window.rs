@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use criterion::Criterion;
-use vigil::analysis::window::{VitalSample, WindowFeatures, WindowState};
+use vigil::analysis::window::{VitalSample, WindowState};
 
 const PATIENTS: usize = 10_000;
 
@@ -31,8 +31,8 @@ fn tick(states: &mut [WindowState], t: i64) -> f64 {
         for k in 0..5 {
             s.push(&sample(p, t + k));
         }
-        let f: WindowFeatures = s.features().expect("fed");
-        checksum += f.hr_mean.unwrap_or(0.0);
+        // Fed every second, so there are features; a missing one adds 0 to the checksum.
+        checksum += s.features().and_then(|f| f.hr_mean).unwrap_or(0.0);
     }
     checksum
 }
@@ -84,12 +84,14 @@ fn summary() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/reference/window_bench.py");
     match Command::new("python3").arg(script).arg(PATIENTS.to_string()).output() {
         Ok(out) if out.status.success() => {
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            let py = v["tick_ms"].as_f64().expect("tick_ms");
-            println!(
-                "window: numpy recomputing every window per tick: {py:.2} ms; ratio numpy/vigil = {:.1}x",
-                py / ours
-            );
+            let reply = serde_json::from_slice::<serde_json::Value>(&out.stdout);
+            match reply.ok().and_then(|v| v["tick_ms"].as_f64()) {
+                Some(py) => println!(
+                    "window: numpy recomputing every window per tick: {py:.2} ms; ratio numpy/vigil = {:.1}x",
+                    py / ours
+                ),
+                None => println!("window: python comparison skipped: no number `tick_ms` in its reply"),
+            }
         }
         Ok(out) => {
             println!("window: python comparison skipped: {}", String::from_utf8_lossy(&out.stderr).trim())

@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let path = args.get(1).ok_or("usage: bench_apple_health EXPORT.xml [EXPECTED]")?;
     let size = std::fs::metadata(path)?.len();
-    let mib = size as f64 / (1 << 20) as f64;
+    let mib = size as f64 / f64::from(1 << 20);
     println!("file: {path}, {size} bytes ({mib:.0} MiB)");
 
     // Bare scan: every event read into one reused buffer, nothing looked at.

@@ -82,12 +82,25 @@ struct Gen {
     bp: Vec<(String, i64, i64)>,
 }
 
+/// US Pacific daylight time, UTC-07:00 (checked when compiling).
+const PDT: FixedOffset = match FixedOffset::west_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC-07:00 is a valid offset"),
+};
+
+/// US Pacific standard time, UTC-08:00 (checked when compiling).
+const PST: FixedOffset = match FixedOffset::west_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC-08:00 is a valid offset"),
+};
+
 /// US Pacific offset, approximated by season (DST from mid-March to early November).
 fn pacific(t: i64) -> DateTime<FixedOffset> {
+    // Generated times run from 2019 for a few years, far inside chrono's ±262,000 years.
+    #[allow(clippy::expect_used, reason = "a generated time, see above")]
     let utc = DateTime::from_timestamp(t, 0).expect("in range");
     let dst = matches!(utc.month(), 4..=10) || (utc.month() == 3 && utc.day() >= 12);
-    let offset = FixedOffset::west_opt(if dst { 7 } else { 8 } * 3600).expect("valid");
-    utc.with_timezone(&offset)
+    utc.with_timezone(if dst { &PDT } else { &PST })
 }
 
 fn date(t: i64) -> String {
@@ -278,7 +291,7 @@ impl Gen {
             &children,
         );
         self.expect("hrv_sdnn", 1);
-        self.expect("rr_interval", beats as u64);
+        self.expect("rr_interval", beats.unsigned_abs()); // 50..=70 beats
     }
 
     fn tail(&mut self, first_day: i64, last_day: i64) -> std::io::Result<()> {
@@ -354,8 +367,10 @@ fn main() -> std::io::Result<()> {
     };
     g.line.push_str(HEADER);
     g.flush_line()?;
-    let start =
-        FixedOffset::west_opt(8 * 3600).expect("valid").with_ymd_and_hms(2019, 1, 1, 0, 0, 0).unwrap();
+    let start = PST
+        .with_ymd_and_hms(2019, 1, 1, 0, 0, 0)
+        .single()
+        .ok_or_else(|| std::io::Error::other("2019-01-01T00:00:00-08:00 is not one time"))?;
     let first = start.timestamp();
     let mut t = first;
     // Leave room for the correlations, workouts and summaries written at the end (~1.5 %).

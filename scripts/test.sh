@@ -20,6 +20,8 @@ step "front end: unit tests and build"
 step "rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
+# The headless build too: code under cfg(not(feature = "desktop")) and the tests' build.
+cargo clippy --no-default-features --all-targets --quiet -- -D warnings
 
 step "rust: unit and integration tests"
 # The library's tests run without the desktop feature: linking WebKit into every test binary

@@ -33,11 +33,17 @@ impl SplitMix64 {
     }
 
     /// An integer in `lo..=hi` (modulo bias, negligible for the small ranges it is used for).
+    #[allow(
+        clippy::cast_possible_wrap,
+        clippy::cast_sign_loss,
+        reason = "two's-complement modular arithmetic"
+    )]
     pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
         lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
     }
 
     /// An index in `0..n` (0 when `n` is 0).
+    #[allow(clippy::cast_possible_truncation, reason = "the remainder is below n, a usize")]
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }

@@ -1,6 +1,10 @@
 //! Fault injection into the orchestrator (issue 5): failing and slow instances, breakers,
 //! fallbacks, and no assessment lost or duplicated. Paused tokio time keeps them deterministic.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

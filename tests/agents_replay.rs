@@ -2,6 +2,10 @@
 //! with its evidence, before the stream ends; a stable patient raises none. Then the same
 //! through the store: alerts stored, rate-limited in event time, and their lifecycle.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};

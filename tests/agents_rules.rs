@@ -7,6 +7,10 @@
 //! the tables to the cases (a changed threshold or comparison fails it, and a rule without a
 //! case fails it); another runs every case through `rules::assess`.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "agents_rules/cases.rs"]
 mod cases;
 #[path = "agents_rules/contexts.rs"]

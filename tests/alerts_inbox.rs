@@ -2,6 +2,10 @@
 //! old critical alert is not pushed off the screen by hundreds of newer, lesser ones; the
 //! total and each status's count; an unknown level is an error, never "all".
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use vigil::agents::alerting::{AlertPolicy, AlertStatus};
 use vigil::agents::replay::ReplayOptions;
@@ -101,7 +105,7 @@ async fn an_old_critical_alert_stays_in_the_inbox_behind_hundreds_of_newer_lesse
         if next.alerts.is_empty() {
             break;
         }
-        offset += next.alerts.len() as u32;
+        offset += u32::try_from(next.alerts.len()).unwrap();
         seen.extend(next.alerts.iter().map(|a| a.id.clone()));
     }
     assert_eq!(seen.len(), all, "the pages hold every alert once");
@@ -114,7 +118,10 @@ async fn an_old_critical_alert_stays_in_the_inbox_behind_hundreds_of_newer_lesse
     ws.acknowledge_alert(&critical[0], "seen").await.unwrap();
     let inbox =
         ws.alerts_inbox(&page(&[AlertStatus::Acknowledged], Some(RiskLevel::Critical), 0, 10)).await.unwrap();
-    assert_eq!((inbox.total, inbox.counts.new, inbox.counts.acknowledged), (1, critical.len() as u32 - 1, 1));
+    assert_eq!(
+        (inbox.total, inbox.counts.new, inbox.counts.acknowledged),
+        (1, u32::try_from(critical.len()).unwrap() - 1, 1)
+    );
     assert_eq!(inbox.alerts[0].id, critical[0]);
     ws.close().await;
 }

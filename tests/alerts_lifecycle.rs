@@ -2,6 +2,10 @@
 //! CLI, scripts): resolving needs a note, and resolving a new alert acknowledges it first, in
 //! the same transaction. Through the facade and through the real `vigil` binary.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -3,6 +3,10 @@
 //! `scripts/reference/make_weight_series.py`): agreement with filterpy, the clinical story it
 //! tells, and the migration of a saved v1 state.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -2,6 +2,10 @@
 //! reopening, gives exactly what the pure filter gives in memory, stores rejections with their
 //! reason, commits state and result together, and upgrades old state versions.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
@@ -37,6 +41,7 @@ fn mrn(s: &str) -> PatientRef {
     PatientRef::Mrn(s.into())
 }
 
+#[allow(clippy::cast_possible_truncation, reason = "test days are a few dozen")]
 fn day(d: f64) -> DateTime<FixedOffset> {
     let t0 = DateTime::parse_from_rfc3339("2026-01-01T07:30:00+01:00").unwrap();
     t0 + Duration::milliseconds((d * 86_400_000.0).round() as i64)
@@ -102,8 +107,8 @@ async fn processing_across_reopenings_equals_the_filter_in_memory() {
 async fn a_rejected_outlier_is_stored_with_its_reason_and_does_not_move_the_estimate() {
     let dir = tempfile::tempdir().unwrap();
     let ws = with_patient(dir.path(), "W-2").await;
-    for d in 0..10 {
-        let m = WeightMeasurement::kg(day(d as f64), 80.0 + 0.1 * (d % 2) as f64, SourceKind::Manual);
+    for d in 0..10_i32 {
+        let m = WeightMeasurement::kg(day(f64::from(d)), 80.0 + 0.1 * f64::from(d % 2), SourceKind::Manual);
         ws.process_weight(&mrn("W-2"), &m).await.unwrap();
     }
     let before = ws.weight_state(&mrn("W-2")).await.unwrap().unwrap();
@@ -168,7 +173,8 @@ async fn state_and_result_commit_together_or_not_at_all() {
         ws.process_weight(&mrn("W-4"), &manual(effective, value)).await.unwrap();
         ws.close().await;
         let (steps, results, _) = counts(dir.path()).await;
-        assert_eq!((steps, results), (i as i64 + 1, i as i64 + 1));
+        let n = i64::try_from(i).unwrap() + 1;
+        assert_eq!((steps, results), (n, n));
     }
     // Make the result's INSERT fail after the state was already replaced in the transaction.
     let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
@@ -244,13 +250,13 @@ async fn heart_failure_alerts_match_the_text_report_at_onset() {
     let mut csv = String::from("time,value_kg,source\n");
     let mut onsets = Vec::new();
     let (mut gain, mut trend) = (false, false);
-    for d in 0..24 {
-        let kg = if d <= 15 { 80.0 } else { 80.0 + 0.8 * (d - 15) as f64 };
+    for d in 0..24_i32 {
+        let kg = if d <= 15 { 80.0 } else { 80.0 + 0.8 * f64::from(d - 15) };
         let m = WeightMeasurement {
             class: Some(SourceClass::Home),
-            ..WeightMeasurement::kg(day(d as f64), kg, SourceKind::Manual)
+            ..WeightMeasurement::kg(day(f64::from(d)), kg, SourceKind::Manual)
         };
-        csv.push_str(&format!("{},{kg},home\n", day(d as f64).to_rfc3339()));
+        csv.push_str(&format!("{},{kg},home\n", day(f64::from(d)).to_rfc3339()));
         let outcome = ws.process_weight(&mrn("W-6"), &m).await.unwrap();
         assert_eq!(outcome.result.source_class, SourceClass::Home, "the explicit class wins");
         let alerts = outcome.result.alerts;

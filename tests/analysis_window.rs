@@ -1,6 +1,10 @@
 //! The incremental window against a naive two-pass recomputation, over long random streams with
 //! gaps, duplicates, late samples and missing channels.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use vigil::analysis::window::{PushOutcome, VitalSample, WINDOW_SECONDS, WindowFeatures, WindowState};
 
 /// xorshift64*: a small deterministic generator (Vigna 2016), so the test needs no dependency.
@@ -179,7 +183,7 @@ fn stream(seed: u64, seconds: i64) -> Vec<VitalSample> {
         if rng.chance(0.003) && t > 10 {
             out.push(VitalSample { time: t0 + t - 7, ..s }); // late
         }
-        t += if rng.chance(0.0005) { 1 + (rng.next() % 400) as i64 } else { 1 };
+        t += if rng.chance(0.0005) { 1 + i64::try_from(rng.next() % 400).unwrap() } else { 1 };
     }
     out
 }
@@ -205,7 +209,7 @@ fn run(seed: u64, seconds: i64, every: i64) {
     }
     let q = state.quality();
     assert_eq!((q.duplicates_dropped, q.out_of_order_dropped), (dups, late));
-    assert_eq!(q.accepted as usize, accepted.len());
+    assert_eq!(usize::try_from(q.accepted).unwrap(), accepted.len());
     assert!(dups > 0 && late > 0 && q.gaps > 0 && compared > 500, "{q:?} {compared}");
 }
 

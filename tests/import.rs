@@ -1,6 +1,10 @@
 //! File import through the facade: exact values into the encrypted store, re-imports that add
 //! nothing, rejections that name where, and all-or-nothing per file.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +102,7 @@ async fn reimporting_a_csv_adds_nothing_and_dry_runs_store_nothing() {
     let first = import(&ws, &fixture("csv/wide.csv"), &options).await.unwrap();
     assert_eq!(first.added, first.accepted);
     let stored = ws.status().await.unwrap().observations;
-    assert_eq!(stored as u64, first.added);
+    assert_eq!(u64::try_from(stored).unwrap(), first.added);
     let second = import(&ws, &fixture("csv/wide.csv"), &options).await.unwrap();
     assert_eq!((second.added, second.duplicates), (0, first.accepted));
     assert_eq!(ws.status().await.unwrap().observations, stored);
@@ -123,7 +127,7 @@ async fn rejections_name_the_line_and_records_without_a_known_patient_are_report
     let offset = report.rejected.iter().find(|r| r.location.line == Some(4)).unwrap();
     assert_eq!(offset.location.file, "long-with-errors.csv");
     assert!(offset.reason.starts_with("time: '2024-03-01T08:01:00' has no UTC offset"), "{}", offset.reason);
-    assert_eq!(report.rejected_total as usize, report.rejected.len());
+    assert_eq!(usize::try_from(report.rejected_total).unwrap(), report.rejected.len());
 
     let wide = import(&ws, &fixture("csv/wide.csv"), &ImportOptions::default()).await.unwrap();
     assert_eq!(wide.added, 0);
@@ -211,7 +215,7 @@ async fn a_real_fit_file_imports_every_beat_once() {
     // 2,705 RR intervals in the Edge 530 recording (fitparser's fixture), plus its heart rates.
     assert_eq!(report.by_kind["rr_interval"], 2705);
     let sink = parsed(vigil::ingest::Format::Fit, &path);
-    assert_eq!(report.accepted as usize, sink.records.len());
+    assert_eq!(usize::try_from(report.accepted).unwrap(), sink.records.len());
     let stored = values(&ws, "MRN-FIT", Kind::RrInterval).await;
     assert_eq!(stored.len(), 2705, "every beat has its own instant, none deduplicated away");
     assert_eq!(stored[0].1, ObservationValue::Quantity(467.0));
@@ -240,7 +244,7 @@ async fn an_apple_health_export_imports_and_a_truncated_one_stores_nothing() {
 
     let report = import(&ws, &full, &options).await.unwrap();
     assert_eq!(report.format, vigil::ingest::Format::AppleHealth);
-    assert_eq!(report.accepted as usize, sink.records.len());
-    assert_eq!(report.rejected_total as usize, sink.rejections.len());
-    assert_eq!(ws.status().await.unwrap().observations as u64, report.added);
+    assert_eq!(usize::try_from(report.accepted).unwrap(), sink.records.len());
+    assert_eq!(usize::try_from(report.rejected_total).unwrap(), sink.rejections.len());
+    assert_eq!(u64::try_from(ws.status().await.unwrap().observations).unwrap(), report.added);
 }

@@ -3,6 +3,10 @@
 //! correlation repeated at top level as Apple writes it, beat lists in three locales, noise, and
 //! malformed records. Expected values are worked out by hand from the fixture's text.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufReader, Cursor, Write};
 use std::ops::ControlFlow;
 

@@ -3,6 +3,10 @@
 //! same with coverage guidance on nightly). Thousands of mutants of the real-shaped fixture:
 //! bit flips, cuts, deleted and repeated spans, and splices of export syntax.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Cursor, Write};
 
 use vigil::domain::ObservationValue;
@@ -82,7 +86,7 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
             _ => {
                 let i = rng.below(len);
                 if let Some(b) = data.get_mut(i) {
-                    *b = rng.next_u64() as u8;
+                    *b = rng.next_u64().to_le_bytes()[0];
                 }
             }
         }

@@ -1,5 +1,9 @@
 //! The CSV importer against the documented example files in `tests/fixtures/ingest/csv/`.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::DateTime;
 use vigil::domain::{AbsentReason, Kind, ObservationValue, PatientRef};
 use vigil::ingest::{CollectingSink, ParsedRecord, csv};

@@ -3,6 +3,10 @@
 //! Slow, so ignored by default; run it optimised:
 //! `cargo test --release --no-default-features --test ingest_csv_throughput -- --ignored --nocapture`
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt::Write;
 use std::ops::ControlFlow;
 use std::time::Instant;

@@ -2,6 +2,10 @@
 //! CC0) and bundles built from them. Expected values are read off the files; conversions use the
 //! factors documented in `ingest::units`.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use vigil::domain::{AbsentReason, Kind, ObservationValue, PatientRef, Sex};
 use vigil::ingest::{CollectingSink, Location, ParsedPatient, ParsedRecord, Rejection, fhir};

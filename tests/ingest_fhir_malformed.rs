@@ -1,6 +1,10 @@
 //! Broken and surprising FHIR (`tests/fixtures/ingest/fhir/malformed-collection.json`, `broken.json`),
 //! each with the precise rejection it must give, while the good resources beside them import.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::ops::ControlFlow;
 
 use chrono::DateTime;

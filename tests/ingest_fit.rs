@@ -3,6 +3,10 @@
 //! bytes with fitparser's high-level API (`fitparser::from_bytes`, which applies the profile's
 //! scales and expands compressed timestamps itself), plus spot values read off a dump.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};

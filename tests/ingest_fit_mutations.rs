@@ -3,6 +3,10 @@
 //! real files; half of the bit-flip mutants get their file CRC recomputed, so the corrupted
 //! messages are decoded as if a device had written them instead of failing the CRC check.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use vigil::domain::ObservationValue;
 use vigil::ingest::CollectingSink;
 use vigil::ingest::fit::{FitOptions, parse_fit};
@@ -57,7 +61,7 @@ fn run(base: &[u8], seed: u64, cases: usize) -> (usize, usize) {
             2 => data.truncate(rng.below(n + 1)),
             _ => {
                 let at = rng.below(n);
-                let junk: Vec<u8> = (0..1 + rng.below(64)).map(|_| rng.next_u64() as u8).collect();
+                let junk: Vec<u8> = (0..1 + rng.below(64)).map(|_| rng.next_u64().to_le_bytes()[0]).collect();
                 data.splice(at..at, junk);
             }
         }

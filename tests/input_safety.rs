@@ -2,6 +2,10 @@
 //! real `vigil` binary or the facade on an encrypted store. Each test is named after the
 //! problem it keeps fixed.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;
@@ -221,7 +225,7 @@ async fn package_manifest_unknown_nested_field_is_refused() {
 
     let dir = tempfile::tempdir().unwrap();
     let ws = workstation(dir.path()).await;
-    let (pkcs8, public) = vigil::models::trust::generate_signing_key();
+    let (pkcs8, public) = vigil::models::trust::generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     ws.add_trusted_key(&hex::encode(public), "test signer").await.unwrap();
     let read = |f: &str| std::fs::read(fixture("models/early-warning-gbt-1.0.0").join(f)).unwrap();

@@ -3,6 +3,10 @@
 //! the real ONNX Runtime from the onnxruntime wheel. The rollouts are tested in
 //! `models_rollout.rs`.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -25,7 +29,7 @@ struct Signer {
 }
 
 fn signer() -> Signer {
-    let (pkcs8, public) = generate_signing_key();
+    let (pkcs8, public) = generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     assert_eq!(key.public_key().as_ref(), public);
     let trusted = TrustedKey::parse(&hex::encode(public), "test", KeyOrigin::Store, "test").unwrap();

@@ -2,6 +2,10 @@
 //! (nothing stored, the reason audited), findings naming the model version, promote and
 //! rollback with their events, and the agents' rules-only answer when ONNX Runtime is absent.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,7 +27,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Signs the fixture directories into package files in `out`; returns the public key (hex).
 fn packages(out: &Path, dirs: &[&str]) -> String {
-    let (pkcs8, public) = generate_signing_key();
+    let (pkcs8, public) = generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     for d in dirs {
         let r = |f: &str| std::fs::read(fixture(d).join(f)).unwrap();

@@ -7,6 +7,10 @@
 //! The candidates are timed on a clock the test holds ([`SteppingClock`]), never the wall clock:
 //! a thread preempted on a busy machine must not decide whether a canary is promoted.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -35,7 +39,7 @@ fn read(dir: &str, file: &str) -> Vec<u8> {
 
 /// A fixture directory signed with a fresh key, verified and loaded.
 fn load(dir: &str) -> Arc<LoadedModel> {
-    let (pkcs8, public) = generate_signing_key();
+    let (pkcs8, public) = generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     assert_eq!(key.public_key().as_ref(), public);
     let trusted = TrustedKey::parse(&hex::encode(public), "test", KeyOrigin::Store, "test").unwrap();
@@ -88,6 +92,7 @@ fn inputs(n: usize) -> Vec<Vec<f32>> {
             base.iter()
                 .enumerate()
                 .map(|(j, v)| {
+                    #[allow(clippy::cast_possible_truncation, reason = "a jitter in 0..1, as f32")]
                     let jitter = (rng.unit() as f32 - 0.5) * 0.02 * v.abs();
                     let x = v + jitter;
                     if j == 0 { x.min(120.0) } else { x }

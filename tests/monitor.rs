@@ -4,6 +4,10 @@
 //! every weight, whatever its file format, steps the saved Kalman filter that the heart-failure
 //! agent reads.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, SecondsFormat, Utc};

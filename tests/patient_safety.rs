@@ -3,6 +3,10 @@
 //! under `--patient`, a FHIR Patient merged into a different person, and files that are not
 //! files. Each runs through the facade on a real encrypted store.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -167,7 +171,7 @@ async fn fhir_subject_not_in_the_file_or_store_is_rejected_and_never_given_to_pa
         r#"{"display": "Somebody Else"}"#.to_owned(),
     ];
     let entries: Vec<String> =
-        subjects.iter().enumerate().map(|(i, s)| observation(s, 60 + i as u32)).collect();
+        subjects.iter().enumerate().map(|(i, s)| observation(s, 60 + u32::try_from(i).unwrap())).collect();
     let file = write(dir.path(), "others.json", &bundle(&entries));
 
     let report = import(&ws, &file, Some("MRN-P")).await.unwrap();

@@ -5,6 +5,10 @@
 //! arranges, not a race it hopes to win. Before the audit spool, each of these reads waited 10 s
 //! for the lock and failed with "database is locked".
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;

@@ -2,6 +2,10 @@
 //! risk, the patient screen (NEWS2, assessment naming its model, HRV, weight flags), charts for
 //! every range, and the alerts inbox with its lifecycle.
 
+// A failed unwrap is the test's report. clippy.toml's allow-unwrap-in-tests covers only #[test]
+// functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 
 use vigil::agents::{AlertPolicy, OrchestratorConfig, RiskLevel, alerting::AlertStatus};
@@ -164,6 +168,35 @@ async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
     };
     let err = ws.charts(&bad).await.unwrap_err();
     assert!(err.to_string().contains("range"), "{err}");
+    ws.close().await;
+}
+
+/// `until_ms` arrives as a JSON number. One that is no time (NaN, an infinity, past chrono's
+/// ±262,000 years) is refused by name: `as i64` charted NaN at 1970 and overflowed `t1 - range`
+/// for -1e300 (issue 18).
+#[tokio::test]
+async fn charts_refuse_an_until_ms_that_is_not_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workstation::open(OpenOptions {
+        data_dir: dir.path().join("data"),
+        key_source: Some(KeySource::File(dir.path().join("key"))),
+        create: true,
+    })
+    .await
+    .unwrap();
+    for until_ms in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300, 1e300, 9.3e18, 8.3e15] {
+        let request = ChartRequest {
+            patient: "DEMO-0001".into(),
+            charts: vec![ChartKind::HeartRate],
+            range: "1h".into(),
+            width: 600,
+            height: 220,
+            utc_offset_s: 0,
+            until_ms: Some(until_ms),
+        };
+        let err = ws.charts(&request).await.unwrap_err();
+        assert!(err.to_string().contains("until_ms"), "{until_ms}: {err}");
+    }
     ws.close().await;
 }
 

@@ -225,7 +225,10 @@ impl Pool {
             let outcome =
                 match tokio::time::timeout(self.config.timeout, self.slots[i].agent.assess(ctx)).await {
                     Ok(result) => result,
-                    Err(_) => Err(AgentError::Timeout(self.config.timeout.as_millis() as u64)),
+                    // Saturates: a timeout past u64::MAX ms (584 million years) is reported as that.
+                    Err(_) => Err(AgentError::Timeout(
+                        u64::try_from(self.config.timeout.as_millis()).unwrap_or(u64::MAX),
+                    )),
                 };
             self.release(i, &outcome, start.elapsed());
             match outcome {

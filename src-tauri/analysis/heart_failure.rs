@@ -123,7 +123,10 @@ pub fn rapid_gain(
     if !latest.kg.is_finite() {
         return None;
     }
-    let start = latest.time - Duration::milliseconds((cfg.window_days * 86_400_000.0).round() as i64);
+    // `as` saturates; a window longer than chrono can subtract starts at the earliest time.
+    #[allow(clippy::cast_possible_truncation, reason = "float to int `as` saturates (and NaN is 0)")]
+    let window = Duration::milliseconds((cfg.window_days * 86_400_000.0).round() as i64);
+    let start = latest.time.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC);
     let from = earlier
         .iter()
         .filter(|p| p.kg.is_finite() && p.time >= start && p.time < latest.time)
@@ -159,6 +162,7 @@ mod tests {
     use super::*;
     use crate::analysis::kalman::{KalmanConfig, Measurement, SourceClass, process};
 
+    #[allow(clippy::cast_possible_truncation, reason = "test days are a few dozen")]
     fn day(d: f64) -> DateTime<Utc> {
         let t0 = DateTime::parse_from_rfc3339("2026-02-01T07:00:00Z").unwrap().to_utc();
         t0 + Duration::milliseconds((d * 86_400_000.0) as i64)
@@ -191,10 +195,10 @@ mod tests {
         let mut state = None;
         let mut fired = Vec::new();
         // Stable for 20 days, then +0.25 kg/day (1.75 kg/week).
-        for d in 0..40 {
-            let kg = if d < 20 { 80.0 } else { 80.0 + 0.25 * (d - 19) as f64 };
+        for d in 0..40_i32 {
+            let kg = if d < 20 { 80.0 } else { 80.0 + 0.25 * f64::from(d - 19) };
             let (s, r) =
-                process(state.as_ref(), Measurement::kg(day(d as f64), kg, SourceClass::Home), &kcfg);
+                process(state.as_ref(), Measurement::kg(day(f64::from(d)), kg, SourceClass::Home), &kcfg);
             state = Some(s);
             if let Some(a) = trend_alert(&r, &hf) {
                 fired.push((d, a));

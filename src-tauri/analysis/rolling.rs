@@ -161,7 +161,8 @@ fn window(records: &[DailyRecord], end: NaiveDate, days: u32) -> WindowStats {
 }
 
 fn stats(points: &[(f64, f64)], days: u32) -> SeriesStats {
-    let present = points.len() as u32;
+    // One point per day of a `days`-long window, so at most `days`: saturating never bites.
+    let present = u32::try_from(points.len()).unwrap_or(u32::MAX);
     let coverage = f64::from(present) / f64::from(days);
     if present < min_days(days) || present == 0 {
         return SeriesStats { mean: None, std: None, slope: None, days_present: present, coverage };

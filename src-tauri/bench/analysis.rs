@@ -78,7 +78,9 @@ pub async fn analysis_bench(o: &AnalysisBenchOptions) -> Result<AnalysisBenchRep
     let mut rejected = 0;
     let started = Instant::now();
     for i in 0..o.measurements {
-        let (p, day) = (i % patients.len(), (i / patients.len()) as i64);
+        let p = i % patients.len();
+        let day = i64::try_from(i / patients.len())
+            .map_err(|_| Error::Internal(format!("measurement {i}: its day is past i64")))?;
         let m = WeightMeasurement::kg(t0 + Duration::days(day), weight(i, day), SourceKind::Manual);
         let t = Instant::now();
         let outcome = ws.process_weight(&patients[p], &m).await?;
@@ -113,8 +115,8 @@ fn memory_steps(n: usize, t0: DateTime<FixedOffset>) -> f64 {
     let t0 = t0.to_utc();
     let mut state: Option<FilterState> = None;
     let started = Instant::now();
-    for i in 0..n {
-        let m = Measurement::kg(t0 + Duration::hours(i as i64), weight(i, i as i64 / 24), SourceClass::Home);
+    for (i, hour) in (0..n).zip(0_i64..) {
+        let m = Measurement::kg(t0 + Duration::hours(hour), weight(i, hour / 24), SourceClass::Home);
         let (next, result) = process(state.as_ref(), m, &cfg);
         std::hint::black_box(result);
         state = Some(next);

@@ -32,6 +32,8 @@ pub(crate) fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
     if sorted_ms.is_empty() {
         return f64::NAN;
     }
+    // `as` saturates (NaN to 0); the clamp below keeps the rank inside the slice.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped next")]
     let rank = ((p / 100.0) * sorted_ms.len() as f64).ceil() as usize;
     sorted_ms[rank.clamp(1, sorted_ms.len()) - 1]
 }

@@ -20,7 +20,9 @@ use crate::agents::OrchestratorConfig;
 use crate::agents::replay::synthetic::{Course, Scenario};
 use crate::domain::{Kind, NewObservation, ObservationValue, PatientRef, SourceKind};
 use crate::store::{KeySource, StoreError};
-use crate::workstation::{CancelToken, Error, ImportOptions, Monitor, OpenOptions, WeightMeasurement, Workstation};
+use crate::workstation::{
+    CancelToken, Error, ImportOptions, Monitor, OpenOptions, WeightMeasurement, Workstation,
+};
 
 /// The figures.
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +100,7 @@ pub async fn monitor_bench(patients: usize, seconds: usize) -> Result<MonitorBen
     }
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let mut monitor = Monitor::default();
-    let start = Utc::now().timestamp() - seconds as i64 - 60;
+    let start = Utc::now().timestamp() - i64::try_from(seconds).unwrap_or(i64::MAX / 2) - 60;
     let deteriorating = |n: usize| n % 10 == 0;
     let streams: Vec<Vec<crate::analysis::window::VitalSample>> = (0..patients)
         .map(|n| {
@@ -108,13 +110,13 @@ pub async fn monitor_bench(patients: usize, seconds: usize) -> Result<MonitorBen
         })
         .collect();
     let (mut wall, mut stored_ms, mut visible, mut alerted) = (0.0, 0.0, Vec::new(), Vec::new());
-    let (mut alerts_sick, mut alerts_stable) = (0, 0);
+    let (mut alerts_sick, mut alerts_stable) = (0usize, 0u32);
     let cpu0 = cpu_ms();
     for second in 0..seconds {
         let arrival = Instant::now();
         let mut batch = Vec::with_capacity(patients * 4);
-        for (n, id) in ids.iter().enumerate() {
-            let s = streams[n][second];
+        for (stream, id) in streams.iter().zip(&ids) {
+            let s = stream[second];
             let at = chrono::DateTime::from_timestamp(s.time, 0).unwrap_or_default().fixed_offset();
             for (kind, v) in [
                 (Kind::HeartRate, s.heart_rate),
@@ -151,17 +153,21 @@ pub async fn monitor_bench(patients: usize, seconds: usize) -> Result<MonitorBen
     let weights_ws = store(dir, "weights").await?;
     let single_ws = store(dir, "single").await?;
     let mut csv = String::from("patient,time,kind,value,unit\n");
-    let days = 100;
-    let weight_patients = 20;
+    let days: i64 = 100;
+    let weight_patients: u64 = 20;
     let mut single = Vec::new();
     for n in 0..weight_patients {
-        let p = bench_patient(n as u64, today)?;
+        let p = bench_patient(n, today)?;
         weights_ws.add_patient(p.clone()).await?;
         single_ws.add_patient(p).await?;
         for d in 0..days {
-            let t = Utc::now() - Duration::days(days - d) + Duration::minutes(n as i64);
-            let kg = 80.0 + 0.01 * d as f64 + 0.3 * ((d * 7 + n as i64) % 5) as f64 / 5.0;
-            csv += &format!("BENCH-{n:04},{},body_weight,{kg:.2},kg\n", t.to_rfc3339_opts(SecondsFormat::Secs, true));
+            let t = Utc::now() - Duration::days(days - d) + Duration::minutes(i64::try_from(n).unwrap_or(0));
+            let wobble = (d * 7 + i64::try_from(n).unwrap_or(0)) % 5;
+            let kg = 80.0 + 0.01 * d as f64 + 0.3 * wobble as f64 / 5.0;
+            csv += &format!(
+                "BENCH-{n:04},{},body_weight,{kg:.2},kg\n",
+                t.to_rfc3339_opts(SecondsFormat::Secs, true)
+            );
             if d < 10 {
                 let m = WeightMeasurement::kg(t.fixed_offset(), kg, SourceKind::Manual);
                 let started = Instant::now();
@@ -198,8 +204,15 @@ pub async fn monitor_bench(patients: usize, seconds: usize) -> Result<MonitorBen
         } else {
             let mut monitor = Monitor::default();
             let cancel = CancelToken::default();
-            ws.import_and_monitor(&backlog, &ImportOptions::default(), &orchestrator, &mut monitor, &|_| {}, &cancel)
-                .await?;
+            ws.import_and_monitor(
+                &backlog,
+                &ImportOptions::default(),
+                &orchestrator,
+                &mut monitor,
+                &|_| {},
+                &cancel,
+            )
+            .await?;
         }
         times[i] = started.elapsed().as_secs_f64();
         ws.close().await;
@@ -214,7 +227,11 @@ pub async fn monitor_bench(patients: usize, seconds: usize) -> Result<MonitorBen
         arrival_to_visible_ms: summary(visible),
         arrival_to_alert_ms: [a50, a99, alert_count],
         alerts_deteriorating: alerts_sick,
-        stable_alerts_per_patient_day: if stable_days > 0.0 { alerts_stable as f64 / stable_days } else { 0.0 },
+        stable_alerts_per_patient_day: if stable_days > 0.0 {
+            f64::from(alerts_stable) / stable_days
+        } else {
+            0.0
+        },
         batched_weight_ms: batched,
         batched_weights: usize::try_from(pass.weights).unwrap_or(usize::MAX),
         single_weight_ms: [single[0], single[1]],
@@ -233,7 +250,7 @@ fn write_backlog(path: &Path, patients: u64, days: i64) -> std::io::Result<u64> 
     for n in 0..patients {
         for round in 0..days * 96 {
             let t = (start + Duration::minutes(15 * round)).to_rfc3339_opts(SecondsFormat::Secs, true);
-            let wobble = ((round * 13 + n as i64) % 7) as f64;
+            let wobble = ((round * 13 + i64::try_from(n).unwrap_or(0)) % 7) as f64;
             for (kind, v) in [
                 ("heart_rate", 70.0 + wobble),
                 ("spo2", 96.0 + wobble / 7.0),

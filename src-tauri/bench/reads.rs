@@ -50,9 +50,12 @@ async fn read(ws: &Workstation, patient: &PatientRef) -> Result<f64, Error> {
 fn write_csv(path: &Path, mrn: &str, rows: u64, end: chrono::DateTime<Utc>) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(out, "patient,time,kind,value,unit")?;
-    let start = end - chrono::Duration::seconds(rows as i64);
-    for i in 0..rows {
-        let t = (start + chrono::Duration::seconds(i as i64)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let seconds = i64::try_from(rows).map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("rows: {rows} is past i64::MAX"))
+    })?;
+    let start = end - chrono::Duration::seconds(seconds);
+    for (i, second) in (0..rows).zip(0_i64..) {
+        let t = (start + chrono::Duration::seconds(second)).to_rfc3339_opts(SecondsFormat::Secs, true);
         writeln!(out, "{mrn},{t},heart_rate,{},/min", 55 + i % 50)?;
     }
     out.flush()

@@ -90,8 +90,8 @@ async fn run_one(
     o: &StoreBenchOptions,
 ) -> Result<StoreFigures, StoreError> {
     let store = Store::create(path, encryption).await?;
-    let end: DateTime<FixedOffset> =
-        DateTime::parse_from_rfc3339("2026-11-23T12:00:00+01:00").expect("constant time parses");
+    let end: DateTime<FixedOffset> = DateTime::parse_from_rfc3339("2026-11-23T12:00:00+01:00")
+        .map_err(|e| StoreError::Corrupt { what: "bench end time", problem: e.to_string() })?;
     let per_patient = o.rows / o.patients.max(1);
     let mut ids = Vec::new();
     let mut tx = store.begin().await?;
@@ -107,7 +107,11 @@ async fn run_one(
     let mut batch = Vec::with_capacity(o.rows_per_transaction);
     for &patient in &ids {
         for i in 0..per_patient {
-            let at = end - Duration::seconds((per_patient - i) as i64);
+            let before = i64::try_from(per_patient - i).map_err(|e| StoreError::Corrupt {
+                what: "bench rows per patient",
+                problem: e.to_string(),
+            })?;
+            let at = end - Duration::seconds(before);
             let hr = 60.0 + ((i * 7919) % 600) as f64 / 10.0;
             batch.push(NewObservation {
                 patient_id: patient,

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use chrono::{Duration, FixedOffset, Utc};
+use chrono::{Duration, FixedOffset, Offset, Utc};
 use serde::Serialize;
 
 use super::{bench_patient, percentile};
@@ -47,7 +47,7 @@ pub struct UiBenchReport {
 async fn seed(ws: &Workstation, streamed: u64, daily: u64) -> anyhow::Result<()> {
     let today = Utc::now().date_naive();
     let end = Utc::now().timestamp() - Utc::now().timestamp() % 60;
-    let offset = FixedOffset::east_opt(3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
+    let offset = FixedOffset::east_opt(3600).unwrap_or(Utc.fix());
     let mut rng = SplitMix64::new(20261123);
     let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default().with_timezone(&offset);
     for n in 0..streamed + daily {
@@ -132,8 +132,13 @@ pub async fn ui_bench(dir: &Path, streamed: u64, daily: u64) -> anyhow::Result<U
         ws.worklist(&orchestrator).await?;
         worklist.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let ids: Vec<String> =
-        ws.patients().await?.iter().take(streamed as usize).map(|p| p.id.to_string()).collect();
+    let ids: Vec<String> = ws
+        .patients()
+        .await?
+        .iter()
+        .take(usize::try_from(streamed).unwrap_or(usize::MAX))
+        .map(|p| p.id.to_string())
+        .collect();
     let mut patient = Vec::new();
     for id in &ids {
         let t = Instant::now();

@@ -1,6 +1,6 @@
 //! Axis ticks and labels: round local times on x, round numbers on y.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 
 use super::Range;
 
@@ -50,7 +50,7 @@ impl TimeAxis {
     /// Ticks for `[t0, t1]` on a plot `plot_width` px wide, at least `min_spacing` px apart,
     /// at round times in the zone `utc_offset_s` (validated by the caller).
     pub(crate) fn new(t0: i64, t1: i64, utc_offset_s: i32, plot_width: u32, min_spacing: u32) -> Self {
-        let offset = FixedOffset::east_opt(utc_offset_s).unwrap_or(FixedOffset::east_opt(0).expect("UTC"));
+        let offset = FixedOffset::east_opt(utc_offset_s).unwrap_or(Utc.fix());
         let span = (t1 - t0).max(1);
         let dates = span > DAY;
         let max_ticks = i64::from(plot_width / min_spacing.max(1)) + 1;
@@ -94,7 +94,7 @@ pub(crate) fn describe_range(t0: i64, t1: i64, utc_offset_s: i32) -> String {
         None if span <= 3 * DAY => format!("{}h", amount(span as f64 / HOUR as f64)),
         None => format!("{}d", amount(span as f64 / DAY as f64)),
     };
-    let offset = FixedOffset::east_opt(utc_offset_s).unwrap_or(FixedOffset::east_opt(0).expect("UTC"));
+    let offset = FixedOffset::east_opt(utc_offset_s).unwrap_or(Utc.fix());
     let at = |t| local(t, offset).map(|d| d.format("%-d %b %Y %H:%M").to_string()).unwrap_or_default();
     let sign = if utc_offset_s < 0 { '-' } else { '+' };
     let abs = utc_offset_s.unsigned_abs();
@@ -158,11 +158,14 @@ impl ValueAxis {
         // Labels at least 28 px apart (they are 13 px tall), at most 10 intervals.
         let most = (f64::from(plot_height) / 28.0).clamp(2.0, 10.0);
         let step = nice_step((hi - lo) / most);
-        let first = (lo / step).ceil() as i64;
-        let last = (hi / step).floor() as i64;
+        // At most 10 steps between finite bounds: small whole numbers. `as` saturates.
+        #[allow(clippy::cast_possible_truncation, reason = "tick indices and a power of ten")]
+        let (first, last, exponent) =
+            ((lo / step).ceil() as i64, (hi / step).floor() as i64, step.log10().floor() as i32);
         let ticks = (first..=last).map(|k| k as f64 * step).collect();
-        let exponent = step.log10().floor() as i32;
-        let decimals = (-exponent).max(0) as usize + usize::from(exponent <= 0 && is_quarter(step));
+        // As many decimals as the step has below the point (none for a step of 1 or more).
+        let decimals =
+            usize::try_from(-exponent).unwrap_or(0) + usize::from(exponent <= 0 && is_quarter(step));
         Self { lo, hi, ticks, decimals }
     }
 

@@ -66,9 +66,11 @@ impl<T: Scalar> Ranged for Ticked<T> {
     type FormatOption = DefaultFormatting;
     type ValueType = T;
 
+    #[allow(clippy::cast_possible_truncation, reason = "a pixel, see below")]
     fn map(&self, value: &T, limit: (i32, i32)) -> i32 {
         let (lo, hi) = (self.lo.to_f64(), self.hi.to_f64());
         let fraction = ((value.to_f64() - lo) / (hi - lo)).clamp(-1.0, 2.0);
+        // fraction is clamped to -1..=2 of a span of pixels: an i32 with room to spare.
         (f64::from(limit.0) + fraction * f64::from(limit.1 - limit.0)).round() as i32
     }
 
@@ -193,16 +195,22 @@ fn layout_header(frame: &Frame<'_>) -> Result<(Vec<(u32, u32)>, u32), ChartError
     Ok((places, 8 + (row + 1) * ROW + 6))
 }
 
+/// A pixel coordinate for plotters. Charts are at most 4000 px (`SIZE_LIMITS`), so every
+/// coordinate fits; one that did not would saturate, off the canvas, rather than wrap onto it.
+pub(crate) fn px(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
 fn draw_header(root: &DrawingArea<SVGBackend<'_>, Shift>, frame: &Frame<'_>) -> Result<u32, ChartError> {
     let (places, height) = layout_header(frame)?;
-    let centre = |row: u32| (8 + row * ROW + ROW / 2) as i32;
+    let centre = |row: u32| px(8 + row * ROW + ROW / 2);
     let left = Pos::new(HPos::Left, VPos::Center);
     let title = font(TITLE_SIZE).color(&TEXT).pos(left);
-    root.draw(&Text::new(frame.title, ((MARGIN_LEFT + 6) as i32, centre(0)), title)).map_err(drawing)?;
+    root.draw(&Text::new(frame.title, (px(MARGIN_LEFT + 6), centre(0)), title)).map_err(drawing)?;
     let label = font(LABEL_SIZE).color(&TEXT).pos(left);
     for (item, &(x, row)) in frame.legend.iter().zip(&places) {
-        let (x, y) = (x as i32, centre(row));
-        let s = Legend::SWATCH as i32;
+        let (x, y) = (px(x), centre(row));
+        let s = px(Legend::SWATCH);
         match item {
             // A bar, not a path: the SVG's <polyline>s are the data's lines only.
             Legend::Line(c, _) => root.draw(&Rectangle::new([(x, y - 1), (x + s, y + 2)], c.filled())),

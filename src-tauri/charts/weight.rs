@@ -188,14 +188,17 @@ fn draw_flag_labels(
         } else {
             label.clone()
         };
-        let width = frame::font(SIZE).box_size(&label).map_err(|_| ChartError::Font)?.0 as i32;
+        let width = frame::px(frame::font(SIZE).box_size(&label).map_err(|_| ChartError::Font)?.0);
+        // A pixel column of the plot (flags are inside [t0, t1]); `as` saturates.
+        #[allow(clippy::cast_possible_truncation, reason = "a pixel column, see above")]
         let x = ((t - t0) as f64 / (t1 - t0) as f64 * f64::from(plot.columns)) as i32;
-        let left_of_line = x + 4 + width > plot.columns as i32;
+        let left_of_line = x + 4 + width > frame::px(plot.columns);
         let (start, dx) = if left_of_line { (x - 4 - width, -4) } else { (x + 4, 4) };
         let row = (0..FLAG_ROWS)
             .find(|&r| start > row_ends[r] + 6)
             .unwrap_or_else(|| (0..FLAG_ROWS).min_by_key(|&r| row_ends[r]).unwrap_or(0));
         row_ends[row] = start + width;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, reason = "row < FLAG_ROWS = 3")]
         let dy = 3 + row as i32 * ROW_HEIGHT;
         let (h_pos, x0) = if left_of_line { (HPos::Right, dx - width - 2) } else { (HPos::Left, dx - 2) };
         let backing =

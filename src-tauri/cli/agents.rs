@@ -275,6 +275,9 @@ pub(super) async fn run_worklist(data_dir: &Path, json: bool) -> anyhow::Result<
     );
     for r in &list.rows {
         let news2 = r.news2.as_ref().map_or("-".to_owned(), |n| n.aggregate.to_string());
+        // Whole milliseconds from an i64 (worklist.rs), exact in f64; `as` saturates, and a time
+        // chrono cannot show is left blank.
+        #[allow(clippy::cast_possible_truncation, reason = "an i64 time carried as f64 for the window")]
         let last = r.last_data_ms.map_or("-".to_owned(), |ms| {
             chrono::DateTime::from_timestamp_millis(ms as i64).map_or_else(String::new, |t| t.to_rfc3339())
         });

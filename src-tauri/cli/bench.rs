@@ -126,7 +126,9 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
             let [v50, v99, vmax] = r.arrival_to_visible_ms;
             say!("  arrival to assessed and visible: p50 {v50:.0} ms, p99 {v99:.0} ms, max {vmax:.0} ms");
             let [a50, a99, n] = r.arrival_to_alert_ms;
-            say!("  arrival to alert visible: p50 {a50:.0} ms, p99 {a99:.0} ms over {n} seconds that alerted (target p99 < 1 s)");
+            say!(
+                "  arrival to alert visible: p50 {a50:.0} ms, p99 {a99:.0} ms over {n} seconds that alerted (target p99 < 1 s)"
+            );
             say!(
                 "  alerts: {} for the deteriorating patients; {:.2} per patient-day for the stable ones",
                 r.alerts_deteriorating,
@@ -149,7 +151,10 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
         }
         BenchCommand::Reads { rows, idle_reads } => {
             eprintln!("importing {rows} rows twice (alone, then while a clinician reads) ...");
-            let r = crate::bench::reads_bench(rows, idle_reads as usize).await?;
+            let idle_reads = usize::try_from(idle_reads).map_err(|_| {
+                anyhow::anyhow!("--idle-reads {idle_reads}: more than this machine can count")
+            })?;
+            let r = crate::bench::reads_bench(rows, idle_reads).await?;
             if json {
                 return render::json(&r);
             }

@@ -206,6 +206,8 @@ impl ProgressBar {
         }
         *last = Some(Instant::now());
         let fraction = if p.bytes_total == 0 { 1.0 } else { p.bytes_read as f64 / p.bytes_total as f64 };
+        // A fraction of 0..=1 (more if the file grew): 0..=30 cells, capped again below.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "see above")]
         let filled = (fraction * 30.0).round() as usize;
         let rate = p.records as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
         eprint!(

@@ -259,7 +259,7 @@ fn list_text(view: &PackagesView) -> String {
 fn keygen(out: &Path, json: bool) -> anyhow::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let (pkcs8, public) = generate_signing_key();
+    let (pkcs8, public) = generate_signing_key()?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

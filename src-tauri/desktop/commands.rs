@@ -129,6 +129,8 @@ pub(crate) async fn import_files(
     on_progress: Channel<ImportProgressView>,
 ) -> Reply<Vec<ImportReportView>> {
     let ws = state.workstation()?;
+    let files = u32::try_from(paths.len())
+        .map_err(|_| format!("{} files are more than one import takes", paths.len()))?;
     let cancel = CancelToken::default();
     *state.import.lock().map_err(words)? = Some(cancel.clone());
     let options = ImportOptions {
@@ -136,14 +138,13 @@ pub(crate) async fn import_files(
         ..Default::default()
     };
     let mut reports = Vec::with_capacity(paths.len());
-    let files = paths.len() as u32;
-    for (i, path) in paths.iter().enumerate() {
+    for (path, i) in paths.iter().zip(0..files) {
         let name =
             PathBuf::from(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let channel = on_progress.clone();
         let progress = move |p: crate::workstation::ImportProgress| {
             let _ = channel.send(ImportProgressView {
-                file_index: i as u32,
+                file_index: i,
                 files,
                 file: name.clone(),
                 bytes_read: p.bytes_read as f64,

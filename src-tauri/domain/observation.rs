@@ -270,6 +270,7 @@ impl ObservationValue {
     /// A 64-bit key that identifies the value exactly, for deduplication: the IEEE-754 bits of a
     /// quantity (bijective, since quantities are finite and `-0.0` is folded into `0.0`), and for
     /// an absence a quiet-NaN pattern carrying the reason's position, which no quantity can have.
+    #[allow(clippy::cast_possible_wrap, reason = "the key is the bits, reinterpreted, not a number")]
     pub fn dedup_key(self) -> i64 {
         match self {
             ObservationValue::Quantity(v) => {

@@ -277,7 +277,7 @@ impl<'a> Scan<'a> {
                     let quarter = 15 * 60;
                     let offset = (local - utc + quarter / 2).div_euclid(quarter) * quarter;
                     if offset.abs() <= 14 * 3600 {
-                        self.summary.utc_offset_seconds = Some(offset as i32);
+                        self.summary.utc_offset_seconds = i32::try_from(offset).ok();
                     }
                 }
             }

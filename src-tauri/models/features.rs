@@ -133,6 +133,9 @@ impl Schema {
             .iter()
             .zip(self.features)
             .map(|(v, feature)| match v {
+                // The models take float32 (manifest.rs); rounding to the nearest f32 is the
+                // intended narrowing, and a finite feature is far inside f32's range.
+                #[allow(clippy::cast_possible_truncation, reason = "f64 to the model's f32")]
                 Some(v) if v.is_finite() => *v as f32,
                 _ => {
                     imputed += 1;

@@ -219,7 +219,9 @@ impl Manifest {
                 ));
             }
         }
-        if self.input.shape != [1, schema.features.len() as i64] {
+        // A schema's few features fit i64; were they past it, no shape would match, as it should.
+        let features = i64::try_from(schema.features.len()).unwrap_or(i64::MAX);
+        if self.input.shape != [1, features] {
             return mismatch(format!(
                 "input shape {:?}, the agent's is [1, {}]",
                 self.input.shape,

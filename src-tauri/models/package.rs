@@ -134,7 +134,8 @@ fn read_entry(
     if entry.size() > limit {
         return Err(container(format!("`{name}` is {} bytes, over the {limit}-byte limit", entry.size())));
     }
-    let mut out = Vec::with_capacity(entry.size() as usize);
+    // Only a capacity hint: the read below is what is bounded by `limit`.
+    let mut out = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
     entry.take(limit + 1).read_to_end(&mut out).map_err(|e| container(format!("`{name}`: {e}")))?;
     if out.len() as u64 > limit {
         return Err(container(format!("`{name}` is over the {limit}-byte limit")));

@@ -305,7 +305,8 @@ fn check_interface(session: &Session, m: &Manifest) -> Result<(), ModelError> {
     }
     if let Some(shape) = input.dtype().tensor_shape() {
         let dims: Vec<i64> = shape.iter().copied().collect();
-        let n = m.features.len() as i64;
+        // A manifest's few features fit i64; were they past it, no shape would match.
+        let n = i64::try_from(m.features.len()).unwrap_or(i64::MAX);
         // A dynamic batch dimension (-1) is fine; the feature dimension must be n.
         if dims.len() != 2 || dims[1] != n || !(dims[0] == 1 || dims[0] == -1) {
             return bad(format!("input `{}` has shape {dims:?}, the manifest's is [1, {n}]", m.input.name));

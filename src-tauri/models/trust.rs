@@ -81,6 +81,12 @@ pub enum TrustError {
         /// The file.
         path: String,
     },
+    /// A new signing key could not be made.
+    #[error("cannot make a signing key: {problem}")]
+    KeyGeneration {
+        /// Which step failed.
+        problem: &'static str,
+    },
 }
 
 impl TrustedKey {
@@ -145,14 +151,16 @@ impl TrustSet {
 }
 
 /// Makes a new signing key: its PKCS#8 bytes (keep them secret) and its public key.
-pub fn generate_signing_key() -> (Vec<u8>, [u8; 32]) {
+pub fn generate_signing_key() -> Result<(Vec<u8>, [u8; 32]), TrustError> {
     let rng = SystemRandom::new();
-    // The system RNG failing is not recoverable here; ring reports it as Unspecified.
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("the system random number generator failed");
-    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("ring's own PKCS#8 parses");
+    // ring reports a failing system random number generator as Unspecified.
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| TrustError::KeyGeneration { problem: "the system random number generator failed" })?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| TrustError::KeyGeneration { problem: "ring refused the PKCS#8 it had just made" })?;
     let mut public = [0; 32];
     public.copy_from_slice(pair.public_key().as_ref());
-    (pkcs8.as_ref().to_vec(), public)
+    Ok((pkcs8.as_ref().to_vec(), public))
 }
 
 /// Reads a PKCS#8 signing key file.

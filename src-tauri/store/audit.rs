@@ -112,6 +112,8 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut prev = GENESIS.to_vec();
+        // A Vec's length is at most isize::MAX, which i64 holds on every target Vigil builds for.
+        let row_count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
         for row in &rows {
             let seq: i64 = row.get("seq");
             let patient: Option<Vec<u8>> = row.get("patient_id");
@@ -127,7 +129,7 @@ impl Store {
             );
             if stored_prev != prev || stored != expected {
                 return Ok(AuditVerification {
-                    rows: rows.len() as i64,
+                    rows: row_count,
                     first_broken: Some(seq),
                     spooled,
                     waiting_in_memory,
@@ -135,7 +137,7 @@ impl Store {
             }
             prev = stored;
         }
-        Ok(AuditVerification { rows: rows.len() as i64, first_broken: None, spooled, waiting_in_memory })
+        Ok(AuditVerification { rows: row_count, first_broken: None, spooled, waiting_in_memory })
     }
 
     /// The most recent chained audit events, newest first: (at, actor, action, patient).

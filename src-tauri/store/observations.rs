@@ -141,7 +141,10 @@ pub(crate) async fn insert_batch(
     rollup.apply(tx).await?;
     if inserted > 0 {
         sqlx::query("UPDATE counters SET n = n + ? WHERE name = 'observations'")
-            .bind(inserted as i64)
+            .bind(i64::try_from(inserted).map_err(|_| StoreError::Corrupt {
+                what: "observations counter",
+                problem: format!("{inserted} rows in one transaction is past i64"),
+            })?)
             .execute(&mut **tx)
             .await?;
         let last_seq: i64 =

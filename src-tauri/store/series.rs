@@ -23,6 +23,7 @@ pub(crate) fn minute_of(ms: i64) -> i64 {
     (ms + MINUTE_OFFSET_MS).div_euclid(60_000)
 }
 
+#[allow(clippy::cast_sign_loss, reason = "the key is a value's bits (`dedup_key`), reinterpreted")]
 fn value(key: i64) -> Option<f64> {
     Some(f64::from_bits(key as u64)).filter(|v| v.is_finite())
 }
@@ -336,12 +337,12 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(got.len() as i64, width, "every column has samples");
+        assert_eq!(i64::try_from(got.len()).unwrap(), width, "every column has samples");
         for (i, b) in got.iter().enumerate() {
-            let lo = t0 + i as i64 * bucket;
+            let lo = t0 + i64::try_from(i).unwrap() * bucket;
             let column: Vec<f64> =
                 expected.iter().filter(|(t, _)| *t >= lo && *t < lo + bucket).map(|(_, v)| *v).collect();
-            assert_eq!(b.count as usize, column.len(), "column {i}");
+            assert_eq!(usize::try_from(b.count).unwrap(), column.len(), "column {i}");
             assert_eq!(b.min, column.iter().copied().fold(f64::INFINITY, f64::min), "column {i}");
             assert_eq!(b.max, column.iter().copied().fold(f64::NEG_INFINITY, f64::max), "column {i}");
         }
@@ -452,10 +453,10 @@ mod tests {
         .unwrap();
         assert_eq!(got.len(), 60);
         for (i, b) in got.iter().enumerate() {
-            let lo = since + i as i64 * 120_000;
+            let lo = since + i64::try_from(i).unwrap() * 120_000;
             let col: Vec<f64> =
                 all.iter().filter(|(t, _)| *t >= lo && *t < lo + 120_000).map(|(_, v)| *v).collect();
-            assert_eq!(b.count as usize, col.len(), "column {i}");
+            assert_eq!(usize::try_from(b.count).unwrap(), col.len(), "column {i}");
             assert_eq!(
                 (b.min, b.max),
                 (

@@ -353,8 +353,12 @@ pub(super) async fn weight_step(
     let mut alerts = Vec::new();
     if let Some(kg) = value.quantity().filter(|_| result.accepted) {
         let latest = WeightPoint { time: measurement.time, kg };
+        // The same window as `rapid_gain`; `as` saturates, and a window longer than chrono can
+        // subtract starts at the earliest time.
+        #[allow(clippy::cast_possible_truncation, reason = "float to int `as` saturates (and NaN is 0)")]
         let window = Duration::milliseconds((cfg.heart_failure.window_days * 86_400_000.0).round() as i64);
-        let earlier = store::accepted_weights(&mut **tx, patient, latest.time - window, latest.time).await?;
+        let since = latest.time.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let earlier = store::accepted_weights(&mut **tx, patient, since, latest.time).await?;
         alerts.extend(rapid_gain(&earlier, latest, &cfg.heart_failure).map(HeartFailureAlert::RapidGain));
     }
     if result.accepted {

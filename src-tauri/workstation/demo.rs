@@ -41,6 +41,12 @@ const fn demo(
     DemoPatient { mrn, name, born, sex, profile }
 }
 
+/// The demo's zone, UTC+01:00; evaluated when compiling, so a bad offset fails the build.
+const DEMO_OFFSET: FixedOffset = match FixedOffset::east_opt(3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+01:00 is a valid offset"),
+};
+
 const PATIENTS: [DemoPatient; 8] = [
     demo("DEMO-0001", "Ada Example", (1948, 3, 14), Sex::Female, Profile::Stable),
     demo("DEMO-0002", "Bruno Sample", (1955, 7, 2), Sex::Male, Profile::FluidGain),
@@ -92,7 +98,7 @@ impl Workstation {
             return Ok(DemoReport { patients: 0, observations: 0, models: Vec::new(), models_skipped: None });
         }
         let today = now.date_naive();
-        let offset = FixedOffset::east_opt(3600).expect("valid offset");
+        let offset = DEMO_OFFSET;
         let written = Utc::now();
         let mut report = InsertReport::default();
         let mut tx = self.store.begin().await?;
@@ -207,7 +213,10 @@ fn series(
     while beat_ms < stop_ms {
         let phase = (beat_ms as f64 / 1000.0) * 0.25 * std::f64::consts::TAU;
         let rr_ms = (60_000.0 / rate + swing * phase.sin() + 8.0 * noise.next()).round();
-        beat_ms += rr_ms as i64;
+        // A rounded RR interval of about a second; `as` saturates.
+        #[allow(clippy::cast_possible_truncation, reason = "whole milliseconds, about 1000")]
+        let rr = rr_ms as i64;
+        beat_ms += rr;
         let at = Utc.timestamp_millis_opt(beat_ms).single().unwrap_or(end);
         let effective = at.with_timezone(&offset);
         out.push(NewObservation::new(

@@ -165,17 +165,20 @@ fn mode_of(row: &DeploymentRow) -> Option<CandidateMode> {
     match row.candidate_mode.as_deref() {
         Some("shadow") => Some(CandidateMode::Shadow),
         Some("canary") => {
-            Some(CandidateMode::Canary { percent: row.canary_percent.unwrap_or(10).clamp(1, 100) as u8 })
+            // Exact: clamped to 1..=100 first.
+            let percent = u8::try_from(row.canary_percent.unwrap_or(10).clamp(1, 100)).unwrap_or(100);
+            Some(CandidateMode::Canary { percent })
         }
         _ => None,
     }
 }
 
 fn stats_of(row: &DeploymentRow) -> StatsView {
+    // Counts are never negative in the store; a negative one reads as 0, as `max(0)` did.
     StatsView {
-        evaluations: row.evaluations.max(0) as u64,
-        errors: row.errors.max(0) as u64,
-        disagreements: row.disagreements.max(0) as u64,
+        evaluations: u64::try_from(row.evaluations).unwrap_or(0),
+        errors: u64::try_from(row.errors).unwrap_or(0),
+        disagreements: u64::try_from(row.disagreements).unwrap_or(0),
     }
 }
 
@@ -187,6 +190,7 @@ fn row_of(agent: Specialty, d: &Deployment) -> DeploymentRow {
         None => (None, None),
     };
     let stats = d.candidate.as_ref().map(|c| c.stats.view()).unwrap_or_default();
+    // Counts of evaluations never reach 2^63; saturating keeps an impossible one from going negative.
     DeploymentRow {
         agent: agent.as_str().to_owned(),
         active: d.active.as_ref().map(|m| m.sha256.clone()),
@@ -194,9 +198,9 @@ fn row_of(agent: Specialty, d: &Deployment) -> DeploymentRow {
         candidate: d.candidate.as_ref().map(|c| c.model.sha256.clone()),
         candidate_mode: mode,
         canary_percent: percent,
-        evaluations: stats.evaluations as i64,
-        errors: stats.errors as i64,
-        disagreements: stats.disagreements as i64,
+        evaluations: i64::try_from(stats.evaluations).unwrap_or(i64::MAX),
+        errors: i64::try_from(stats.errors).unwrap_or(i64::MAX),
+        disagreements: i64::try_from(stats.disagreements).unwrap_or(i64::MAX),
     }
 }
 

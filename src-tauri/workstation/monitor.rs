@@ -271,12 +271,10 @@ impl Workstation {
         let label = patient.id.to_string();
         let policy = config.replay.policy;
         let mut limiter = self.rate_limiter(patient, &label).await?;
-        if !monitor.watched.contains_key(&patient.id) {
-            let primed = self.primed(tx, &label, patient.id, first.effective_ms, config.replay).await?;
-            monitor.watched.insert(patient.id, primed);
-        }
-        let mut watched =
-            monitor.watched.remove(&patient.id).ok_or_else(|| Error::Internal("stream".into()))?;
+        let mut watched = match monitor.watched.remove(&patient.id) {
+            Some(watched) => watched,
+            None => self.primed(tx, &label, patient.id, first.effective_ms, config.replay).await?,
+        };
         // Readings of one second are one sample; seconds in order.
         let mut i = 0;
         let mut pending_minute: Option<i64> = None;
@@ -530,7 +528,7 @@ impl Workstation {
                 latest.insert(kind, v);
             }
         }
-        let weight = store::saved_weight_context(&mut **tx, patient).await?;
+        let weight = store::saved_weight_context(tx, patient).await?;
         Ok(Watched { stream, newest_ms, stored, latest, weight })
     }
 }

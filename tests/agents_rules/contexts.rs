@@ -70,6 +70,7 @@ pub(crate) fn at_news2(overrides: &[(Parameter, f64)]) -> AssessmentContext {
 /// A NEWS2 aggregate of `n` (0 to 8) with no parameter scoring 3, from the RCP 2017 chart:
 /// temperature 38.5 scores 1 (39.5: 2), pulse 95 scores 1 (115: 2), respiration 10 scores 1,
 /// systolic 105 scores 1, SpO2 95 scores 1 (93: 2).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "n is 0 to 8")]
 pub(crate) fn news2_aggregate(c: &mut AssessmentContext, n: f64) {
     use Parameter as P;
     let set: &[(Parameter, f64)] = match n as u8 {

@@ -84,7 +84,7 @@ pub(crate) fn crc32(crc: u32, bytes: &[u8]) -> u32 {
 fn crc_table() -> [u32; 256] {
     let mut table = [0u32; 256];
     for (n, slot) in table.iter_mut().enumerate() {
-        let mut c = n as u32;
+        let mut c = u32::try_from(n).unwrap();
         for _ in 0..8 {
             c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
         }

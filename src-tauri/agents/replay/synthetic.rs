@@ -57,6 +57,7 @@ impl Scenario {
 
     /// The samples, one per second.
     pub fn samples(&self) -> impl Iterator<Item = VitalSample> + use<> {
+        #[allow(clippy::cast_possible_truncation, reason = "hours of a scenario: far inside i64 seconds")]
         let n = (self.hours * 3600.0).round() as i64;
         let (course, start) = (self.course, self.start);
         let mut rng = SplitMix64::new(self.seed);

@@ -2,6 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 
+#[allow(clippy::cast_possible_truncation, reason = "test days are a few dozen")]
 fn day(d: f64) -> DateTime<Utc> {
     let t0 = DateTime::parse_from_rfc3339("2026-01-01T07:30:00Z").unwrap().to_utc();
     t0 + Duration::milliseconds((d * 86_400_000.0).round() as i64)
@@ -60,7 +61,7 @@ fn points_within_a_day_wait_for_the_span() {
 #[test]
 fn a_gap_of_more_than_thirty_days_restarts_initialization() {
     let cfg = KalmanConfig::default();
-    let ms: Vec<_> = (0..10).map(|d| home(d as f64, 80.0)).collect();
+    let ms: Vec<_> = (0..10_i32).map(|d| home(f64::from(d), 80.0)).collect();
     let (state, _) = run(&ms, &cfg);
     let (s30, r) = process(state.as_ref(), home(39.0, 80.0), &cfg);
     assert!(r.reset.is_none() && !r.needs_initialization, "exactly 30 days is not a gap");
@@ -78,7 +79,8 @@ fn a_gap_of_more_than_thirty_days_restarts_initialization() {
 #[test]
 fn an_outlier_is_reported_and_moves_neither_the_state_nor_its_time() {
     let cfg = KalmanConfig::default();
-    let ms: Vec<_> = (0..20).map(|d| home(d as f64, 80.0 + 0.1 * ((d * 7 % 5) as f64 - 2.0))).collect();
+    let ms: Vec<_> =
+        (0..20_i32).map(|d| home(f64::from(d), 80.0 + 0.1 * (f64::from(d * 7 % 5) - 2.0))).collect();
     let (state, _) = run(&ms, &cfg);
     let before = state.unwrap();
     let (after, r) = process(Some(&before), home(20.0, 86.0), &cfg);
@@ -108,8 +110,8 @@ fn an_outlier_is_reported_and_moves_neither_the_state_nor_its_time() {
 #[test]
 fn persistent_outliers_become_the_new_baseline() {
     let cfg = KalmanConfig::default();
-    let mut ms: Vec<_> = (0..20).map(|d| home(d as f64, 80.0)).collect();
-    ms.extend((20..23).map(|d| home(d as f64, 90.0)));
+    let mut ms: Vec<_> = (0..20_i32).map(|d| home(f64::from(d), 80.0)).collect();
+    ms.extend((20..23_i32).map(|d| home(f64::from(d), 90.0)));
     let (state, rs) = run(&ms, &cfg);
     assert!(!rs[20].accepted && !rs[21].accepted);
     assert!(rs[22].accepted && !rs[22].needs_initialization, "{:?}", rs[22]);
@@ -121,7 +123,7 @@ fn persistent_outliers_become_the_new_baseline() {
 fn missing_nan_unknown_noise_and_out_of_order_leave_the_state_alone() {
     let mut cfg = KalmanConfig::default();
     cfg.measurement_variance.remove(&SourceClass::Reported);
-    let ms: Vec<_> = (0..5).map(|d| home(d as f64, 80.0)).collect();
+    let ms: Vec<_> = (0..5_i32).map(|d| home(f64::from(d), 80.0)).collect();
     let (state, _) = run(&ms, &cfg);
     let state = state.unwrap();
     let absent = Measurement {
@@ -154,7 +156,7 @@ fn missing_nan_unknown_noise_and_out_of_order_leave_the_state_alone() {
 #[test]
 fn the_same_instant_is_a_zero_dt_update() {
     let cfg = KalmanConfig::default();
-    let ms: Vec<_> = (0..5).map(|d| home(d as f64, 80.0)).collect();
+    let ms: Vec<_> = (0..5_i32).map(|d| home(f64::from(d), 80.0)).collect();
     let (state, _) = run(&ms, &cfg);
     let (s, r) = process(state.as_ref(), home(4.0, 80.5), &cfg);
     assert!(r.accepted && track(&s).time == day(4.0));
@@ -165,8 +167,10 @@ fn the_same_instant_is_a_zero_dt_update() {
 fn a_steady_gain_is_tracked_and_confidence_grows() {
     let cfg = KalmanConfig::default();
     // +0.5 kg/week with a +-0.3 kg deterministic wobble.
-    let ms: Vec<_> = (0..60)
-        .map(|d| home(d as f64, 80.0 + 0.5 / 7.0 * d as f64 + 0.3 * ((d * 3 % 7) as f64 - 3.0) / 3.0))
+    let ms: Vec<_> = (0..60_i32)
+        .map(|d| {
+            home(f64::from(d), 80.0 + 0.5 / 7.0 * f64::from(d) + 0.3 * (f64::from(d * 3 % 7) - 3.0) / 3.0)
+        })
         .collect();
     let (_, rs) = run(&ms, &cfg);
     assert!(rs.iter().all(|r| r.accepted));

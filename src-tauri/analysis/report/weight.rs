@@ -287,7 +287,7 @@ mod tests {
     fn a_three_day_gain_is_one_warning_at_onset() {
         let mut csv = String::from("time,value_kg\n");
         for d in 1..=20 {
-            let kg = if d <= 15 { 80.0 } else { 80.0 + 0.8 * (d - 15) as f64 };
+            let kg = if d <= 15 { 80.0 } else { 80.0 + 0.8 * f64::from(d - 15) };
             csv.push_str(&format!("2026-03-{d:02}T07:00:00Z,{kg}\n"));
         }
         let report = analyze_weight(&csv, InputFormat::Csv).unwrap();

@@ -177,7 +177,7 @@ impl Regression {
         } else if t - self.origin > Self::REBASE_AFTER {
             self.rebase(t, m, x);
         }
-        let tr = (t - self.origin) as i128;
+        let tr = i128::from(t - self.origin);
         self.st += tr;
         self.stt += tr * tr;
         self.stx = self.stx.add_f64(tr as f64 * (x - m.shift()));
@@ -189,7 +189,7 @@ impl Regression {
         let delta = t - self.origin;
         let n_prev = i128::from(m.count() - 1);
         let sx_prev = m.s1().add_f64(-(x - m.shift()));
-        let d = delta as i128;
+        let d = i128::from(delta);
         self.stt = self.stt - 2 * d * self.st + n_prev * d * d;
         self.st -= n_prev * d;
         self.stx = self.stx.sub(sx_prev.mul_f64(delta as f64));
@@ -202,7 +202,7 @@ impl Regression {
             *self = Regression::default();
             return;
         }
-        let tr = (t - self.origin) as i128;
+        let tr = i128::from(t - self.origin);
         self.st -= tr;
         self.stt -= tr * tr;
         self.stx = self.stx.add_f64(-(tr as f64 * (x - m.shift())));

@@ -60,6 +60,7 @@ pub const WINDOW_SECONDS: i64 = 300;
 /// The analysis cadence the window is designed for, seconds.
 pub const TICK_SECONDS: i64 = 5;
 const MINUTE: i64 = 60;
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "300, a const")]
 const SLOTS: usize = WINDOW_SECONDS as usize;
 
 // Columns of the ring buffer. The derived series are stored so they can be removed exactly.
@@ -185,6 +186,7 @@ impl Default for WindowState {
     }
 }
 
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rem_euclid is in 0..300")]
 fn slot(t: i64) -> usize {
     t.rem_euclid(WINDOW_SECONDS) as usize
 }
@@ -236,7 +238,7 @@ impl WindowState {
             && t - last > 1
         {
             self.quality.gaps += 1;
-            self.quality.gap_seconds += (t - last - 1) as u64;
+            self.quality.gap_seconds += (t - last - 1).unsigned_abs(); // t - last > 1 here
         }
         self.advance_to(t);
         self.write(t, sample);
@@ -298,7 +300,7 @@ impl WindowState {
             coverage: f64::from(samples) / WINDOW_SECONDS as f64,
             quality: WindowQuality {
                 samples_in_window: samples,
-                missing_seconds: SLOTS as u32 - samples,
+                missing_seconds: u32::try_from(SLOTS).unwrap_or(u32::MAX) - samples,
                 ..self.quality
             },
         })

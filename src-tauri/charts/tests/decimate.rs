@@ -7,8 +7,9 @@ use super::*;
 fn column_extremes(points: &[(i64, f64)], t0: i64, t1: i64, columns: u32) -> Vec<((i64, f64), (i64, f64))> {
     let mut by_column: Vec<Vec<(i64, f64)>> = vec![Vec::new(); columns as usize];
     for &p in points.iter().filter(|p| p.1.is_finite() && (t0..=t1).contains(&p.0)) {
-        let c = ((p.0 - t0) as i128 * i128::from(columns) / i128::from(t1 - t0)).min(i128::from(columns) - 1);
-        by_column[c as usize].push(p);
+        let c =
+            (i128::from(p.0 - t0) * i128::from(columns) / i128::from(t1 - t0)).min(i128::from(columns) - 1);
+        by_column[usize::try_from(c).unwrap()].push(p);
     }
     by_column
         .into_iter()
@@ -82,7 +83,7 @@ fn empty_single_and_out_of_range_inputs() {
     let out = decimate_min_max(&points, 0, 99, 0);
     assert!(out.len() <= 4 && out.len() >= 3, "{out:?}");
     assert_eq!(out.first(), Some(&(0, 0.0)));
-    assert_eq!(out.last(), Some(&(99, ((99 * 37) % 101) as f64)));
+    assert_eq!(out.last(), Some(&(99, f64::from((99 * 37) % 101))));
 }
 
 #[test]
@@ -97,7 +98,7 @@ fn decimation_never_exceeds_two_points_per_column_plus_the_ends() {
             let v = if rng.below(20) == 0 { f64::NAN } else { rng.range(-100.0, 100.0) };
             points.push((t, v));
         }
-        let columns = rng.int(0, 900) as u32;
+        let columns = u32::try_from(rng.int(0, 900)).unwrap();
         let (t0, t1) = (rng.int(-20_000, 20_000), rng.int(20_001, 5_000_000));
         let out = decimate_min_max(&points, t0, t1, columns);
         assert!(out.len() <= 2 * columns.max(1) as usize + 2, "case {case}: {} > 2x{columns}+2", out.len());

@@ -35,7 +35,7 @@ fn heart_rate(t0: i64, n: usize, seed: u64) -> Vec<(i64, f64)> {
             } else {
                 0.0
             };
-            (t0 + i as i64 * SECOND, wave + rng.range(-3.0, 3.0) + spike)
+            (t0 + i64::try_from(i).unwrap() * SECOND, wave + rng.range(-3.0, 3.0) + spike)
         })
         .collect()
 }

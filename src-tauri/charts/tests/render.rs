@@ -251,17 +251,18 @@ fn points_drawn_stay_within_two_per_column_for_any_input() {
     let t0 = at("2024-03-05T13:00:00Z");
     for case in 0..40 {
         let range = Range::ALL[rng.below(4)];
-        let width = rng.int(100, 1200) as u32;
+        let width = u32::try_from(rng.int(100, 1200)).unwrap();
         let n = rng.below(40_000);
         let mut t = t0 - rng.int(0, HOUR);
-        let step = (range.millis() / n.max(1) as i64).max(1);
+        let step = (range.millis() / i64::try_from(n.max(1)).unwrap()).max(1);
         let points: Vec<(i64, f64)> = (0..n)
             .map(|_| {
                 t += rng.int(0, 2 * step);
                 (t, if rng.below(50) == 0 { f64::NAN } else { rng.range(30.0, 200.0) })
             })
             .collect();
-        let chart = VitalChart { width, height: rng.int(100, 600) as u32, ..hr_chart(t0, points) };
+        let chart =
+            VitalChart { width, height: u32::try_from(rng.int(100, 600)).unwrap(), ..hr_chart(t0, points) };
         let chart = VitalChart { t1: t0 + range.millis(), ..chart };
         let rendered = render_vitals(&chart).unwrap();
         let bound = 2 * width as usize + 2;

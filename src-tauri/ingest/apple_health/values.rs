@@ -157,8 +157,10 @@ pub(super) fn parse_date(raw: &[u8]) -> Option<DateTime<FixedOffset>> {
     if offset_minutes >= 60 {
         return None;
     }
-    let offset = FixedOffset::east_opt(sign * (offset_hours * 3600 + offset_minutes * 60) as i32)?;
-    let naive = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
+    let offset =
+        FixedOffset::east_opt(sign * i32::try_from(offset_hours * 3600 + offset_minutes * 60).ok()?)?;
+    let naive =
+        NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?.and_hms_opt(hour, minute, second)?;
     offset.from_local_datetime(&naive).single()
 }
 

@@ -64,7 +64,7 @@ impl TimeParser {
             if n == 0 || n > 9 {
                 return None;
             }
-            nanos *= 10u32.pow(9 - n as u32);
+            nanos *= 10u32.pow(u32::try_from(9 - n).ok()?);
         }
         let offset_seconds = match b.get(i..)? {
             b"Z" => 0,
@@ -171,6 +171,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::cast_possible_truncation, reason = "random bits made into indices")]
     fn fast_path_matches_chrono_on_many_generated_cases() {
         let mut p = TimeParser::default();
         let mut state = 0x2545_f491_4f6c_dd1d_u64;

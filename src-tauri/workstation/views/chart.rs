@@ -129,6 +129,22 @@ fn spec(kind: ChartKind) -> Spec {
     Spec { title, unit, series, normal, limits: Some(limits) }
 }
 
+/// `until_ms` as whole milliseconds (truncated, as `as` did). NaN, an infinity or a time chrono
+/// cannot hold is refused: `as` made NaN 1970 and a huge value i64::MAX or MIN, whose
+/// `t1 - range` then overflowed.
+fn until_ms(ms: f64) -> Result<i64, InvalidField> {
+    // chrono reaches about ±8.2e15 ms (year ±262,000), inside ±2^53 where whole f64s are exact.
+    let in_range = ms.is_finite() && ms.abs() <= 8.2e15;
+    #[allow(clippy::cast_possible_truncation, reason = "used only when inside ±8.2e15, checked above")]
+    let whole = ms.trunc() as i64;
+    match in_range.then(|| Utc.timestamp_millis_opt(whole).single()).flatten() {
+        Some(_) => Ok(whole),
+        None => {
+            Err(InvalidField::new("until_ms", format!("{ms} is not a time (ms since 1970) Vigil can chart")))
+        }
+    }
+}
+
 impl Workstation {
     /// Renders the requested charts of one patient over one range. One audit event.
     pub async fn charts(&self, request: &ChartRequest) -> Result<Vec<ChartView>, Error> {
@@ -141,7 +157,10 @@ impl Workstation {
             )
             .into());
         }
-        let t1 = request.until_ms.map_or_else(|| Utc::now().timestamp_millis(), |ms| ms as i64);
+        let t1 = match request.until_ms {
+            None => Utc::now().timestamp_millis(),
+            Some(ms) => until_ms(ms)?,
+        };
         let t0 = t1 - range.millis();
         let columns = i64::from(request.width.max(1));
         let base = |title: &str, unit: &str, series, reference, floor| VitalChart {
@@ -175,7 +194,8 @@ impl Workstation {
                         .await?;
                 let mut points = Vec::with_capacity(buckets.len() * 2);
                 for b in &buckets {
-                    count += b.count as usize;
+                    // A SQL COUNT: never negative.
+                    count += usize::try_from(b.count).unwrap_or(0);
                     points.push((b.first_ms, b.min));
                     if b.count > 1 {
                         points.push((b.last_ms.max(b.first_ms + 1), b.max));
@@ -215,8 +235,9 @@ impl Workstation {
                 ChartView {
                     chart,
                     svg: r.svg,
-                    points_in: points_in as u32,
-                    points_drawn: r.points_drawn as u32,
+                    // Shown counts; a chart of more than u32::MAX points says u32::MAX.
+                    points_in: u32::try_from(points_in).unwrap_or(u32::MAX),
+                    points_drawn: u32::try_from(r.points_drawn).unwrap_or(u32::MAX),
                     took_ms,
                 },
             ));

@@ -282,7 +282,7 @@ pub fn agents_view(metrics: &[PoolMetrics], packages: &PackagesView) -> AgentsVi
             .map(|d| CandidateView {
                 agent: d.agent.clone(),
                 mode: d.candidate_mode.clone().unwrap_or_default(),
-                percent: d.canary_percent.map(|p| p as u32),
+                percent: d.canary_percent.and_then(|p| u32::try_from(p).ok()),
                 evaluations: d.evaluations as f64,
                 errors: d.errors as f64,
                 disagreements: d.disagreements as f64,

@@ -80,13 +80,19 @@ impl Workstation {
         self.audit_read("alert.list", None, detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         let wanted = |s: &AlertStatus| request.statuses.is_empty() || request.statuses.contains(s);
-        let count = |s: AlertStatus| counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n as u32);
+        // SQL counts are not negative; past u32::MAX alerts they saturate rather than wrap.
+        let fits = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        let count = |s: AlertStatus| counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| fits(*n));
         Ok(AlertsInbox {
             alerts: alerts
                 .iter()
                 .map(|a| alert_view(a, patients.iter().find(|p| p.id == a.patient_id)))
                 .collect(),
-            total: counts.iter().filter(|(s, _)| wanted(s)).map(|(_, n)| *n as u32).sum(),
+            total: counts
+                .iter()
+                .filter(|(s, _)| wanted(s))
+                .map(|(_, n)| fits(*n))
+                .fold(0, u32::saturating_add),
             offset: request.offset,
             counts: StatusCounts {
                 new: count(AlertStatus::New),

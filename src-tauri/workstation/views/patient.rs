@@ -53,14 +53,15 @@ impl Workstation {
             match hrv::analyze(&ms, Correction::Interpolate) {
                 Ok(r) => (
                     Some(HrvView {
-                        beats: r.input_count as u32,
+                        // Shown counts; saturate (never reached: 4e9 beats is a century).
+                        beats: u32::try_from(r.input_count).unwrap_or(u32::MAX),
                         minutes: r.duration_s / 60.0,
                         sdnn_ms: r.time_domain.sdnn_ms,
                         rmssd_ms: r.time_domain.rmssd_ms,
                         pnn50: r.time_domain.pnn50_percent,
                         mean_hr: r.time_domain.mean_hr_bpm,
                         lf_hf: r.frequency_domain.map(|f| f.lf_hf),
-                        artefacts: r.artefact_count as u32,
+                        artefacts: u32::try_from(r.artefact_count).unwrap_or(u32::MAX),
                     }),
                     None,
                 ),
@@ -107,7 +108,7 @@ fn weight_view(weights: &[(i64, f64)]) -> Option<WeightView> {
         ));
     }
     Some(WeightView {
-        weights: track.len() as u32,
+        weights: u32::try_from(track.len()).unwrap_or(u32::MAX),
         latest_kg: last.kg,
         level_kg: newest.and_then(|p| p.step.filtered),
         level_sd_kg: newest.and_then(|p| p.level_sd),

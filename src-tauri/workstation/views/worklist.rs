@@ -160,7 +160,8 @@ impl Workstation {
                 risk_level: assessed.as_ref().map_or("low", |(a, _)| a.risk_level.as_str()).to_owned(),
                 event: assessed.as_ref().and_then(|(a, _)| a.event.clone()),
                 top_finding: assessed.as_ref().and_then(|(a, _)| a.top_finding.clone()),
-                open_alerts: alerts.iter().filter(|a| a.patient_id == p.id).count() as u32,
+                open_alerts: u32::try_from(alerts.iter().filter(|a| a.patient_id == p.id).count())
+                    .unwrap_or(u32::MAX),
                 last_data_ms: snap.last_ms.map(|t| t as f64),
                 needs_review: assessed
                     .as_ref()
