@@ -28,6 +28,7 @@ pub struct AssessArgs {
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// A recorded 1 Hz stream: the wide CSV `time,heart_rate,spo2,respiratory_rate,body_temperature,rr_interval`
+    /// (any of them after `time`), and `hrv_sdnn` (or `hrv_ms`): the device's per-sample HRV, ms
     #[arg(long, value_name = "FILE")]
     pub replay: PathBuf,
     /// Store the alerts for this patient (id or MRN); without it nothing is stored

@@ -38,7 +38,10 @@ objects. Columns (an unknown column is an error):
   time              required  RFC 3339, floored to the second
   heart_rate        /min      spo2  %      respiratory_rate  /min
   body_temperature  Cel       rr_interval  ms           (empty/null: absent)
+  hrv_sdnn          ms        the device's per-sample HRV (also read as hrv_ms)
 Output: a tick of window features (5-minute window) every 5 s, and the data quality counts.
+hrv_mean, hrv_std and hrv_decrease (positive when HRV fell) come from successive RR-interval
+differences, else from the hrv_sdnn stream; each tick's hrv_source says which.
 With --patient: the patient's stored vitals of the --minutes before --until.";
 
 const HRV_HELP: &str = "\
