@@ -145,6 +145,30 @@ fn errors_name_the_line_and_field_and_exit_1() {
     assert!(stderr.contains("line 3, field time: '2026-01-02' is not an RFC 3339 time"), "{stderr}");
     assert!(out.stdout.is_empty());
 
+    // Issue 11: 101 weights under `weight` were reported as 101 missing values.
+    let mut weights = String::from("time,weight\n");
+    for i in 0..101 {
+        weights += &format!("2026-01-01T07:00:00Z,{}\n", 80 + i % 3);
+    }
+    let out = vigil(dir.path(), &["analyze", "weight"], &weights);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "line 1: no value_kg column: the header has time, weight (expected columns: time, value_kg, source)"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = vigil(dir.path(), &["analyze", "news2"], "[{\"rr\": 16, \"sats\": 97}]");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the objects have rr, sats"));
+    let out = vigil(dir.path(), &["analyze", "window"], "time\n2026-01-01T07:00:00Z\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 1: no value column: the header has only time")
+    );
+
     let out = vigil(dir.path(), &["analyze", "hrv"], "rr_ms\n800\nabc\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3: rr_ms: 'abc' is not a number"));
