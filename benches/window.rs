@@ -22,6 +22,7 @@ fn sample(p: usize, t: i64) -> VitalSample {
         respiratory_rate: Some(16.0 + 2.0 * x),
         body_temperature: Some(37.0 + 0.2 * x),
         rr_interval: Some(800.0 + 50.0 * x),
+        hrv_sdnn: None,
     }
 }
 

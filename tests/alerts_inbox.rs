@@ -42,6 +42,7 @@ fn steady(start: i64, minutes: i64, spo2: f64) -> impl Iterator<Item = VitalSamp
         respiratory_rate: Some(14.0),
         body_temperature: Some(36.8),
         rr_interval: Some(if i % 2 == 0 { 830.0 } else { 836.0 }),
+        hrv_sdnn: None,
     })
 }
 

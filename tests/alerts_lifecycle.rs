@@ -30,6 +30,7 @@ fn hypoxic() -> impl Iterator<Item = VitalSample> {
         respiratory_rate: Some(14.0),
         body_temperature: Some(36.8),
         rr_interval: Some(if i % 2 == 0 { 830.0 } else { 836.0 }),
+        hrv_sdnn: None,
     })
 }
 

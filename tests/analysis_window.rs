@@ -5,7 +5,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use vigil::analysis::window::{PushOutcome, VitalSample, WINDOW_SECONDS, WindowFeatures, WindowState};
+use vigil::analysis::window::{
+    HrvSource, PushOutcome, VitalSample, WINDOW_SECONDS, WindowFeatures, WindowState,
+};
 
 /// xorshift64*: a small deterministic generator (Vigna 2016), so the test needs no dependency.
 struct Rng(u64);
@@ -82,11 +84,21 @@ fn naive(samples: &[VitalSample], end: i64) -> WindowFeatures {
     };
     let first: Vec<f64> = hrv.iter().filter(|p| p.0 <= lo + 60).map(|p| p.1).collect();
     let last: Vec<f64> = hrv.iter().filter(|p| p.0 > end - 60).map(|p| p.1).collect();
-    let decrease = match (mean(&first), mean(&last)) {
-        (Some(f), Some(l)) if f != 0.0 => Some((l - f) / f),
+    let fall = |first: &[f64], last: &[f64]| match (mean(first), mean(last)) {
+        (Some(f), Some(l)) if f != 0.0 => Some((f - l) / f),
         _ => None,
     };
-    let hrv = values(&hrv);
+    // RR intervals first; else the per-sample stream, its first and last 60 samples.
+    let stream = values(&col(|s| s.hrv_sdnn));
+    let (hrv, decrease, source) = if !hrv.is_empty() {
+        (values(&hrv), fall(&first, &last), Some(HrvSource::RrIntervals))
+    } else if !stream.is_empty() {
+        let n = stream.len();
+        let decrease = (n >= 120).then(|| fall(&stream[..60], &stream[n - 60..])).flatten();
+        (stream, decrease, Some(HrvSource::HrvStream))
+    } else {
+        (Vec::new(), None, None)
+    };
     let hrs = values(&hr);
     let resps = values(&resp);
     WindowFeatures {
@@ -99,6 +111,7 @@ fn naive(samples: &[VitalSample], end: i64) -> WindowFeatures {
         hrv_mean: mean(&hrv),
         hrv_std: pstd(&hrv),
         hrv_decrease: decrease,
+        hrv_source: source,
         spo2_mean: mean(&spo2),
         spo2_min: min(&spo2),
         spo2_variability: pstd(&spo2),
@@ -127,6 +140,7 @@ fn compare(got: &WindowFeatures, want: &WindowFeatures) {
     let e = got.window_end;
     assert_eq!(got.window_end, want.window_end);
     assert_eq!(got.coverage, want.coverage, "coverage at {e}");
+    assert_eq!(got.hrv_source, want.hrv_source, "hrv_source at {e}");
     // Scales: a quantity's natural size, so a near-zero result is judged against it.
     let fields = [
         ("hr_mean", got.hr_mean, want.hr_mean, 1.0),
@@ -152,10 +166,12 @@ fn compare(got: &WindowFeatures, want: &WindowFeatures) {
 }
 
 /// A day of a drifting patient: random walks plus noise, 2 % missing seconds, 5 % missing
-/// channels, bursts of silence, duplicates and late samples.
+/// channels, bursts of silence, duplicates and late samples; RR intervals drop out for stretches
+/// of about 15 minutes, during which the device's per-sample HRV (also 5 % missing) carries HRV.
 fn stream(seed: u64, seconds: i64) -> Vec<VitalSample> {
     let mut rng = Rng(seed);
     let (mut hr, mut spo2, mut resp, mut temp, mut rr) = (75.0, 97.0, 16.0, 37.0, 800.0);
+    let (mut hrv, mut rr_off) = (50.0, false);
     let mut out = Vec::new();
     let t0 = 1_767_225_600; // 2026-01-01T00:00:00Z
     let mut t = 0;
@@ -165,6 +181,10 @@ fn stream(seed: u64, seconds: i64) -> Vec<VitalSample> {
         resp = f64::clamp(resp + (rng.unit() - 0.5) * 0.5, 6.0, 40.0);
         temp = f64::clamp(temp + (rng.unit() - 0.5) * 0.01, 35.0, 41.0);
         rr = f64::clamp(rr + (rng.unit() - 0.5) * 40.0, 350.0, 1500.0);
+        hrv = f64::clamp(hrv + (rng.unit() - 0.5) * 2.0, 10.0, 200.0);
+        if rng.chance(1.0 / 900.0) {
+            rr_off = !rr_off;
+        }
         let mut opt = |x: f64, noise: f64| (!rng.chance(0.05)).then(|| x + (rng.unit() - 0.5) * noise);
         let s = VitalSample {
             time: t0 + t,
@@ -172,7 +192,8 @@ fn stream(seed: u64, seconds: i64) -> Vec<VitalSample> {
             spo2: opt(spo2, 1.0).map(|x: f64| x.min(100.0)),
             respiratory_rate: opt(resp, 2.0),
             body_temperature: opt(temp, 0.05),
-            rr_interval: opt(rr, 30.0),
+            rr_interval: opt(rr, 30.0).filter(|_| !rr_off),
+            hrv_sdnn: opt(hrv, 10.0),
         };
         if !rng.chance(0.02) {
             out.push(s);
@@ -192,7 +213,7 @@ fn run(seed: u64, seconds: i64, every: i64) {
     let input = stream(seed, seconds);
     let mut state = WindowState::new();
     let mut accepted = Vec::new();
-    let (mut dups, mut late, mut compared) = (0, 0, 0);
+    let (mut dups, mut late, mut compared, mut from_stream) = (0, 0, 0, 0);
     for s in &input {
         match state.push(s) {
             PushOutcome::Accepted => accepted.push(*s),
@@ -205,12 +226,15 @@ fn run(seed: u64, seconds: i64, every: i64) {
             let got = state.features().unwrap();
             compare(&got, &naive(&accepted, got.window_end));
             compared += 1;
+            from_stream +=
+                usize::from(got.hrv_source == Some(HrvSource::HrvStream) && got.hrv_decrease.is_some());
         }
     }
     let q = state.quality();
     assert_eq!((q.duplicates_dropped, q.out_of_order_dropped), (dups, late));
     assert_eq!(usize::try_from(q.accepted).unwrap(), accepted.len());
     assert!(dups > 0 && late > 0 && q.gaps > 0 && compared > 500, "{q:?} {compared}");
+    assert!(from_stream > 20, "only {from_stream} of {compared} windows took HRV from the stream");
 }
 
 #[test]
@@ -272,7 +296,9 @@ fn hrv_decrease_compares_the_last_minute_with_the_first() {
         w.push(&VitalSample { time: t, rr_interval: Some(rr), ..VitalSample::default() });
     }
     let f = w.features().unwrap();
-    assert!((f.hrv_decrease.unwrap() - (-0.5)).abs() < 1e-12, "{f:?}");
+    // (40 − 20) / 40: positive, HRV fell by half.
+    assert!((f.hrv_decrease.unwrap() - 0.5).abs() < 1e-12, "{f:?}");
+    assert_eq!(f.hrv_source, Some(HrvSource::RrIntervals));
 }
 
 #[test]

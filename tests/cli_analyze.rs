@@ -85,6 +85,61 @@ fn hrv_window_and_news2_on_stdin() {
 }
 
 #[test]
+fn window_reads_the_devices_hrv_stream_and_says_so() {
+    // No RR intervals; hrv_ms 40 at 07:59:55, 50 at 08:00:01, 60 at 08:00:02. Ticks at 07:59:55
+    // (40 alone) and 08:00:01 (40 and 50: mean 45, population std 5).
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "time,heart_rate,hrv_ms\n2026-01-01T07:59:55Z,70,40\n2026-01-01T08:00:01Z,71,50\n\
+               2026-01-01T08:00:02Z,72,60\n";
+    let w = json(&vigil(dir.path(), &["analyze", "window"], csv));
+    let ticks = w["ticks"].as_array().unwrap();
+    assert_eq!(ticks.len(), 2);
+    let source_and_mean = |t: &Value| (t["hrv_source"].as_str().map(str::to_owned), t["hrv_mean"].as_f64());
+    assert_eq!(source_and_mean(&ticks[0]), (Some("hrv_stream".into()), Some(40.0)));
+    assert_eq!(source_and_mean(&ticks[1]), (Some("hrv_stream".into()), Some(45.0)));
+    assert_eq!(ticks[1]["hrv_std"].as_f64(), Some(5.0));
+    // JSON under the store's name; RR intervals in consecutive seconds take precedence
+    // (|830 − 800| = 30 ms), and without them there is no HRV source at all.
+    let items = r#"[{"time":"2026-01-01T07:59:59Z","rr_interval":800,"hrv_sdnn":40},
+                    {"time":"2026-01-01T08:00:00Z","rr_interval":830,"hrv_sdnn":50}]"#;
+    let w = json(&vigil(dir.path(), &["analyze", "window"], items));
+    assert_eq!(source_and_mean(&w["ticks"][0]), (Some("hrv_stream".into()), Some(40.0)));
+    assert_eq!(source_and_mean(&w["ticks"][1]), (Some("rr_intervals".into()), Some(30.0)));
+    let w = json(&vigil(dir.path(), &["analyze", "window"], "time,spo2\n2026-01-01T08:00:00Z,97\n"));
+    assert_eq!(source_and_mean(&w["ticks"][0]), (None, None));
+}
+
+#[test]
+fn a_patients_stored_hrv_stream_feeds_the_window() {
+    // Five minutes of stored heart rate and hrv_sdnn, 08:00:01 to 08:05:00 (a tick falls on
+    // the first sample of each 5 s, so the last tick's window holds all 300): 240 s at 50 ms,
+    // then 60 s at 20 ms. By hand: mean 44, population std 12, hrv_decrease (50 − 20) / 50 = 0.6.
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["init"][..], &["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient"]] {
+        let out = vigil(dir.path(), args, "");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut csv = String::from("time,heart_rate,hrv_sdnn\n");
+    for s in 1..=300 {
+        let ms = if s <= 240 { 50 } else { 20 };
+        csv += &format!("2026-01-01T08:{:02}:{:02}Z,72,{ms}\n", s / 60, s % 60);
+    }
+    let file = dir.path().join("stream.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = vigil(dir.path(), &["import", file.to_str().unwrap(), "--patient", "MRN-H"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args =
+        ["analyze", "window", "--patient", "MRN-H", "--until", "2026-01-01T08:05:01Z", "--minutes", "5"];
+    let w = json(&vigil(dir.path(), &args, ""));
+    let last = w["ticks"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["hrv_source"], "hrv_stream", "{last}");
+    for (name, want) in [("hrv_mean", 44.0), ("hrv_std", 12.0), ("hrv_decrease", 0.6)] {
+        let got = last[name].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{name}: {got} vs {want}");
+    }
+}
+
+#[test]
 fn errors_name_the_line_and_field_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let bad = "time,value_kg\n2026-01-01T07:00:00Z,80\n2026-01-02,81\n";
@@ -93,6 +148,30 @@ fn errors_name_the_line_and_field_and_exit_1() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("line 3, field time: '2026-01-02' is not an RFC 3339 time"), "{stderr}");
     assert!(out.stdout.is_empty());
+
+    // Issue 11: 101 weights under `weight` were reported as 101 missing values.
+    let mut weights = String::from("time,weight\n");
+    for i in 0..101 {
+        weights += &format!("2026-01-01T07:00:00Z,{}\n", 80 + i % 3);
+    }
+    let out = vigil(dir.path(), &["analyze", "weight"], &weights);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "line 1: no value_kg column: the header has time, weight (expected columns: time, value_kg, source)"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = vigil(dir.path(), &["analyze", "news2"], "[{\"rr\": 16, \"sats\": 97}]");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the objects have rr, sats"));
+    let out = vigil(dir.path(), &["analyze", "window"], "time\n2026-01-01T07:00:00Z\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 1: no value column: the header has only time")
+    );
 
     let out = vigil(dir.path(), &["analyze", "hrv"], "rr_ms\n800\nabc\n");
     assert_eq!(out.status.code(), Some(1));

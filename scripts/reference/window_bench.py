@@ -38,7 +38,8 @@ def tick():
     hrv = np.abs(np.diff(rr, axis=1))
     out["hrv_mean"] = hrv.mean(1)
     out["hrv_std"] = hrv.std(1)
-    out["hrv_decrease"] = (hrv[:, -60:].mean(1) - hrv[:, :60].mean(1)) / hrv[:, :60].mean(1)
+    # Positive when HRV fell, as analysis::window defines it.
+    out["hrv_decrease"] = (hrv[:, :60].mean(1) - hrv[:, -60:].mean(1)) / hrv[:, :60].mean(1)
     out["spo2_mean"] = spo2.mean(1)
     out["spo2_min"] = spo2.min(1)
     out["spo2_variability"] = spo2.std(1)

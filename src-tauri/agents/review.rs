@@ -1,7 +1,8 @@
 //! The review workflow's Analyse step on stored data: observations in, an
 //! [`AssessmentContext`] out. Pure.
 //!
-//! - Streamed vitals (heart rate, SpO2, respiratory rate, temperature, RR interval) of the last
+//! - Streamed vitals (heart rate, SpO2, respiratory rate, temperature, RR interval, the
+//!   devices' per-sample HRV `hrv_sdnn`) of the last
 //!   35 minutes before the newest observation go through the same [`PatientStream`] as a replay;
 //!   its window is used when it covers at least half of its five minutes, otherwise only the
 //!   latest values are (spot readings).
@@ -55,6 +56,7 @@ pub fn context_from_values(
             Kind::RespiratoryRate => s.respiratory_rate = Some(*v),
             Kind::BodyTemperature => s.body_temperature = Some(*v),
             Kind::RrInterval => s.rr_interval = Some(*v),
+            Kind::HrvSdnn => s.hrv_sdnn = Some(*v),
             _ => {}
         }
     }

@@ -27,8 +27,9 @@ pub struct AssessArgs {
 /// `vigil monitor --replay FILE`.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// Replay a recorded 1 Hz stream (the wide CSV `time,heart_rate,spo2,respiratory_rate,
-    /// body_temperature,rr_interval`) instead of watching the store
+    /// Replay a recorded 1 Hz stream instead of watching the store: the wide CSV `time,heart_rate,
+    /// spo2,respiratory_rate,body_temperature,rr_interval` (any of them after `time`), and
+    /// `hrv_sdnn` (or `hrv_ms`): the device's per-sample HRV, ms
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
     /// Watching the store: seconds between passes (1-3600)

@@ -22,7 +22,8 @@ use crate::workstation::{News2Context, OpenOptions, Workstation};
 const WEIGHT_HELP: &str = "\
 INPUT (stdin), one row per weighing; CSV with a header row, or a JSON array of objects:
   time      required  RFC 3339 with an offset, e.g. 2026-01-02T07:21:00+01:00
-  value_kg  optional  kg; empty/null is a missing value, NaN a not-a-number one (both rejected)
+  value_kg  optional  kg; empty/null is a missing value, NaN a not-a-number one (both rejected);
+                      an input with no value_kg column at all is an error naming its columns
   source    optional  clinic | home (default) | reported: sets the measurement noise
 Rows are processed in time order from no state. Output: summary, alerts (ESC/HFA > 2 kg in
 3 days and the Kalman trend rule, at onset), one step per row, and the final filter state.
@@ -38,7 +39,10 @@ objects. Columns (an unknown column is an error):
   time              required  RFC 3339, floored to the second
   heart_rate        /min      spo2  %      respiratory_rate  /min
   body_temperature  Cel       rr_interval  ms           (empty/null: absent)
+  hrv_sdnn          ms        the device's per-sample HRV (also read as hrv_ms)
 Output: a tick of window features (5-minute window) every 5 s, and the data quality counts.
+hrv_mean, hrv_std and hrv_decrease (positive when HRV fell) come from successive RR-interval
+differences, else from the hrv_sdnn stream; each tick's hrv_source says which.
 With --patient: the patient's stored vitals of the --minutes before --until.";
 
 const HRV_HELP: &str = "\

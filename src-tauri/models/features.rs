@@ -10,9 +10,14 @@
 //! A missing feature is imputed with its neutral value (a normal adult's, listed here) so the
 //! model still answers; the finding says how many were imputed, and the model is not asked at
 //! all when more than half are missing (the rules answer alone).
+//!
+//! `hrv_mean` is the mean absolute successive RR difference the models were trained on, so it
+//! is read only when the window's HRV came from RR intervals; a device's per-sample HRV stream
+//! (`hrv_source: hrv_stream`) is another quantity and counts as missing here.
 
 use super::manifest::FeatureSpec;
 use crate::agents::{AssessmentContext, Specialty};
+use crate::analysis::window::HrvSource;
 
 /// One feature of a schema.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,7 +129,7 @@ impl Schema {
                 win.and_then(|w| w.spo2_min).or(ctx.latest.spo2),
                 ctx.respiratory_rate(),
                 ctx.temperature(),
-                win.and_then(|w| w.hrv_mean),
+                win.filter(|w| w.hrv_source == Some(HrvSource::RrIntervals)).and_then(|w| w.hrv_mean),
                 ctx.latest.bp_systolic,
             ]
         };

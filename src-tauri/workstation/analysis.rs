@@ -106,8 +106,14 @@ pub struct LatestNews2 {
 }
 
 /// The vitals the window analysis reads, as stored kinds.
-const WINDOW_KINDS: [Kind; 5] =
-    [Kind::HeartRate, Kind::Spo2, Kind::RespiratoryRate, Kind::BodyTemperature, Kind::RrInterval];
+const WINDOW_KINDS: [Kind; 6] = [
+    Kind::HeartRate,
+    Kind::Spo2,
+    Kind::RespiratoryRate,
+    Kind::BodyTemperature,
+    Kind::RrInterval,
+    Kind::HrvSdnn,
+];
 
 /// The vitals NEWS2 scores, as stored kinds, in chart order.
 const NEWS2_KINDS: [Kind; 5] =
@@ -226,7 +232,8 @@ impl Workstation {
     }
 
     /// The sliding-window features over the patient's 1 Hz vitals in `range`: the stored
-    /// heart rate, SpO2, respiratory rate, temperature and RR intervals, one sample per second
+    /// heart rate, SpO2, respiratory rate, temperature, RR intervals and the devices' per-sample
+    /// HRV (`hrv_sdnn`, used when there are no RR intervals), one sample per second
     /// (the last value of a kind within a second wins; absent values are empty cells).
     pub async fn analyze_stored_window(
         &self,
@@ -238,14 +245,7 @@ impl Workstation {
         for o in observations {
             let second = o.effective.timestamp();
             let (_, sample) = seconds.entry(second).or_insert_with(|| {
-                let empty = VitalSample {
-                    time: second,
-                    heart_rate: None,
-                    spo2: None,
-                    respiratory_rate: None,
-                    body_temperature: None,
-                    rr_interval: None,
-                };
+                let empty = VitalSample { time: second, ..VitalSample::default() };
                 (o.effective, empty)
             });
             let slot = match o.kind {
@@ -253,7 +253,9 @@ impl Workstation {
                 Kind::Spo2 => &mut sample.spo2,
                 Kind::RespiratoryRate => &mut sample.respiratory_rate,
                 Kind::BodyTemperature => &mut sample.body_temperature,
-                _ => &mut sample.rr_interval,
+                Kind::HrvSdnn => &mut sample.hrv_sdnn,
+                Kind::RrInterval => &mut sample.rr_interval,
+                _ => continue,
             };
             *slot = o.value.quantity();
         }

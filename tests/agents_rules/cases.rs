@@ -8,6 +8,7 @@
 
 use vigil::agents::{AssessmentContext, EventClass, RiskLevel, Specialty};
 use vigil::analysis::news2::{Consciousness, Parameter, Spo2Scale};
+use vigil::analysis::window::HrvSource;
 
 use super::contexts::{at_news2, gain, news2_aggregate, trend, window};
 
@@ -135,16 +136,18 @@ fn cardiology() -> Vec<Case> {
             let w = window(c);
             w.hr_mean = Some(60.0);
             w.hrv_mean = Some(v * 1000.0);
+            w.hrv_source = Some(HrvSource::RrIntervals);
         }, vec![
             p(0.099, 'F', quiet, 0.05, Low, None),
             p(0.10, 'F', quiet, 0.05, Low, None),
             p(0.101, 'T', "cardiology.irregular_rhythm", 0.7, High, ARR),
         ]),
         // Task Force 1996 (fractions Vigil's): HRV falling by more than half within the window.
-        case(Cardiology, "hrv_decrease", "hrv_decrease", "<", -0.5, |c, v| window(c).hrv_decrease = Some(v), vec![
-            p(-0.51, 'T', "cardiology.hrv_decrease", 0.35, Moderate, ARR),
-            p(-0.5, 'F', quiet, 0.05, Low, None),
-            p(-0.49, 'F', quiet, 0.05, Low, None),
+        // hrv_decrease is positive when HRV fell (0.5: halved).
+        case(Cardiology, "hrv_decrease", "hrv_decrease", ">", 0.5, |c, v| window(c).hrv_decrease = Some(v), vec![
+            p(0.49, 'F', quiet, 0.05, Low, None),
+            p(0.5, 'F', quiet, 0.05, Low, None),
+            p(0.51, 'T', "cardiology.hrv_decrease", 0.35, Moderate, ARR),
         ]),
         // ... and down by 40 % or more over the trend horizon.
         case(Cardiology, "hrv_falling", "hrv_change", "<=", -0.4, |c, v| c.trend.hrv_change = Some(v), vec![

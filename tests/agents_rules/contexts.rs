@@ -28,6 +28,7 @@ pub(crate) fn window(c: &mut AssessmentContext) -> &mut WindowFeatures {
         hrv_mean: None,
         hrv_std: None,
         hrv_decrease: None,
+        hrv_source: None,
         spo2_mean: None,
         spo2_min: None,
         spo2_variability: None,

@@ -24,7 +24,7 @@ test("a rollback shows in the models view", async () => {
   assert.equal(await state("early-warning-gbt", "1.1.0"), "active");
   assert.equal(await state("early-warning-gbt", "1.0.0"), "previous");
   assert.match(await (await browser.$("#packages")).getText(), /demonstration model, not for clinical use/i);
-  await screenshot(browser, "06-agents");
+  await screenshot(browser, "06-agents", { selector: "#pools", text: "early_warning" });
 
   const row = await browser.$('#packages tr[data-package="early-warning-gbt"][data-version="1.1.0"]');
   await (await row.$('button[data-action="rollback"]')).click();
@@ -41,5 +41,5 @@ test("a rollback shows in the models view", async () => {
   const newest = await browser.$("#model-events li");
   assert.match(await newest.getText(), /rolled.back/i);
   await browser.execute(() => document.querySelector("#packages")?.scrollIntoView());
-  await screenshot(browser, "06-agents-rolled-back");
+  await screenshot(browser, "06-agents-rolled-back", { selector: "#model-events li" });
 });

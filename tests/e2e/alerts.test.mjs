@@ -61,7 +61,7 @@ test("acknowledging an alert moves it to the acknowledged tab", async () => {
   await (await browser.$('button[data-status="new"]')).click();
   await browser.waitUntil(async () => (await ids()).length > 0, { timeout: 10_000, timeoutMsg: "the seeded alerts" });
   const before = await ids();
-  await screenshot(browser, "04-alerts");
+  await screenshot(browser, "04-alerts", { selector: `#alert-list li[data-alert-id="${before[0]}"]` });
 
   const first = await browser.$(`#alert-list li[data-alert-id="${before[0]}"]`);
   await (await first.$('button[data-action="acknowledge"]')).click();
@@ -82,7 +82,10 @@ test("acknowledging an alert moves it to the acknowledged tab", async () => {
   });
   const moved = await browser.$(`#alert-list li[data-alert-id="${before[0]}"]`);
   assert.match(await moved.getText(), /ward informed/);
-  await screenshot(browser, "04-alerts-acknowledged");
+  await screenshot(browser, "04-alerts-acknowledged", {
+    selector: `#alert-list li[data-alert-id="${before[0]}"]`,
+    text: "ward informed",
+  });
 });
 
 test("resolving needs a note and resolves a new alert in one step", async () => {

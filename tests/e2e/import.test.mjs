@@ -29,5 +29,5 @@ test("importing a file shows its report", async () => {
   assert.ok(dry.rejected_total > 0, "the file has bad lines");
   const text = await section.getText();
   for (const r of dry.rejected) assert.ok(text.includes(r.reason), `reason shown: ${r.reason}`);
-  await screenshot(browser, "05-import");
+  await screenshot(browser, "05-import", { selector: '#import-report section[data-file] [data-field="accepted"]' });
 });

@@ -30,8 +30,33 @@ export async function openApp(name) {
   });
 }
 
-/** Saves a screenshot of the window as <name>.png in the screenshot folder. */
-export async function screenshot(browser, name) {
+/**
+ * Saves a screenshot of the window as <name>.png in the screenshot folder, once its data is
+ * drawn: `shows.selector` is displayed with text (containing `shows.text` when given), no
+ * loading placeholder (`.skeleton`) or busy region (`aria-busy="true"`) is on screen, and the
+ * page has painted two frames since. A view's `data-state` turns ready in the same task that
+ * fills it, before WebKit paints: a screenshot taken then showed the loading skeleton.
+ */
+export async function screenshot(browser, name, shows) {
+  if (shows) {
+    const el = await browser.$(shows.selector);
+    await browser.waitUntil(
+      async () => {
+        if (!(await el.isExisting()) || !(await el.isDisplayed())) return false;
+        const text = (await el.getText()).trim();
+        return text !== "" && (shows.text == null || text.includes(shows.text));
+      },
+      { timeout: 20_000, timeoutMsg: `screenshot ${name}: ${shows.selector} never showed ${shows.text ?? "its data"}` },
+    );
+  }
+  await browser.waitUntil(
+    () =>
+      browser.execute(
+        () => ![...document.querySelectorAll('.skeleton, [aria-busy="true"]')].some((el) => el.getClientRects().length > 0),
+      ),
+    { timeout: 20_000, timeoutMsg: `screenshot ${name}: a placeholder or a busy region is still on screen` },
+  );
+  await browser.execute(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true)))));
   const dir = process.env.VIGIL_E2E_SCREENSHOTS ?? "screenshots";
   mkdirSync(dir, { recursive: true });
   await browser.saveScreenshot(join(dir, `${name}.png`));

@@ -32,5 +32,5 @@ test("settings show the encrypted demo store and its counts", async () => {
   assert.equal(await (await browser.$("#demo-banner")).isDisplayed(), true);
   assert.equal(await (await browser.$("#demo-badge")).getText(), "DEMO");
   assert.equal(await (await browser.$("#store-error")).isDisplayed(), false);
-  await screenshot(browser, "07-settings");
+  await screenshot(browser, "07-settings", { selector: "#status-patients", text: String(seed.status.patients) });
 });

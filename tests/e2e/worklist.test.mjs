@@ -33,7 +33,8 @@ test("the worklist is sorted by risk and searchable", async () => {
   // The order is the backend's, decided in one place: exactly `vigil worklist --json`'s.
   assert.deepEqual(ids, cli.rows.map((r) => r.patient_id));
   assert.ok(scores[0] > scores[scores.length - 1], "the demo has risk to sort");
-  await screenshot(browser, "02-worklist");
+  // The top row's name, as the CLI lists it, is drawn before the picture is taken.
+  await screenshot(browser, "02-worklist", { selector: "#worklist tr[data-patient-id] th.name", text: cli.rows[0].name });
 
   const search = await browser.$("#worklist-search");
   await search.setValue("DEMO-0005");
@@ -91,13 +92,13 @@ test("a patient opens with its charts, and a range redraws them", async () => {
     "the assessment's findings, in the CLI's order",
   );
   await agreesWithCli(cli.rows[0].mrn);
-  await screenshot(browser, "03-patient");
+  await screenshot(browser, "03-patient", { selector: "#patient-name", text: cli.rows[0].name });
 
   await (await browser.$('button[data-range="7d"]')).click();
   await browser.waitUntil(async () => (await (await browser.$('button[data-range="7d"]')).getAttribute("aria-pressed")) === "true");
   await chartsReady(day);
   await browser.execute(() => document.querySelector("#view-patient figure[data-chart]")?.scrollIntoView());
-  await screenshot(browser, "03-patient-charts-7d");
+  await screenshot(browser, "03-patient-charts-7d", { selector: 'figure[data-chart="heart_rate"][data-state="ready"]' });
 });
 
 test("a fluid-gain patient shows the CLI's weight flags, NEWS2, vitals and HRV", async () => {

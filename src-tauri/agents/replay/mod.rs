@@ -6,6 +6,11 @@
 //! window means for the trends ([`VitalTrend`]), and yields an [`AssessmentContext`] at every
 //! tick (the first accepted sample of each 5-second interval, as `vigil analyze window` does)
 //! once the window's coverage reaches [`ReplayOptions::min_coverage`].
+//!
+//! The stream's `hrv_sdnn` column (the devices' per-sample HRV) feeds the window's `hrv_*` when a
+//! window has no RR intervals (`analysis::window`, `hrv_source`). The HRV trend (`hrv_change`)
+//! compares window means of the same source only: a switch between RR intervals and the stream
+//! compares two different quantities, so no change is reported across it.
 
 pub mod synthetic;
 
@@ -17,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     AlertDraft, AlertPolicy, AssessmentContext, LatestVitals, Orchestrator, RateLimiter, VitalTrend,
 };
-use crate::analysis::window::{PushOutcome, TICK_SECONDS, VitalSample, WindowQuality, WindowState};
+use crate::analysis::window::{
+    HrvSource, PushOutcome, TICK_SECONDS, VitalSample, WindowQuality, WindowState,
+};
 
 /// How to replay.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -65,7 +72,7 @@ struct Means {
     time: i64,
     spo2: Option<f64>,
     hr: Option<f64>,
-    hrv: Option<f64>,
+    hrv: Option<(HrvSource, f64)>,
 }
 
 /// One patient's stream state.
@@ -120,7 +127,7 @@ impl PatientStream {
             time: sample.time,
             spo2: features.spo2_mean,
             hr: features.hr_mean,
-            hrv: features.hrv_mean,
+            hrv: features.hrv_source.zip(features.hrv_mean),
         };
         let trend = self.trend(now);
         if features.coverage < self.options.min_coverage {
@@ -148,7 +155,7 @@ impl PatientStream {
             spo2_change: reference.and_then(|r| diff(now.spo2, r.spo2)),
             hr_change: reference.and_then(|r| diff(now.hr, r.hr)),
             hrv_change: reference.and_then(|r| match (now.hrv, r.hrv) {
-                (Some(n), Some(o)) if o > 0.0 => Some((n - o) / o),
+                (Some((sn, n)), Some((so, o))) if sn == so && o > 0.0 => Some((n - o) / o),
                 _ => None,
             }),
         }

@@ -86,6 +86,7 @@ impl Scenario {
                 respiratory_rate: Some(round(rr, 1.0)),
                 body_temperature: Some(round(temp, 100.0)),
                 rr_interval: Some(round(rr_interval, 1.0)),
+                hrv_sdnn: None,
             }
         })
     }

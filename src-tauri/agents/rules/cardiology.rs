@@ -8,9 +8,10 @@
 //! - Irregular RR: successive differences normalised by the mean RR interval; > 0.1 suggests
 //!   atrial fibrillation (normalised RMSSD threshold of Dash S. et al., Ann Biomed Eng
 //!   2009;37:1701-1709). `hrv_mean` is a 1 Hz approximation (window docs).
-//! - HRV falling by more than half within the window, or by 40 % or more over the trend
-//!   horizon: reduced HRV marks autonomic imbalance and risk (Task Force 1996, Circulation
-//!   93:1043-1065; the horizons and fractions are Vigil's).
+//! - HRV falling by more than half within the window (`hrv_decrease` > 0.5: it is positive
+//!   when HRV falls), or by 40 % or more over the trend horizon (`hrv_change` <= -0.4): reduced
+//!   HRV marks autonomic imbalance and risk (Task Force 1996, Circulation 93:1043-1065; the
+//!   horizons and fractions are Vigil's).
 //! - Blood pressure: systolic <= 90 is NEWS2's red band (RCP 2017); systolic >= 180 and/or
 //!   diastolic >= 110 is grade 3 hypertension (ESC/ESH 2018, Williams B. et al., Eur Heart J
 //!   2018;39:3021-3104, table 3): one rule, graded on either pressure.
@@ -47,7 +48,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule::new("irregular_rhythm", Feature::RrIntervalNrmssd, Cmp::Gt, 0.10, 0.7, "Dash 2009 (AF)")
         .event(ARRHYTHMIA)
         .recommend("irregular RR intervals: record a 12-lead ECG to look for atrial fibrillation"),
-    Rule::new("hrv_decrease", Feature::HrvDecrease, Cmp::Lt, -0.5, 0.35, "Task Force 1996")
+    Rule::new("hrv_decrease", Feature::HrvDecrease, Cmp::Gt, 0.5, 0.35, "Task Force 1996")
         .event(ARRHYTHMIA)
         .recommend(HRV_FALL),
     Rule::new("hrv_falling", Feature::HrvChange, Cmp::Le, -0.4, 0.35, "Task Force 1996")

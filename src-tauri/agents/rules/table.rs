@@ -25,6 +25,7 @@
 
 use crate::agents::{AssessmentContext, EventClass};
 use crate::analysis::news2::{self, Consciousness, Spo2Scale};
+use crate::analysis::window::HrvSource;
 
 /// How a value is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +105,11 @@ pub enum Feature {
     /// Heart rate: the window's mean, else the latest, /min.
     HrMean,
     /// The window's successive RR differences over the mean RR interval (`hrv_mean` over
-    /// 60000 / `hr_mean`).
+    /// 60000 / `hr_mean`); only when `hrv_mean` came from RR intervals (a device's per-sample
+    /// HRV is not a successive difference).
     RrIntervalNrmssd,
-    /// The window's relative HRV change, first minute to last (`hrv_decrease`).
+    /// The window's relative HRV fall, first minute to last (`hrv_decrease`, positive when HRV
+    /// fell; from RR intervals or the per-sample HRV stream).
     HrvDecrease,
     /// The relative change of the HRV window mean over the trend horizon.
     HrvChange,
@@ -183,8 +186,10 @@ impl Feature {
         let weight = ctx.weight.as_ref();
         match self {
             Feature::HrMean => ctx.heart_rate(),
-            Feature::RrIntervalNrmssd => match window.map(|w| (w.hrv_mean, w.hr_mean)) {
-                Some((Some(h), Some(hr))) if hr > 0.0 => Some(h / (60_000.0 / hr)),
+            Feature::RrIntervalNrmssd => match window.map(|w| (w.hrv_source, w.hrv_mean, w.hr_mean)) {
+                Some((Some(HrvSource::RrIntervals), Some(h), Some(hr))) if hr > 0.0 => {
+                    Some(h / (60_000.0 / hr))
+                }
                 _ => None,
             },
             Feature::HrvDecrease => window.and_then(|w| w.hrv_decrease),

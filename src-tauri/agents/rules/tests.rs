@@ -13,6 +13,7 @@ fn ctx_from(hr: f64, spo2: f64, rr: f64, temp: f64) -> AssessmentContext {
             respiratory_rate: Some(rr),
             body_temperature: Some(temp),
             rr_interval: Some(60_000.0 / hr + if t % 2 == 0 { 5.0 } else { -5.0 }),
+            hrv_sdnn: None,
         });
     }
     let mut ctx = AssessmentContext::new("p", Utc.timestamp_opt(299, 0).unwrap());
@@ -75,6 +76,7 @@ fn ctx_with_rr(rr: impl Fn(i64) -> f64) -> AssessmentContext {
             respiratory_rate: Some(14.0),
             body_temperature: Some(36.8),
             rr_interval: Some(rr(t)),
+            hrv_sdnn: None,
         });
     }
     let mut ctx = AssessmentContext::new("p", Utc.timestamp_opt(299, 0).unwrap());
@@ -102,10 +104,34 @@ fn irregular_rr_intervals_from_a_real_window_call_irregular_rhythm() {
 }
 
 #[test]
+fn a_devices_hrv_stream_is_not_read_as_rr_irregularity() {
+    // No RR intervals; the wearable's own HRV of 150 ms at 75/min would be 0.19 of the mean RR
+    // interval if it were read as successive differences: far above Dash's 0.1.
+    let mut w = WindowState::new();
+    for t in 0..300 {
+        w.push(&VitalSample {
+            time: t,
+            heart_rate: Some(75.0),
+            spo2: Some(97.0),
+            respiratory_rate: Some(14.0),
+            body_temperature: Some(36.8),
+            hrv_sdnn: Some(150.0),
+            ..VitalSample::default()
+        });
+    }
+    let mut ctx = AssessmentContext::new("p", Utc.timestamp_opt(299, 0).unwrap());
+    ctx.window = w.features();
+    assert_eq!(ctx.window.and_then(|w| w.hrv_mean), Some(150.0));
+    let f = assess(Specialty::Cardiology, &ctx);
+    assert_eq!(f.code, "cardiology.no_concern", "{f:?}");
+    assert!(f.evidence.iter().all(|e| e.feature != "rr_interval_nrmssd"), "{f:?}");
+}
+
+#[test]
 fn beat_to_beat_variability_falling_within_a_real_window_is_called() {
     // Successive differences of 40 ms in the first minute, 10 ms in the last: a fall of 75 %.
     let f = assess(Specialty::Cardiology, &ctx_with_rr(|t| alternating(t, if t < 240 { 20.0 } else { 5.0 })));
     let e = f.evidence.iter().find(|e| e.feature == "hrv_decrease").unwrap();
-    assert!(e.triggered && e.value < -0.7, "{e:?}");
+    assert!(e.triggered && e.value > 0.7, "{e:?}");
     assert_eq!((f.code.as_str(), f.risk_level), ("cardiology.hrv_decrease", RiskLevel::Moderate));
 }

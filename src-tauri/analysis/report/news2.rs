@@ -25,7 +25,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::{AnalyzeError, InputFormat, Location, Record, records};
+use super::{AnalyzeError, Columns, InputFormat, Location, Record, records};
 use crate::analysis::news2::{Consciousness, News2Input, News2Score, Spo2Scale, score};
 
 /// One scored row.
@@ -90,10 +90,35 @@ fn input(r: &Record) -> Result<News2Input, AnalyzeError> {
     })
 }
 
-/// Scores every row (module docs for the columns).
+/// What `vigil analyze news2` reads: the observations are the value columns.
+const COLUMNS: Columns = Columns {
+    values: &[
+        "respiration_rate",
+        "spo2",
+        "air_or_oxygen",
+        "systolic_bp",
+        "pulse",
+        "consciousness",
+        "temperature",
+    ],
+    all: &[
+        "time",
+        "respiration_rate",
+        "spo2",
+        "spo2_scale",
+        "air_or_oxygen",
+        "systolic_bp",
+        "pulse",
+        "consciousness",
+        "temperature",
+    ],
+};
+
+/// Scores every row (module docs for the columns). An input with none of the observation
+/// columns is an error naming the columns it has.
 pub fn analyze_news2(text: &str, format: InputFormat) -> Result<News2Report, AnalyzeError> {
     let mut rows = Vec::new();
-    for r in records(text, format)? {
+    for r in records(text, format, &COLUMNS)? {
         let input = input(&r)?;
         let score = score(&input)
             .map_err(|e| r.field_error(e.parameter.as_str(), format!("{} {}", e.value, e.problem)))?;
@@ -153,6 +178,15 @@ mod tests {
             "item 1, field temperature: 99 is outside the range NEWS2 can score"
         );
         assert_eq!(err(&json.replace("\"pulse\":70,", "")), "item 1, field pulse: is required");
+        // None of the observations at all: the columns it has and the ones expected.
+        let csv_err =
+            analyze_news2("time,rr,sats\n2026-01-02T08:00:00Z,16,97\n", InputFormat::Csv).unwrap_err();
+        assert_eq!(
+            csv_err.to_string(),
+            "line 1: no column of respiration_rate, spo2, air_or_oxygen, systolic_bp, pulse, consciousness, \
+             temperature: the header has time, rr, sats (expected columns: time, respiration_rate, spo2, \
+             spo2_scale, air_or_oxygen, systolic_bp, pulse, consciousness, temperature)"
+        );
         let csv_err = analyze_news2(&CSV.replace(",1,air,105", ",3,air,105"), InputFormat::Csv).unwrap_err();
         assert_eq!(csv_err.to_string(), "line 3, field spo2_scale: '3' is not one of 1, 2");
     }

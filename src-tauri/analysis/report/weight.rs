@@ -15,6 +15,10 @@
 //! 2026-01-15T10:30:00+01:00,83.55,clinic
 //! ```
 //!
+//! An input without a `value_kg` column (CSV header) or key (in any JSON object) is an error
+//! naming the columns it has: a file whose column is called `weight` is a mistake, not a series
+//! of missing values.
+//!
 //! Rows need not be in time order: they are processed in time order (stable for equal times),
 //! from no state, and each step carries its input line. A weight outside the domain's
 //! plausible range ([`Kind::plausible`], 0.5-650 kg) is an error naming its line: it is a unit
@@ -25,7 +29,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::{AnalyzeError, InputFormat, Record, records};
+use super::{AnalyzeError, Columns, InputFormat, Record, records};
 use crate::analysis::heart_failure::{
     HeartFailureAlert, HeartFailureConfig, WeightPoint, rapid_gain, trend_alert,
 };
@@ -96,9 +100,13 @@ pub struct WeightReport {
     pub final_state: FilterState,
 }
 
-/// Parses the rows (module docs for the columns), in input order.
+/// What `vigil analyze weight` reads; `value_kg` is the value column.
+const COLUMNS: Columns = Columns { values: &["value_kg"], all: &["time", "value_kg", "source"] };
+
+/// Parses the rows (module docs for the columns), in input order. An input without a
+/// `value_kg` column (or key) is an error naming the columns it has.
 pub fn parse_weights(input: &str, format: InputFormat) -> Result<Vec<WeightRow>, AnalyzeError> {
-    records(input, format)?.iter().map(row).collect()
+    records(input, format, &COLUMNS)?.iter().map(row).collect()
 }
 
 fn row(r: &Record) -> Result<WeightRow, AnalyzeError> {
@@ -275,6 +283,31 @@ mod tests {
                 .starts_with("line 2: expected an array of objects")
         );
         assert_eq!(err("time,value_kg\n", InputFormat::Csv), "the input has no records");
+        assert_eq!(
+            err("# a scale's export\n\ntime,Weight\n2026-01-01T07:00:00Z,80\n", InputFormat::Csv),
+            "line 3: no value_kg column: the header has time, Weight (expected columns: time, value_kg, source)"
+        );
+        // Issue 11: a `weight` column was 101 "missing" rows; it is an error naming the columns.
+        let mut weights = String::from("time,weight\n");
+        for d in 1..=28 {
+            weights += &format!("2026-02-{d:02}T07:00:00Z,{}\n", 80.0 + f64::from(d) / 10.0);
+        }
+        let no_value = "line 1: no value_kg column: the header has time, weight \
+                        (expected columns: time, value_kg, source)";
+        assert_eq!(err(&weights, InputFormat::Csv), no_value);
+        assert_eq!(err("time,weight\n", InputFormat::Csv), no_value, "before 'no records'");
+        assert_eq!(
+            err(r#"[{"time":"2026-01-01T07:00:00Z","weight":80},{"kg":81}]"#, InputFormat::Json),
+            "no value_kg key: the objects have time, weight, kg (expected keys: time, value_kg, source)"
+        );
+        assert_eq!(
+            err("time,Weight (kg)\x1b[2J\n", InputFormat::Csv),
+            "line 1: no value_kg column: the header has time, Weight (kg)\\u{1b}[2J \
+             (expected columns: time, value_kg, source)"
+        );
+        // A key present but null in every object is a series of missing values, as before.
+        let nulls = analyze_weight(r#"[{"time":"2026-01-01T07:00:00Z","value_kg":null}]"#, InputFormat::Json);
+        assert_eq!(nulls.unwrap().summary.rejected, 1);
         let bad = WeightAnalysisConfig {
             kalman: KalmanConfig { gate_sigma: 0.0, ..KalmanConfig::default() },
             ..Default::default()

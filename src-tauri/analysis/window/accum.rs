@@ -132,10 +132,13 @@ impl Moments {
         (self.n > 0).then(|| self.shift + self.s1.to_f64() / f64::from(self.n))
     }
 
-    /// Population variance (divides by n).
+    /// Population variance (divides by n). Exactly 0 for one value: the sums' rounding would
+    /// otherwise leave ~1e-16·(x − K)², which the square root lifts to ~1e-8 in the std.
     pub(crate) fn variance(&self) -> Option<f64> {
-        if self.n == 0 {
-            return None;
+        match self.n {
+            0 => return None,
+            1 => return Some(0.0),
+            _ => {}
         }
         let n = f64::from(self.n);
         let num = self.s2.mul_f64(n).sub(self.s1.mul(self.s1)).to_f64();
@@ -308,6 +311,67 @@ impl<const MAX: bool> Extremum<MAX> {
     }
 }
 
+/// The means of the first and of the last `K` values of a sliding sequence (values enter at the
+/// back in time order and leave at the front), updated in amortised O(1): each value enters and
+/// leaves each half at most once. Holds at most the window's values (≤ 300 at 1 Hz). When fewer
+/// than `2K` values are held the two halves overlap, as numpy's `x[:K]` and `x[-K:]` do.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EdgeMeans<const K: usize> {
+    q: VecDeque<(i64, f64)>,
+    first: Moments,
+    last: Moments,
+}
+
+impl<const K: usize> EdgeMeans<K> {
+    /// Adds a value at the back; times must increase.
+    pub(crate) fn push(&mut self, t: i64, x: f64) {
+        self.q.push_back((t, x));
+        let n = self.q.len();
+        self.last.add(x);
+        if n > K {
+            // The value that was the oldest of the last K.
+            if let Some(&(_, old)) = self.q.get(n - 1 - K) {
+                self.last.remove(old);
+            }
+        } else {
+            self.first.add(x);
+        }
+    }
+
+    /// Drops the front value if its time is `t` or earlier.
+    pub(crate) fn evict(&mut self, t: i64) {
+        if self.q.front().is_none_or(|&(ft, _)| ft > t) {
+            return;
+        }
+        let n = self.q.len();
+        let Some((_, x)) = self.q.pop_front() else { return };
+        self.first.remove(x);
+        if n > K {
+            // The value that was K-th from the front now enters the first K.
+            if let Some(&(_, y)) = self.q.get(K - 1) {
+                self.first.add(y);
+            }
+        } else {
+            self.last.remove(x);
+        }
+    }
+
+    /// How many values are held.
+    pub(crate) fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    /// The mean of the first K values (all of them when fewer are held).
+    pub(crate) fn first_mean(&self) -> Option<f64> {
+        self.first.mean()
+    }
+
+    /// The mean of the last K values (all of them when fewer are held).
+    pub(crate) fn last_mean(&self) -> Option<f64> {
+        self.last.mean()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +410,29 @@ mod tests {
         mx.evict(0);
         mn.evict(0);
         assert_eq!(mx.value(), Some(2.0));
+    }
+
+    #[test]
+    fn edge_means_follow_the_front_and_the_back() {
+        let mut e = EdgeMeans::<2>::default();
+        e.push(0, 1.0);
+        assert_eq!((e.first_mean(), e.last_mean()), (Some(1.0), Some(1.0)));
+        for (t, x) in [(1, 3.0), (2, 5.0), (3, 7.0), (4, 9.0)] {
+            e.push(t, x);
+        }
+        // 1 3 5 7 9: first two 1, 3 (mean 2); last two 7, 9 (mean 8).
+        assert_eq!((e.len(), e.first_mean(), e.last_mean()), (5, Some(2.0), Some(8.0)));
+        e.evict(0);
+        e.evict(0); // already gone: nothing happens
+        // 3 5 7 9: first 3, 5 (4); last 7, 9 (8).
+        assert_eq!((e.len(), e.first_mean(), e.last_mean()), (4, Some(4.0), Some(8.0)));
+        e.evict(1);
+        // 5 7 9: first 5, 7 (6); last 7, 9 (8): the halves overlap.
+        assert_eq!((e.len(), e.first_mean(), e.last_mean()), (3, Some(6.0), Some(8.0)));
+        e.evict(2);
+        assert_eq!((e.len(), e.first_mean(), e.last_mean()), (2, Some(8.0), Some(8.0)));
+        e.evict(9); // one value per call: 7 leaves, then 9
+        e.evict(9);
+        assert_eq!((e.len(), e.first_mean(), e.last_mean()), (0, None, None));
     }
 }

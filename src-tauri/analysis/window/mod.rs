@@ -35,8 +35,20 @@
 //!   interval. Its window mean is the mean absolute successive difference, a short-term index close
 //!   to RMSSD. It is an approximation for trending at 1 Hz, not Task Force HRV: for that, run
 //!   [`crate::analysis::hrv`] over the full beat series. `hrv_decrease` is
-//!   `(mean of the last minute − mean of the first minute) / mean of the first minute`, where the
-//!   first minute is `(T − 300, T − 240]` and the last `(T − 60, T]`; negative when HRV falls.
+//!   `(mean of the first minute − mean of the last minute) / mean of the first minute`, where the
+//!   first minute is `(T − 300, T − 240]` and the last `(T − 60, T]`: **positive when HRV falls**
+//!   (0.5: halved), as the name says and as the reference design defines it.
+//! - When no RR-based `hrv_*` is defined in the window (no two consecutive seconds carry an RR
+//!   interval), the `hrv_*` features come from the **per-sample HRV stream** instead: the
+//!   `hrv_sdnn` value (ms) a wearable sends with each reading (`hrv_ms` in the reference design;
+//!   the store's `hrv_sdnn` kind, LOINC 80404-7). `hrv_mean` and `hrv_std` are the mean and the
+//!   population standard deviation of the window's stream values, and `hrv_decrease` is
+//!   `(mean of the first 60 − mean of the last 60) / mean of the first 60` over the window's
+//!   stream samples in time order (samples, not seconds: the reference design's definition),
+//!   positive when HRV falls, defined from 120 samples on (so the two means share no sample).
+//!   RR intervals keep precedence: a window with RR-based HRV never mixes in the stream.
+//!   [`WindowFeatures::hrv_source`] says which source the three came from (`rr_intervals`,
+//!   `hrv_stream`, or `None` when neither).
 //! - `spo2_variability` is the population standard deviation of SpO2, in percentage points.
 //! - `temp_spike` is max − min of body temperature in the window, °C.
 //!
@@ -53,7 +65,7 @@ mod accum;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Kind;
-use accum::{Extremum, Moments, Pairs, Regression};
+use accum::{EdgeMeans, Extremum, Moments, Pairs, Regression};
 
 /// Length of the window, seconds (5 minutes at 1 Hz).
 pub const WINDOW_SECONDS: i64 = 300;
@@ -70,7 +82,10 @@ const RESP: usize = 2;
 const TEMP: usize = 3;
 const HRV: usize = 4;
 const RESP_DIFF: usize = 5;
-const COLUMNS: usize = 6;
+const HRV_STREAM: usize = 6;
+const COLUMNS: usize = 7;
+/// Samples at each end of the window that the stream's `hrv_decrease` compares.
+const HRV_STREAM_EDGE: usize = 60;
 
 /// One 1 Hz sample of vitals. Absent values are `None`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -87,6 +102,20 @@ pub struct VitalSample {
     pub body_temperature: Option<f64>,
     /// The latest beat-to-beat (RR) interval, ms.
     pub rr_interval: Option<f64>,
+    /// The device's own HRV value sent with the reading, ms (the store's `hrv_sdnn`; `hrv_ms` in
+    /// the reference design). Used only when the window has no RR-based HRV.
+    #[serde(default)]
+    pub hrv_sdnn: Option<f64>,
+}
+
+/// Where a window's `hrv_*` features came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HrvSource {
+    /// Successive differences of the `rr_interval` column.
+    RrIntervals,
+    /// The per-sample `hrv_sdnn` stream (no RR-based HRV in the window).
+    HrvStream,
 }
 
 /// What [`WindowState::push`] did with a sample.
@@ -137,6 +166,9 @@ pub struct WindowFeatures {
     pub hrv_mean: Option<f64>,
     pub hrv_std: Option<f64>,
     pub hrv_decrease: Option<f64>,
+    /// Which series `hrv_mean`, `hrv_std` and `hrv_decrease` came from; `None` when neither.
+    #[serde(default)]
+    pub hrv_source: Option<HrvSource>,
     pub spo2_mean: Option<f64>,
     pub spo2_min: Option<f64>,
     pub spo2_variability: Option<f64>,
@@ -175,6 +207,8 @@ pub struct WindowState {
     hrv: Moments,
     hrv_first: Moments,
     hrv_last: Moments,
+    hrv_stream: Moments,
+    hrv_stream_edges: EdgeMeans<HRV_STREAM_EDGE>,
     hr_resp: Pairs,
     prev_rr: Option<(i64, f64)>,
     quality: WindowQuality,
@@ -217,6 +251,8 @@ impl WindowState {
             hrv: Moments::default(),
             hrv_first: Moments::default(),
             hrv_last: Moments::default(),
+            hrv_stream: Moments::default(),
+            hrv_stream_edges: EdgeMeans::default(),
             hr_resp: Pairs::default(),
             prev_rr: None,
             quality: WindowQuality::default(),
@@ -274,10 +310,7 @@ impl WindowState {
             (Some(hi), Some(lo)) => Some(hi - lo),
             _ => None,
         };
-        let hrv_decrease = match (self.hrv_first.mean(), self.hrv_last.mean()) {
-            (Some(first), Some(last)) if first != 0.0 => Some((last - first) / first),
-            _ => None,
-        };
+        let (hrv_mean, hrv_std, hrv_decrease, hrv_source) = self.hrv_features();
         let samples = self.rows.iter().map(|w| w.count_ones()).sum::<u32>();
         Some(WindowFeatures {
             window_end: end,
@@ -286,9 +319,10 @@ impl WindowState {
             hr_min: self.hr_min.value(),
             hr_max: self.hr_max.value(),
             hr_trend: self.hr_trend.slope(&self.hr),
-            hrv_mean: self.hrv.mean(),
-            hrv_std: self.hrv.std(),
+            hrv_mean,
+            hrv_std,
             hrv_decrease,
+            hrv_source,
             spo2_mean: self.spo2.mean(),
             spo2_min: self.spo2_min.value(),
             spo2_variability: self.spo2.std(),
@@ -304,6 +338,23 @@ impl WindowState {
                 ..self.quality
             },
         })
+    }
+
+    /// `hrv_mean`, `hrv_std`, `hrv_decrease` and their source: RR intervals first, else the stream
+    /// (module docs).
+    fn hrv_features(&self) -> (Option<f64>, Option<f64>, Option<f64>, Option<HrvSource>) {
+        if self.hrv.count() > 0 {
+            let decrease = relative_fall(self.hrv_first.mean(), self.hrv_last.mean());
+            (self.hrv.mean(), self.hrv.std(), decrease, Some(HrvSource::RrIntervals))
+        } else if self.hrv_stream.count() > 0 {
+            let edges = &self.hrv_stream_edges;
+            let decrease = (edges.len() >= 2 * HRV_STREAM_EDGE)
+                .then(|| relative_fall(edges.first_mean(), edges.last_mean()))
+                .flatten();
+            (self.hrv_stream.mean(), self.hrv_stream.std(), decrease, Some(HrvSource::HrvStream))
+        } else {
+            (None, None, None, None)
+        }
     }
 
     /// Counts since the state was created.
@@ -328,6 +379,7 @@ impl WindowState {
         let resp = self.accept(Kind::RespiratoryRate, s.respiratory_rate);
         let temp = self.accept(Kind::BodyTemperature, s.body_temperature);
         let rr = self.accept(Kind::RrInterval, s.rr_interval);
+        let hrv_stream = self.accept(Kind::HrvSdnn, s.hrv_sdnn);
         let prev_resp = self.ring[slot(t - 1)][RESP];
         let i = slot(t);
         let mut row = [f64::NAN; COLUMNS];
@@ -369,6 +421,11 @@ impl WindowState {
             }
             self.prev_rr = Some((t, x));
         }
+        if let Some(x) = present(hrv_stream) {
+            self.hrv_stream.add(x);
+            self.hrv_stream_edges.push(t, x);
+            row[HRV_STREAM] = x;
+        }
         if let (Some(x), Some(y)) = (present(hr), present(resp)) {
             self.hr_resp.add(x, y);
         }
@@ -407,6 +464,10 @@ impl WindowState {
             self.hrv.remove(h);
             self.hrv_first.remove(h);
         }
+        if let Some(x) = present(row[HRV_STREAM]) {
+            self.hrv_stream.remove(x);
+            self.hrv_stream_edges.evict(e);
+        }
         if let (Some(x), Some(y)) = (present(row[HR]), present(row[RESP])) {
             self.hr_resp.remove(x, y);
         }
@@ -427,5 +488,14 @@ impl WindowState {
         self.ring.fill([f64::NAN; COLUMNS]);
         self.quality = quality;
         self.last_sample = last_sample;
+    }
+}
+
+/// `(first − last) / first`: the relative fall from the first mean to the last, positive when the
+/// value fell (0.5: halved); `None` when either is missing or the first is zero.
+fn relative_fall(first: Option<f64>, last: Option<f64>) -> Option<f64> {
+    match (first, last) {
+        (Some(first), Some(last)) if first != 0.0 => Some((first - last) / first),
+        _ => None,
     }
 }
