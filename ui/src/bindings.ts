@@ -858,6 +858,16 @@ export type WorklistRow_Deserialize = {
 	open_alerts: number,
 	/**  The newest observation, UTC ms. */
 	last_data_ms?: number | null,
+	/**
+	 *  Specialties that could not answer: the patient needs a clinician's review, and sorts
+	 *  above every low-risk patient whatever the others scored (unknown never looks safe).
+	 */
+	needs_review: string[],
+	/**
+	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
+	 *  latest data) or `now` (assessed for this screen).
+	 */
+	assessed: string,
 };
 
 /**  One worklist row. */
@@ -884,6 +894,16 @@ export type WorklistRow_Serialize = {
 	open_alerts: number,
 	/**  The newest observation, UTC ms. */
 	last_data_ms: number | null,
+	/**
+	 *  Specialties that could not answer: the patient needs a clinician's review, and sorts
+	 *  above every low-risk patient whatever the others scored (unknown never looks safe).
+	 */
+	needs_review: string[],
+	/**
+	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
+	 *  latest data) or `now` (assessed for this screen).
+	 */
+	assessed: string,
 };
 
 /**  The worklist, highest risk first. */
