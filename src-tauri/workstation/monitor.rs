@@ -32,7 +32,7 @@ use super::analysis::{class_of, weight_step};
 use super::{Error, Workstation};
 use crate::agents::alerting::{self, Alert};
 use crate::agents::replay::{PatientStream, ReplayOptions};
-use crate::agents::{AlertPolicy, Assessment, Orchestrator, RateLimiter, review};
+use crate::agents::{AlertPolicy, Assessment, Orchestrator, RateLimiter, RecordedNews2, review};
 use crate::analysis::report::WeightAnalysisConfig;
 use crate::analysis::window::VitalSample;
 use crate::domain::{Kind, ObservationValue, Patient, PatientId, PatientRef, SourceId};
@@ -277,10 +277,12 @@ impl Workstation {
             let watched =
                 monitor.watched.get_mut(&patient.id).ok_or_else(|| Error::Internal("stream".into()))?;
             let latest_bp = latest_pressures(tx, patient.id, readings).await?;
+            let recorded = recorded_news2(tx, patient.id, readings).await?;
             for sample in samples.values() {
                 watched.newest_ms = watched.newest_ms.max(sample.time * 1000);
                 let Some(mut ctx) = watched.stream.push(sample) else { continue };
                 ticked = true;
+                ctx.news2 = RecordedNews2::from_values(&recorded, ctx.time).context();
                 ctx.latest.bp_systolic = latest_bp.0;
                 ctx.latest.bp_diastolic = latest_bp.1;
                 ctx.weight = weight.clone();
@@ -444,6 +446,24 @@ async fn latest_pressures(
     Ok((sys, dia))
 }
 
+/// The latest recorded consciousness, oxygen and SpO2 scale at or before the newest new
+/// reading, for the stream's ticks ([`RecordedNews2::from_values`] keeps those of the 12 h
+/// before each tick).
+async fn recorded_news2(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    patient: PatientId,
+    readings: &[Reading],
+) -> Result<Vec<(DateTime<Utc>, Kind, f64)>, Error> {
+    let until = readings.iter().map(|r| r.effective_ms).max().unwrap_or(i64::MAX).saturating_add(1);
+    let mut values = Vec::new();
+    for kind in super::views::RECORDED_NEWS2_KINDS {
+        if let Some((t, v)) = store::series::latest(&mut **tx, patient, kind, until).await? {
+            values.extend(Utc.timestamp_millis_opt(t).single().map(|t| (t, kind, v)));
+        }
+    }
+    Ok(values)
+}
+
 /// The values `vigil assess` builds its context from, ending at `newest_ms`: streamed vitals
 /// of the last 35 minutes and the latest spot values (weights come from the saved filter).
 async fn recent_values(
@@ -460,7 +480,10 @@ async fn recent_values(
             values.extend(at(t).map(|t| (t, kind, v)));
         }
     }
-    for kind in [Kind::BpSystolic, Kind::BpDiastolic, Kind::BodyWeight] {
+    for kind in [Kind::BpSystolic, Kind::BpDiastolic, Kind::BodyWeight]
+        .into_iter()
+        .chain(super::views::RECORDED_NEWS2_KINDS)
+    {
         if let Some((t, v)) = store::series::latest(&mut **tx, patient, kind, newest_ms + 1).await? {
             values.extend(at(t).map(|t| (t, kind, v)));
         }

@@ -8,7 +8,7 @@ mod chart;
 mod convert;
 mod inbox;
 mod patient;
-mod worklist;
+pub(crate) mod worklist;
 
 pub use chart::{ChartKind, ChartRequest, ChartView};
 pub use convert::{
@@ -17,6 +17,7 @@ pub use convert::{
 };
 pub use inbox::{AlertsInbox, INBOX_PAGE_MAX, InboxRequest, StatusCounts};
 pub use worklist::sort_by_risk;
+pub(crate) use worklist::RECORDED_NEWS2_KINDS;
 
 /// Derives the TypeScript type in desktop builds.
 macro_rules! view {
@@ -325,6 +326,9 @@ pub(crate) fn label(kind: crate::domain::Kind) -> &'static str {
         RrInterval => "RR interval",
         Steps => "Steps",
         HrvSdnn => "HRV SDNN",
+        Consciousness => "Consciousness (ACVPU)",
+        SupplementalOxygen => "Air or oxygen",
+        Spo2Scale => "SpO₂ scale",
     }
 }
 
