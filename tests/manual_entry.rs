@@ -133,7 +133,10 @@ async fn scale_2_scores_a_prescribed_target_as_the_chart_says() {
     // RCP 2017 chart 1: 90 % is 3 on scale 1, 0 (88-92) on scale 2.
     let one = ws.record_vitals(&patient, on_scale(Spo2Scale::Scale1), &orchestrator, &mut monitor).await;
     assert_eq!(sub(&one.unwrap().news2.unwrap(), "spo2"), 3);
-    let later = SpotVitals { at: Some((Utc::now() + Duration::seconds(1)).fixed_offset()), ..on_scale(Spo2Scale::Scale2) };
+    let later = SpotVitals {
+        at: Some((Utc::now() + Duration::seconds(1)).fixed_offset()),
+        ..on_scale(Spo2Scale::Scale2)
+    };
     let two = ws.record_vitals(&patient, later, &orchestrator, &mut monitor).await.unwrap();
     assert_eq!(sub(two.news2.as_ref().unwrap(), "spo2"), 0);
 }
@@ -160,7 +163,8 @@ async fn invalid_entries_are_refused_naming_the_field_and_store_nothing() {
         ),
     ];
     for (field, entry, says) in cases {
-        let err = ws.record_vitals(&patient, entry, &orchestrator, &mut monitor).await.unwrap_err().to_string();
+        let err =
+            ws.record_vitals(&patient, entry, &orchestrator, &mut monitor).await.unwrap_err().to_string();
         assert!(err.starts_with(&format!("invalid {field}: ")), "{field}: {err}");
         assert!(err.contains(says), "{field}: {err}");
     }
@@ -201,13 +205,17 @@ async fn an_edit_of_a_patient_is_audited_kept_and_sent_and_a_taken_mrn_is_refuse
     assert_eq!((read.name.as_str(), read.birth_date, read.sex), ("After Edit", Some(born), Sex::Male));
     assert!(read.consent.monitoring && read.consent.clinic_sync && !read.consent.research);
     let audit = ws.recent_audit(20).await.unwrap();
-    assert!(audit.iter().any(|(_, _, action, who)| action == "patient.update" && *who == Some(id)), "{audit:?}");
+    assert!(
+        audit.iter().any(|(_, _, action, who)| action == "patient.update" && *who == Some(id)),
+        "{audit:?}"
+    );
     let outbox = ws.pending_outbox(20).await.unwrap();
     let update = outbox.iter().find(|m| m.entity == "patient" && m.op == "update").expect("outbox update");
     assert_eq!(update.payload["name"], "After Edit");
 
     // The MRN is unique: taking another patient's is refused and changes nothing.
-    let clash = PatientEdit { mrn: Some("ME-5".to_owned()), name: Some("Changed".to_owned()), ..Default::default() };
+    let clash =
+        PatientEdit { mrn: Some("ME-5".to_owned()), name: Some("Changed".to_owned()), ..Default::default() };
     let err = ws.update_patient(&PatientRef::Id(id), clash).await.unwrap_err().to_string();
     assert!(err.contains("ME-5 already exists"), "{err}");
     assert_eq!(ws.patient(&PatientRef::Id(id)).await.unwrap().name, "After Edit");
@@ -244,8 +252,25 @@ async fn the_cli_records_vitals_with_news2_refuses_bad_ones_and_edits_a_patient(
     let entry = json(&vigil(
         dir.path(),
         &[
-            "vitals", "record", "ME-6", "--heart-rate", "80", "--spo2", "97", "--spo2-scale", "1", "--oxygen",
-            "oxygen", "--resp-rate", "16", "--bp", "125/80", "--temperature", "37.0", "--consciousness", "V",
+            "vitals",
+            "record",
+            "ME-6",
+            "--heart-rate",
+            "80",
+            "--spo2",
+            "97",
+            "--spo2-scale",
+            "1",
+            "--oxygen",
+            "oxygen",
+            "--resp-rate",
+            "16",
+            "--bp",
+            "125/80",
+            "--temperature",
+            "37.0",
+            "--consciousness",
+            "V",
             "--json",
         ],
     ));

@@ -103,9 +103,14 @@ pub(super) async fn run(cmd: VitalsCommand, data_dir: &Path, json: bool) -> anyh
     let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let mut monitor = Monitor::default();
-    let entry = ws.record_vitals(&PatientRef::parse(&args.patient), vitals, &orchestrator, &mut monitor).await;
+    let entry =
+        ws.record_vitals(&PatientRef::parse(&args.patient), vitals, &orchestrator, &mut monitor).await;
     let entry = entry.map_err(|e| anyhow::anyhow!("{e} (nothing was stored)"))?;
-    if json { render::json(&entry)? } else { render::emit(&text(&entry))? }
+    if json {
+        render::json(&entry)?
+    } else {
+        render::emit(&text(&entry))?
+    }
     ws.close().await;
     Ok(())
 }
@@ -114,8 +119,11 @@ fn text(entry: &VitalsEntry) -> String {
     let mut out = format!("Recorded {} readings ({} already stored)\n", entry.inserted, entry.duplicates);
     for r in &entry.readings {
         let value = match r.kind.as_str() {
-            "consciousness" => Acvpu::from_code(r.value).map_or(r.value.to_string(), |a| a.letter().to_owned()),
+            "consciousness" => {
+                Acvpu::from_code(r.value).map_or(r.value.to_string(), |a| a.letter().to_owned())
+            }
             "supplemental_oxygen" => (if r.value == 1.0 { "oxygen" } else { "air" }).to_owned(),
+            "spo2_scale" => format!("scale {}", r.value),
             _ => format!("{} {}", r.value, r.unit),
         };
         let _ = writeln!(out, "{:<22}{value}", r.label);

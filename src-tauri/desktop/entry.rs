@@ -175,7 +175,10 @@ pub(crate) async fn update_patient(
         sex: Some(sex),
         consent,
     };
-    let edited =
-        state.workstation()?.update_patient(&PatientRef::parse(&patient), edit).await.map_err(super::commands::words)?;
+    let edited = state
+        .workstation()?
+        .update_patient(&PatientRef::parse(&patient), edit)
+        .await
+        .map_err(super::commands::words)?;
     Ok(edited.id.to_string())
 }

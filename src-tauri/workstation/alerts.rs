@@ -75,7 +75,7 @@ impl Workstation {
         };
         let observations = crate::store::query_observations(&mut *tx, patient.id, &query).await?;
         // The heart-failure agent reads the saved filter (issue 11) when the monitor keeps one.
-        let saved_weight = crate::store::saved_weight_context(&mut *tx, patient.id).await?;
+        let saved_weight = crate::store::saved_weight_context(&mut tx, patient.id).await?;
         let detail = serde_json::json!({ "workflow": REVIEW.name, "rows": observations.len() });
         self.audit_read("assessment.review", Some(&patient), detail).await;
         tx.commit().await.map_err(StoreError::from)?;

@@ -13,8 +13,8 @@ mod models;
 mod monitor;
 mod patient_edit;
 mod settings;
-mod vitals;
 pub mod views;
+mod vitals;
 
 use std::path::{Path, PathBuf};
 

@@ -266,13 +266,13 @@ impl Workstation {
         let label = patient.id.to_string();
         let policy = config.replay.policy;
         let mut limiter = self.rate_limiter(patient, &label).await?;
-        let weight = store::saved_weight_context(&mut **tx, patient.id).await?;
+        let weight = store::saved_weight_context(tx, patient.id).await?;
         let samples = samples_of(readings.iter().filter(|r| STREAMED.contains(&r.kind)));
         let mut ticked = false;
         if let Some(first) = samples.keys().next().copied() {
-            if !monitor.watched.contains_key(&patient.id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = monitor.watched.entry(patient.id) {
                 let primed = self.primed(tx, &label, patient.id, first * 1000, config.replay).await?;
-                monitor.watched.insert(patient.id, primed);
+                e.insert(primed);
             }
             let watched =
                 monitor.watched.get_mut(&patient.id).ok_or_else(|| Error::Internal("stream".into()))?;

@@ -124,7 +124,7 @@ impl Workstation {
         let mut batch = Vec::with_capacity(values.len());
         for (field, kind, v) in &values {
             let obs = NewObservation::new(found.id, *kind, ObservationValue::Quantity(*v), at)
-                .map_err(|e| InvalidField::new(*field, e.problem))?;
+                .map_err(|e| InvalidField::new(field, e.problem))?;
             batch.push(obs);
         }
         let report = crate::store::insert_observations(&mut tx, &SourceKind::Manual, &batch, now).await?;
@@ -146,17 +146,16 @@ impl Workstation {
         let snap = snapshot(&mut tx, &found, until_ms).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.audit_read("news2.read", Some(&found), serde_json::json!({ "by": "vitals.record" })).await;
-        let measured = [Kind::RespiratoryRate, Kind::Spo2, Kind::BpSystolic, Kind::HeartRate, Kind::BodyTemperature];
+        let measured =
+            [Kind::RespiratoryRate, Kind::Spo2, Kind::BpSystolic, Kind::HeartRate, Kind::BodyTemperature];
         let news2_missing = measured
             .into_iter()
             .filter(|k| !snap.latest.iter().any(|(kind, _, _)| kind == k))
             .map(|k| k.as_str().to_owned())
             .collect();
         let at_ms = at.timestamp_millis();
-        let entered: Vec<(Kind, i64, f64)> = batch
-            .iter()
-            .filter_map(|o| o.value.quantity().map(|v| (o.kind, at_ms, v)))
-            .collect();
+        let entered: Vec<(Kind, i64, f64)> =
+            batch.iter().filter_map(|o| o.value.quantity().map(|v| (o.kind, at_ms, v))).collect();
         Ok(VitalsEntry {
             patient_id: found.id.to_string(),
             readings: readings_of(&entered),

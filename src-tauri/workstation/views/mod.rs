@@ -16,8 +16,8 @@ pub use convert::{
     alert_view,
 };
 pub use inbox::{AlertsInbox, INBOX_PAGE_MAX, InboxRequest, StatusCounts};
-pub use worklist::sort_by_risk;
 pub(crate) use worklist::RECORDED_NEWS2_KINDS;
+pub use worklist::sort_by_risk;
 
 /// Derives the TypeScript type in desktop builds.
 macro_rules! view {

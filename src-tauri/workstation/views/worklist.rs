@@ -33,7 +33,8 @@ pub(crate) struct Snapshot {
 }
 
 /// The NEWS2 inputs a nurse records (manual entry) rather than a device measures.
-pub(crate) const RECORDED_NEWS2_KINDS: [Kind; 3] = [Kind::Consciousness, Kind::SupplementalOxygen, Kind::Spo2Scale];
+pub(crate) const RECORDED_NEWS2_KINDS: [Kind; 3] =
+    [Kind::Consciousness, Kind::SupplementalOxygen, Kind::Spo2Scale];
 
 /// The patient's latest data at `until_ms` (exclusive): the clock plus the drift tolerance
 /// ([`crate::domain::TimeBounds::latest_ms`]), so a reading dated in the future is never taken
