@@ -239,3 +239,44 @@ impl AssessmentContext {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn recorded_news2_inputs_count_for_12_hours_and_the_latest_wins() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap();
+        let values = vec![
+            (at - Duration::hours(13), Kind::Consciousness, Acvpu::U.code()),
+            (at - Duration::hours(2), Kind::Consciousness, Acvpu::V.code()),
+            (at - Duration::hours(1), Kind::Consciousness, Acvpu::A.code()),
+            (at - Duration::hours(3), Kind::SupplementalOxygen, 1.0),
+            (at - Duration::hours(12), Kind::Spo2Scale, 2.0),
+            (at + Duration::minutes(1), Kind::SupplementalOxygen, 0.0),
+            (at - Duration::hours(1), Kind::HeartRate, 120.0),
+        ];
+        let recorded = RecordedNews2::from_values(&values, at);
+        assert_eq!(recorded.consciousness, Some(Consciousness::Alert), "the latest, not the worst");
+        assert_eq!(recorded.on_oxygen, Some(true), "a reading after the instant is not used");
+        assert_eq!(recorded.spo2_scale, None, "exactly 12 h old is too old");
+        let context = recorded.context();
+        assert!(context.on_oxygen);
+        assert_eq!(context.spo2_scale, Spo2Scale::Scale1);
+        assert_eq!(recorded.assumptions(), ["SpO₂ scale not recorded: scored on scale 1"]);
+
+        let stale = RecordedNews2::from_values(&values[..1], at);
+        assert_eq!(stale, RecordedNews2::default());
+        assert_eq!(stale.context(), News2Context::default());
+        assert_eq!(stale.assumptions().len(), 2);
+    }
+
+    #[test]
+    fn every_acvpu_level_but_alert_scores_as_not_alert() {
+        for level in Acvpu::ALL {
+            assert_eq!(consciousness_of(level) == Consciousness::Alert, level == Acvpu::A);
+        }
+    }
+}
