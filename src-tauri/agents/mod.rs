@@ -26,7 +26,10 @@ pub mod workflow;
 pub use agent::{Agent, AgentError, AgentFuture, RulesAgent};
 pub use alerting::{AlertDraft, AlertPolicy, RateLimiter};
 pub use breaker::{BreakerConfig, BreakerState};
-pub use context::{AssessmentContext, LatestVitals, News2Context, VitalTrend, WeightContext};
+pub use context::{
+    AssessmentContext, LatestVitals, NEWS2_RECORDED_WITHIN_HOURS, News2Context, RecordedNews2, VitalTrend,
+    WeightContext, consciousness_of,
+};
 pub use finding::{EventClass, Evidence, Finding, Method, RiskLevel, Specialty, UnknownRiskLevel};
 pub use orchestrator::{Assessment, Orchestrator, OrchestratorConfig, PoolShape, synthesize};
 pub use pool::{Health, InstanceMetrics, Pool, PoolConfig, PoolMetrics, Strategy};

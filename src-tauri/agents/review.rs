@@ -61,6 +61,7 @@ pub fn context_from_values(
         }
     }
     let mut ctx = AssessmentContext::new(patient, newest);
+    ctx.news2 = super::RecordedNews2::from_values(&values, newest).context();
     let mut last = None;
     for s in samples.values() {
         if let Some(c) = stream.push(s) {

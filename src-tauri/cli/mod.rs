@@ -20,6 +20,7 @@ mod packages;
 mod patients;
 mod render;
 mod settings;
+mod vitals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,9 +60,12 @@ pub enum Command {
     Init,
     /// Show the store's state: data directory, encryption, schema version, counts
     Status,
-    /// Add, list and show patients
+    /// Add, edit, list and show patients
     #[command(subcommand)]
     Patient(patients::PatientCommand),
+    /// Record a patient's spot vitals (manual entry), assessed at once
+    #[command(subcommand)]
+    Vitals(vitals::VitalsCommand),
     /// List a patient's observations (PATIENT is the id or the MRN)
     Observations(patients::ObservationsArgs),
     /// Import files: CSV, FHIR R4, Apple Health export, Garmin FIT
@@ -189,6 +193,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ws.close().await;
         }
         Command::Patient(cmd) => patients::run_patient(cmd, &data_dir, json).await?,
+        Command::Vitals(cmd) => vitals::run(cmd, &data_dir, json).await?,
         Command::Observations(args) => patients::run_observations(args, &data_dir, json).await?,
         Command::Export(args) => patients::run_export(args, &data_dir).await?,
         Command::Import(args) => import::run(args, &data_dir, json).await?,

@@ -1,4 +1,4 @@
-//! `vigil patient` (add, list, show, view), `vigil observations`, `vigil export`.
+//! `vigil patient` (add, edit, list, show, view), `vigil observations`, `vigil export`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,13 +10,15 @@ use crate::agents::OrchestratorConfig;
 use crate::domain::{Consent, Kind, NewPatient, PatientRef, Sex};
 use crate::export::ExportFormat;
 use crate::store::{ObservationQuery, TimeRange};
-use crate::workstation::{OpenOptions, Workstation};
+use crate::workstation::{OpenOptions, PatientEdit, Workstation};
 
 /// Patient verbs.
 #[derive(Debug, Subcommand)]
 pub enum PatientCommand {
     /// Register a patient and print the new id
     Add(AddArgs),
+    /// Change a patient's name, birth date, sex, consent or MRN (audited; sent to the clinic)
+    Edit(EditArgs),
     /// List every patient
     List,
     /// Show one patient (by id or MRN)
@@ -61,6 +63,28 @@ pub struct AddArgs {
     /// Consent given (repeat or comma-separate)
     #[arg(long, value_enum, value_delimiter = ',')]
     consent: Vec<ConsentFlag>,
+}
+
+/// `vigil patient edit`: only the flags given change.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The patient's id or MRN
+    patient: String,
+    /// A corrected medical record number (refused when another patient has it)
+    #[arg(long)]
+    mrn: Option<String>,
+    /// Full name
+    #[arg(long)]
+    name: Option<String>,
+    /// Date of birth, YYYY-MM-DD, or `none` to clear it
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birth_date: Option<String>,
+    /// female, male, other or unknown
+    #[arg(long)]
+    sex: Option<String>,
+    /// The consent given, replacing what was recorded (comma-separate; `none` for none)
+    #[arg(long, value_delimiter = ',')]
+    consent: Option<Vec<String>>,
 }
 
 /// `vigil observations`.
@@ -120,6 +144,10 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
             let patient = ws.add_patient(new).await?;
             if json { render::json(&patient)? } else { say!("{}", patient.id) }
         }
+        PatientCommand::Edit(args) => {
+            let patient = ws.update_patient(&PatientRef::parse(&args.patient), edit_of(&args)?).await?;
+            if json { render::json(&patient)? } else { render::emit(&render::patient(&patient))? }
+        }
         PatientCommand::List => {
             let patients = ws.patients().await?;
             if json { render::json(&patients)? } else { render::emit(&render::patients(&patients))? }
@@ -136,6 +164,36 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
     }
     ws.close().await;
     Ok(())
+}
+
+fn edit_of(args: &EditArgs) -> anyhow::Result<PatientEdit> {
+    let birth_date = match args.birth_date.as_deref().map(str::trim) {
+        None => None,
+        Some("none") => Some(None),
+        Some(d) => Some(Some(
+            d.parse().map_err(|_| anyhow::anyhow!("--birth-date: '{d}' is not a date YYYY-MM-DD or none"))?,
+        )),
+    };
+    let sex = args.sex.as_deref().map(str::parse::<Sex>).transpose().map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let consent = match &args.consent {
+        None => None,
+        Some(flags) => {
+            let mut consent = Consent::default();
+            for flag in flags.iter().map(|f| f.trim()) {
+                match flag {
+                    "none" | "" => {}
+                    "monitoring" => consent.monitoring = true,
+                    "clinic-sync" => consent.clinic_sync = true,
+                    "research" => consent.research = true,
+                    other => anyhow::bail!(
+                        "--consent: '{other}' is not one of monitoring, clinic-sync, research, none"
+                    ),
+                }
+            }
+            Some(consent)
+        }
+    };
+    Ok(PatientEdit { mrn: args.mrn.clone(), name: args.name.clone(), birth_date, sex, consent })
 }
 
 pub(super) async fn run_observations(

@@ -21,7 +21,7 @@ type Reply<T> = Result<T, String>;
 /// The window's data directory, for messages that must name its disk.
 pub(crate) static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-fn words(e: impl std::fmt::Display) -> String {
+pub(super) fn words(e: impl std::fmt::Display) -> String {
     let text = e.to_string();
     match DATA_DIR.get() {
         // SQLite names no path: say which disk is full and how much to free.

@@ -6,6 +6,7 @@
 //! committed file is stale (`VIGIL_BLESS=1 cargo test bindings` rewrites it).
 
 mod commands;
+mod entry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,9 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::agents,
             commands::promote_package,
             commands::rollback_package,
+            entry::record_vitals,
+            entry::add_patient,
+            entry::update_patient,
         ])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }

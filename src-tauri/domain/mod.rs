@@ -13,7 +13,9 @@ mod time_bounds;
 
 pub use device::{Device, DeviceKind, NewDevice};
 pub use id::{DeviceId, ObservationId, PatientId, SourceId};
-pub use observation::{AbsentReason, Kind, NewObservation, Observation, ObservationValue, UnknownKind};
+pub use observation::{
+    AbsentReason, Acvpu, Kind, NewObservation, Observation, ObservationValue, UnknownKind,
+};
 pub use patient::{Consent, NewPatient, Patient, PatientRef, Sex};
 pub use source::{Source, SourceKind};
 pub use time_bounds::TimeBounds;

@@ -39,6 +39,93 @@ pub enum Kind {
     Steps,
     /// Heart-rate variability as SDNN, ms.
     HrvSdnn,
+    /// Level of consciousness on the ACVPU scale, a coded value (LOINC 67775-7 "Level of
+    /// responsiveness"), unit `{ACVPU}`. See [`Acvpu`] for the code table.
+    ///
+    /// Why a number: every kind has one unit and a quantity or an absence (invariant 4), and the
+    /// store, the per-minute rollup and the dedup key are all built on `f64`. ACVPU is an
+    /// ordinal five-point scale, so a small integer in a UCUM annotation unit keeps every
+    /// existing path (import, export, series reads) working, and the code table lives in one
+    /// place, [`Acvpu`].
+    Consciousness,
+    /// Breathing supplemental oxygen (any device) rather than room air, unit `{O2}`: 1 oxygen,
+    /// 0 air. This is the NEWS2 "air or oxygen?" row (RCP 2017, chart 1), which scores the fact
+    /// of oxygen, not its dose; a nurse at the bedside records the fact. No LOINC code says just
+    /// this (3150-0 and 3151-8 are the concentration and the flow rate, which a spot entry does
+    /// not have), so it exports under [`Kind::VIGIL_CODE_SYSTEM`].
+    SupplementalOxygen,
+    /// The NEWS2 SpO2 scale in use, unit `{scale}`: 1 or 2 (RCP 2017, chart 1; scale 2 only for
+    /// a prescribed 88-92 % target in hypercapnic respiratory failure). Recorded with an SpO2 so
+    /// a later reader scores that SpO2 on the scale the clinician chose. No LOINC code:
+    /// exported under [`Kind::VIGIL_CODE_SYSTEM`].
+    Spo2Scale,
+}
+
+/// The code table of [`Kind::Consciousness`] values: ACVPU (RCP 2017, NEWS2 chart 1 and
+/// section "Level of consciousness"). The value is the position in the scale, from the best
+/// response to the worst; NEWS2 scores 0 for alert and 3 for any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Acvpu {
+    /// 0: alert.
+    A = 0,
+    /// 1: new confusion (or new disorientation or agitation).
+    C = 1,
+    /// 2: responds to voice.
+    V = 2,
+    /// 3: responds to pain.
+    P = 3,
+    /// 4: unresponsive.
+    U = 4,
+}
+
+impl Acvpu {
+    /// Every level, best first; the position is the stored code.
+    pub const ALL: [Acvpu; 5] = [Acvpu::A, Acvpu::C, Acvpu::V, Acvpu::P, Acvpu::U];
+
+    /// The stored value.
+    pub const fn code(self) -> f64 {
+        self as u8 as f64
+    }
+
+    /// The level of a stored value, if it is one of the codes.
+    pub fn from_code(value: f64) -> Option<Acvpu> {
+        Acvpu::ALL.into_iter().find(|a| a.code() == value)
+    }
+
+    /// The letter.
+    pub const fn letter(self) -> &'static str {
+        match self {
+            Acvpu::A => "A",
+            Acvpu::C => "C",
+            Acvpu::V => "V",
+            Acvpu::P => "P",
+            Acvpu::U => "U",
+        }
+    }
+
+    /// A short description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Acvpu::A => "alert",
+            Acvpu::C => "new confusion",
+            Acvpu::V => "responds to voice",
+            Acvpu::P => "responds to pain",
+            Acvpu::U => "unresponsive",
+        }
+    }
+}
+
+impl FromStr for Acvpu {
+    type Err = InvalidField;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        Acvpu::ALL
+            .into_iter()
+            .find(|a| a.letter().eq_ignore_ascii_case(t) || a.description().eq_ignore_ascii_case(t))
+            .ok_or_else(|| {
+                InvalidField::new("consciousness", format!("'{t}' is not one of A, C, V, P, U (ACVPU)"))
+            })
+    }
 }
 
 /// A kind name that Vigil does not know.
@@ -48,7 +135,7 @@ pub struct UnknownKind(pub String);
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::HeartRate,
         Kind::RrInterval,
         Kind::Spo2,
@@ -59,6 +146,9 @@ impl Kind {
         Kind::BodyWeight,
         Kind::Steps,
         Kind::HrvSdnn,
+        Kind::Consciousness,
+        Kind::SupplementalOxygen,
+        Kind::Spo2Scale,
     ];
 
     /// The name used on every interface and in the store.
@@ -74,6 +164,9 @@ impl Kind {
             Kind::BodyWeight => "body_weight",
             Kind::Steps => "steps",
             Kind::HrvSdnn => "hrv_sdnn",
+            Kind::Consciousness => "consciousness",
+            Kind::SupplementalOxygen => "supplemental_oxygen",
+            Kind::Spo2Scale => "spo2_scale",
         }
     }
 
@@ -87,6 +180,9 @@ impl Kind {
             Kind::BodyTemperature => "Cel",
             Kind::BodyWeight => "kg",
             Kind::Steps => "{steps}",
+            Kind::Consciousness => "{ACVPU}",
+            Kind::SupplementalOxygen => "{O2}",
+            Kind::Spo2Scale => "{scale}",
         }
     }
 
@@ -95,7 +191,8 @@ impl Kind {
     /// Vital signs follow the FHIR R4 vital-signs profile
     /// (<http://hl7.org/fhir/R4/observation-vitalsigns.html>); 80404-7 is "R-R interval.standard
     /// deviation (Heart rate variability)"; 55423-8 is "Number of steps in unspecified time
-    /// Pedometer". Single RR intervals have no LOINC code we rely on: they export under
+    /// Pedometer"; 67775-7 is "Level of responsiveness" (ACVPU). Single RR intervals, the
+    /// air/oxygen flag and the SpO2 scale have no LOINC code we rely on: they export under
     /// [`Kind::VIGIL_CODE_SYSTEM`].
     pub const fn loinc(self) -> Option<&'static str> {
         match self {
@@ -109,6 +206,8 @@ impl Kind {
             Kind::BodyWeight => Some("29463-7"),
             Kind::Steps => Some("55423-8"),
             Kind::HrvSdnn => Some("80404-7"),
+            Kind::Consciousness => Some("67775-7"),
+            Kind::SupplementalOxygen | Kind::Spo2Scale => None,
         }
     }
 
@@ -128,6 +227,9 @@ impl Kind {
             Kind::BodyWeight => "Body weight",
             Kind::Steps => "Steps",
             Kind::HrvSdnn => "HRV (SDNN)",
+            Kind::Consciousness => "Level of consciousness (ACVPU)",
+            Kind::SupplementalOxygen => "Supplemental oxygen",
+            Kind::Spo2Scale => "NEWS2 SpO2 scale",
         }
     }
 
@@ -147,7 +249,15 @@ impl Kind {
             Kind::BodyWeight => 0.5..=650.0,
             Kind::Steps => 0.0..=100_000.0,
             Kind::HrvSdnn => 1.0..=1000.0,
+            Kind::Consciousness => 0.0..=4.0,
+            Kind::SupplementalOxygen => 0.0..=1.0,
+            Kind::Spo2Scale => 1.0..=2.0,
         }
+    }
+
+    /// A coded kind takes only whole numbers (its codes); the rest take any finite number.
+    pub const fn is_coded(self) -> bool {
+        matches!(self, Kind::Consciousness | Kind::SupplementalOxygen | Kind::Spo2Scale)
     }
 
     fn names() -> String {
@@ -311,6 +421,12 @@ impl NewObservation {
             if !v.is_finite() {
                 return Err(InvalidField::new("value", format!("{kind} value {v} is not a finite number")));
             }
+            if kind.is_coded() && v.fract() != 0.0 {
+                return Err(InvalidField::new(
+                    "value",
+                    format!("{kind} {v} is not one of its codes (whole numbers; see Kind::{kind:?})"),
+                ));
+            }
             let range = kind.plausible();
             if !range.contains(&v) {
                 return Err(InvalidField::new(
@@ -383,6 +499,23 @@ mod tests {
         assert!(NewObservation::new(p, Kind::Spo2, q(100.0), t).is_ok());
         let absent = ObservationValue::Absent(AbsentReason::Masked);
         assert!(NewObservation::new(p, Kind::Spo2, absent, t).is_ok());
+        assert!(NewObservation::new(p, Kind::Consciousness, q(2.0), t).is_ok());
+        assert!(NewObservation::new(p, Kind::Consciousness, q(1.5), t).is_err());
+        assert!(NewObservation::new(p, Kind::Consciousness, q(5.0), t).is_err());
+        assert!(NewObservation::new(p, Kind::Spo2Scale, q(3.0), t).is_err());
+        assert!(NewObservation::new(p, Kind::SupplementalOxygen, q(1.0), t).is_ok());
+    }
+
+    #[test]
+    fn acvpu_codes_round_trip_and_letters_parse() {
+        for a in Acvpu::ALL {
+            assert_eq!(Acvpu::from_code(a.code()), Some(a));
+            assert_eq!(a.letter().parse::<Acvpu>().unwrap(), a);
+        }
+        assert_eq!("v".parse::<Acvpu>().unwrap(), Acvpu::V);
+        assert_eq!(Acvpu::from_code(2.5), None);
+        let err = "X".parse::<Acvpu>().unwrap_err().to_string();
+        assert_eq!(err, "consciousness: 'X' is not one of A, C, V, P, U (ACVPU)");
     }
 
     #[test]

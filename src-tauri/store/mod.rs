@@ -48,7 +48,9 @@ pub(crate) use observations::{insert_batch as insert_observations, query as quer
 pub use outbox::OutboxMessage;
 pub(crate) use outbox::enqueue as outbox_enqueue;
 pub(crate) use patients::patient_id as patient_id_of;
-pub(crate) use patients::{find as find_patient, insert as insert_patient, list as list_patients};
+pub(crate) use patients::{
+    find as find_patient, insert as insert_patient, list as list_patients, update as update_patient,
+};
 pub(crate) use sources::{labels as source_labels, source_id as source_id_of};
 pub use weight_filter::WeightResult;
 pub(crate) use weight_filter::{

@@ -55,6 +55,47 @@ pub(crate) async fn insert(
     Ok(patient)
 }
 
+/// Replaces a patient's editable fields (everything but id and creation time) and writes the
+/// outbox message, inside the caller's transaction. A new MRN that another patient holds is
+/// refused as a duplicate.
+pub(crate) async fn update(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: PatientId,
+    fields: &NewPatient,
+    at: DateTime<Utc>,
+) -> Result<Patient, StoreError> {
+    let result = sqlx::query(
+        "UPDATE patients SET mrn = ?, name = ?, birth_date = ?, sex = ?, consent_monitoring = ?, \
+         consent_clinic_sync = ?, consent_research = ?, updated_ms = ? WHERE id = ?",
+    )
+    .bind(fields.mrn())
+    .bind(fields.name())
+    .bind(fields.birth_date().map(|d| d.to_string()))
+    .bind(fields.sex().as_str())
+    .bind(fields.consent().monitoring)
+    .bind(fields.consent().clinic_sync)
+    .bind(fields.consent().research)
+    .bind(time::to_ms(at))
+    .bind(id.as_bytes().as_slice())
+    .execute(&mut **tx)
+    .await;
+    match result {
+        Ok(done) if done.rows_affected() == 1 => {}
+        Ok(_) => return Err(StoreError::Corrupt { what: "patient", problem: format!("{id} vanished") }),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            return Err(StoreError::Duplicate { what: "a patient with MRN", value: fields.mrn().to_owned() });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let patient = find(&mut **tx, &PatientRef::Id(id))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt { what: "patient", problem: format!("{id} vanished") })?;
+    let payload = serde_json::to_value(&patient)
+        .map_err(|e| StoreError::Corrupt { what: "patient", problem: e.to_string() })?;
+    outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), "update", &payload, at).await?;
+    Ok(patient)
+}
+
 /// Finds a patient by id or MRN.
 pub(crate) async fn find(
     executor: impl SqliteExecutor<'_>,

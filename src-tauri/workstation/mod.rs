@@ -11,8 +11,10 @@ mod identity;
 mod import;
 mod models;
 mod monitor;
+mod patient_edit;
 mod settings;
 pub mod views;
+mod vitals;
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +28,9 @@ pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
 pub use monitor::{Monitor, MonitorConfig, MonitorPass, RaisedAlert};
+pub use patient_edit::PatientEdit;
 pub use settings::{SETTINGS, SettingSpec, SettingValue};
+pub use vitals::{SpotVitals, VitalsEntry};
 
 use crate::domain::{
     Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,

@@ -32,7 +32,7 @@ use super::analysis::{class_of, weight_step};
 use super::{Error, Workstation};
 use crate::agents::alerting::{self, Alert};
 use crate::agents::replay::{PatientStream, ReplayOptions};
-use crate::agents::{AlertPolicy, Assessment, AssessmentContext, Orchestrator, RateLimiter};
+use crate::agents::{AlertPolicy, Assessment, AssessmentContext, Orchestrator, RateLimiter, RecordedNews2};
 use crate::analysis::report::WeightAnalysisConfig;
 use crate::analysis::window::VitalSample;
 use crate::domain::{Kind, ObservationValue, Patient, PatientId, PatientRef, SourceId};
@@ -76,6 +76,19 @@ struct Watched {
     latest: HashMap<Kind, f64>,
     /// The heart-failure agent's view of the saved filter, following each weight stepped.
     weight: Option<crate::agents::WeightContext>,
+    /// The latest recorded consciousness, oxygen and SpO2 scale (time, kind, code): NEWS2 uses
+    /// those of the 12 h before each assessment ([`RecordedNews2::from_values`]).
+    recorded: Vec<(DateTime<Utc>, Kind, f64)>,
+}
+
+impl Watched {
+    fn record(&mut self, at_ms: i64, kind: Kind, value: f64) {
+        let Some(at) = Utc.timestamp_millis_opt(at_ms).single() else { return };
+        self.recorded.retain(|(t, k, _)| *k != kind || *t > at);
+        if !self.recorded.iter().any(|(_, k, _)| *k == kind) {
+            self.recorded.push((at, kind, value));
+        }
+    }
 }
 
 /// What every patient's walk in a pass shares.
@@ -309,6 +322,9 @@ impl Workstation {
                     pass.weights += 1;
                 } else if let Some(v) = r.value {
                     watched.latest.insert(r.kind, v);
+                    if super::views::RECORDED_NEWS2_KINDS.contains(&r.kind) {
+                        watched.record(r.effective_ms, r.kind, v);
+                    }
                     if STREAMED.contains(&r.kind) {
                         set(&mut sample, r.kind, v);
                         streamed = true;
@@ -322,6 +338,7 @@ impl Workstation {
             }
             let Some(mut ctx) = watched.stream.push(&sample) else { continue };
             tick_minute = Some(minute);
+            ctx.news2 = RecordedNews2::from_values(&watched.recorded, ctx.time).context();
             ctx.latest.bp_systolic = watched.latest.get(&Kind::BpSystolic).copied();
             ctx.latest.bp_diastolic = watched.latest.get(&Kind::BpDiastolic).copied();
             ctx.latest.body_weight = watched.latest.get(&Kind::BodyWeight).copied();
@@ -427,6 +444,7 @@ impl Workstation {
         ctx.latest.bp_diastolic = get(Kind::BpDiastolic);
         ctx.latest.body_weight = get(Kind::BodyWeight);
         ctx.weight = watched.weight.clone();
+        ctx.news2 = RecordedNews2::from_values(&watched.recorded, at).context();
         let assessment = orchestrator.assess(ctx).await;
         let raised = self.decide(tx, patient, &assessment, policy, limiter, walk.now, pass).await?;
         // A spot assessment is always kept: spot readings are few.
@@ -529,7 +547,13 @@ impl Workstation {
             }
         }
         let weight = store::saved_weight_context(tx, patient).await?;
-        Ok(Watched { stream, newest_ms, stored, latest, weight })
+        let mut recorded = Vec::new();
+        for kind in super::views::RECORDED_NEWS2_KINDS {
+            if let Some((t, v)) = store::series::latest(&mut **tx, patient, kind, first_ms).await? {
+                recorded.extend(Utc.timestamp_millis_opt(t).single().map(|t| (t, kind, v)));
+            }
+        }
+        Ok(Watched { stream, newest_ms, stored, latest, weight, recorded })
     }
 }
 

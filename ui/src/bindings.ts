@@ -39,6 +39,15 @@ export const commands = {
 	promotePackage: (name: string, version: string) => __TAURI_INVOKE<string>("promote_package", { name, version }),
 	/**  Rolls a package back (behind the UI's confirmation). */
 	rollbackPackage: (name: string) => __TAURI_INVOKE<string>("rollback_package", { name }),
+	/**
+	 *  Records spot vitals for a patient (id or MRN), assesses them at once and returns the NEWS2
+	 *  they give.
+	 */
+	recordVitals: (patient: string, form: VitalsForm_Deserialize) => __TAURI_INVOKE<VitalsEntry_Serialize>("record_vitals", { patient, form }),
+	/**  Registers a patient; returns the new id. */
+	addPatient: (form: PatientForm_Deserialize) => __TAURI_INVOKE<string>("add_patient", { form }),
+	/**  Changes a patient's record (id or MRN); returns the id. */
+	updatePatient: (patient: string, form: PatientForm_Deserialize) => __TAURI_INVOKE<string>("update_patient", { patient, form }),
 };
 
 /* Types */
@@ -315,6 +324,16 @@ export type ChartView = {
 	points_drawn: number,
 	/**  Read + render time of this chart's part, ms. */
 	took_ms: number | null,
+};
+
+/**  The three consent flags. */
+export type ConsentForm = {
+	/**  Monitoring at this workstation. */
+	monitoring: boolean,
+	/**  Sending data to the clinic server. */
+	clinic_sync: boolean,
+	/**  Research use. */
+	research: boolean,
 };
 
 /**  A piece of evidence. */
@@ -615,6 +634,43 @@ export type PackageRowView = {
 	installed_by: string,
 };
 
+/**  The "New patient" / "Edit patient" form. */
+export type PatientForm = PatientForm_Serialize | PatientForm_Deserialize;
+
+/**  The "New patient" / "Edit patient" form. */
+export type PatientForm_Deserialize = {
+	/**  Medical record number. */
+	mrn: string,
+	/**  Full name. */
+	name: string,
+	/**  YYYY-MM-DD, or none. */
+	birth_date?: string | null,
+	/**  female, male, other, unknown. */
+	sex: string,
+	/**
+	 *  The consent flags (monitoring, clinic sync, research); `None` keeps what is recorded
+	 *  (the edit form does not show consent: the patient screen does not carry it).
+	 */
+	consent?: ConsentForm | null,
+};
+
+/**  The "New patient" / "Edit patient" form. */
+export type PatientForm_Serialize = {
+	/**  Medical record number. */
+	mrn: string,
+	/**  Full name. */
+	name: string,
+	/**  YYYY-MM-DD, or none. */
+	birth_date: string | null,
+	/**  female, male, other, unknown. */
+	sex: string,
+	/**
+	 *  The consent flags (monitoring, clinic sync, research); `None` keeps what is recorded
+	 *  (the edit form does not show consent: the patient screen does not carry it).
+	 */
+	consent: ConsentForm | null,
+};
+
 /**  Everything the patient screen shows but the charts. */
 export type PatientView = PatientView_Serialize | PatientView_Deserialize;
 
@@ -717,6 +773,20 @@ export type PoolView_Serialize = {
 	model: string,
 };
 
+/**  An alert a pass raised, for the import report and the window. */
+export type RaisedAlert = {
+	/**  The alert's id. */
+	id: string,
+	/**  Whose (the patient's id). */
+	patient_id: string,
+	/**  The event class (`hypoxia`, ...). */
+	event: string,
+	/**  The band. */
+	risk_level: string,
+	/**  When, in event time (RFC 3339). */
+	event_time: string,
+};
+
 /**  A rejected record: where, and why. */
 export type RejectionView = {
 	/**  File, line or element. */
@@ -787,6 +857,106 @@ export type VitalReading = {
 	value: number | null,
 	/**  When, UTC ms. */
 	at_ms: number | null,
+};
+
+/**  What a manual entry stored and what it means now. */
+export type VitalsEntry = VitalsEntry_Serialize | VitalsEntry_Deserialize;
+
+/**  What a manual entry stored and what it means now. */
+export type VitalsEntry_Deserialize = {
+	/**  The patient's id. */
+	patient_id: string,
+	/**  The readings entered, as stored (kind, unit, value, time). */
+	readings: VitalReading[],
+	/**  Readings stored now. */
+	inserted: number,
+	/**  Readings that were already stored (the same entry saved twice). */
+	duplicates: number,
+	/**
+	 *  NEWS2 on the patient's latest values with what was recorded, when all five measured
+	 *  parameters have a value.
+	 */
+	news2?: News2View | null,
+	/**  The measured NEWS2 parameters that have no value yet (why there is no NEWS2). */
+	news2_missing: string[],
+	/**  Alerts the assessment of this entry (and anything else new) raised. */
+	alerts: RaisedAlert[],
+};
+
+/**  What a manual entry stored and what it means now. */
+export type VitalsEntry_Serialize = {
+	/**  The patient's id. */
+	patient_id: string,
+	/**  The readings entered, as stored (kind, unit, value, time). */
+	readings: VitalReading[],
+	/**  Readings stored now. */
+	inserted: number,
+	/**  Readings that were already stored (the same entry saved twice). */
+	duplicates: number,
+	/**
+	 *  NEWS2 on the patient's latest values with what was recorded, when all five measured
+	 *  parameters have a value.
+	 */
+	news2: News2View | null,
+	/**  The measured NEWS2 parameters that have no value yet (why there is no NEWS2). */
+	news2_missing: string[],
+	/**  Alerts the assessment of this entry (and anything else new) raised. */
+	alerts: RaisedAlert[],
+};
+
+/**  The "Record vitals" form: every field optional, numbers in the kind's unit. */
+export type VitalsForm = VitalsForm_Serialize | VitalsForm_Deserialize;
+
+/**  The "Record vitals" form: every field optional, numbers in the kind's unit. */
+export type VitalsForm_Deserialize = {
+	/**  /min */
+	heart_rate?: number | null,
+	/**  % */
+	spo2?: number | null,
+	/**  1 or 2 */
+	spo2_scale?: number | null,
+	/**  `air` or `oxygen` */
+	oxygen?: string | null,
+	/**  /min */
+	respiratory_rate?: number | null,
+	/**  mm[Hg] */
+	bp_systolic?: number | null,
+	/**  mm[Hg] */
+	bp_diastolic?: number | null,
+	/**  Cel */
+	temperature?: number | null,
+	/**  A, C, V, P or U */
+	consciousness?: string | null,
+	/**  kg */
+	weight?: number | null,
+	/**  RFC 3339; now when absent */
+	at?: string | null,
+};
+
+/**  The "Record vitals" form: every field optional, numbers in the kind's unit. */
+export type VitalsForm_Serialize = {
+	/**  /min */
+	heart_rate: number | null,
+	/**  % */
+	spo2: number | null,
+	/**  1 or 2 */
+	spo2_scale: number | null,
+	/**  `air` or `oxygen` */
+	oxygen: string | null,
+	/**  /min */
+	respiratory_rate: number | null,
+	/**  mm[Hg] */
+	bp_systolic: number | null,
+	/**  mm[Hg] */
+	bp_diastolic: number | null,
+	/**  Cel */
+	temperature: number | null,
+	/**  A, C, V, P or U */
+	consciousness: string | null,
+	/**  kg */
+	weight: number | null,
+	/**  RFC 3339; now when absent */
+	at: string | null,
 };
 
 /**  The weight filter's latest state and the heart-failure flags. */

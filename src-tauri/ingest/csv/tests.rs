@@ -50,7 +50,7 @@ fn bad_rows_are_rejected_with_line_and_field() {
         vec![
             "t.csv:2: time: '2024-03-01T08:00:00' has no UTC offset (add Z or ±HH:MM, e.g. 2024-03-01T08:00:00+01:00)",
             "t.csv:3: kind: 'pulse' is not a known observation kind (known: heart_rate, rr_interval, spo2, \
-             respiratory_rate, bp_systolic, bp_diastolic, body_temperature, body_weight, steps, hrv_sdnn)",
+             respiratory_rate, bp_systolic, bp_diastolic, body_temperature, body_weight, steps, hrv_sdnn, consciousness, supplemental_oxygen, spo2_scale)",
             "t.csv:4: value: 'fast' is not a number (nor a data-absent-reason code such as not-performed)",
             "t.csv:5: unit: '[foo]' is not a known UCUM unit",
             "t.csv:6: heart_rate: 400 /min is outside the plausible range 20..=300 /min",

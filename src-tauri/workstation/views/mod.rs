@@ -8,7 +8,7 @@ mod chart;
 mod convert;
 mod inbox;
 mod patient;
-mod worklist;
+pub(crate) mod worklist;
 
 pub use chart::{ChartKind, ChartRequest, ChartView};
 pub use convert::{
@@ -16,6 +16,7 @@ pub use convert::{
     alert_view,
 };
 pub use inbox::{AlertsInbox, INBOX_PAGE_MAX, InboxRequest, StatusCounts};
+pub(crate) use worklist::RECORDED_NEWS2_KINDS;
 pub use worklist::sort_by_risk;
 
 /// Derives the TypeScript type in desktop builds.
@@ -325,6 +326,9 @@ pub(crate) fn label(kind: crate::domain::Kind) -> &'static str {
         RrInterval => "RR interval",
         Steps => "Steps",
         HrvSdnn => "HRV SDNN",
+        Consciousness => "Consciousness (ACVPU)",
+        SupplementalOxygen => "Air or oxygen",
+        Spo2Scale => "SpO₂ scale",
     }
 }
 

@@ -76,7 +76,7 @@ impl Workstation {
             birth_date: patient.birth_date.map(|d| d.to_string()),
             sex: patient.sex.as_str().to_owned(),
             latest: readings(&snap.latest),
-            news2: news2_view(&snap.latest),
+            news2: news2_view(&snap.latest, snap.recorded),
             assessment: assessment.as_ref().map(|a| self.assessment_view(a)),
             open_alerts: alerts.iter().map(|a| alert_view(a, Some(&patient))).collect(),
             hrv,

@@ -8,8 +8,8 @@ use sqlx::SqliteConnection;
 use super::convert::{assessment, name};
 use super::{News2Parameter, News2View, VITAL_KINDS, VitalReading, Worklist, WorklistRow, label};
 use crate::agents::alerting::AlertStatus;
-use crate::agents::{Assessment, AssessmentContext, Orchestrator, review};
-use crate::analysis::news2::{self, Consciousness, News2Input, Spo2Scale};
+use crate::agents::{Assessment, AssessmentContext, Orchestrator, RecordedNews2, review};
+use crate::analysis::news2::{self, Consciousness, News2Input};
 use crate::domain::{Kind, Patient};
 use crate::store::{AlertQuery, StoreError, StoredAssessment, series};
 use crate::workstation::{Error, Workstation};
@@ -28,7 +28,13 @@ pub(crate) struct Snapshot {
     pub(crate) context: Option<AssessmentContext>,
     /// The newest observation.
     pub(crate) last_ms: Option<i64>,
+    /// Consciousness, oxygen and SpO2 scale recorded within 12 h before the newest vital.
+    pub(crate) recorded: RecordedNews2,
 }
+
+/// The NEWS2 inputs a nurse records (manual entry) rather than a device measures.
+pub(crate) const RECORDED_NEWS2_KINDS: [Kind; 3] =
+    [Kind::Consciousness, Kind::SupplementalOxygen, Kind::Spo2Scale];
 
 /// The patient's latest data at `until_ms` (exclusive): the clock plus the drift tolerance
 /// ([`crate::domain::TimeBounds::latest_ms`]), so a reading dated in the future is never taken
@@ -44,9 +50,20 @@ pub(crate) async fn snapshot(
             latest.push((kind, t, v));
         }
     }
-    let last_ms = latest.iter().map(|(_, t, _)| *t).max();
     let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
     let mut values: Vec<(DateTime<Utc>, Kind, f64)> = Vec::new();
+    let mut recorded_values = Vec::new();
+    for kind in RECORDED_NEWS2_KINDS {
+        if let Some((t, v)) = series::latest(&mut *db, patient.id, kind, until_ms).await? {
+            recorded_values.push((at(t), kind, v));
+        }
+    }
+    let newest_vital = latest.iter().map(|(_, t, _)| *t).max();
+    let recorded = newest_vital.map_or_else(RecordedNews2::default, |t| {
+        RecordedNews2::from_values(&recorded_values, at(t).max(recorded_newest(&recorded_values)))
+    });
+    values.extend(recorded_values.iter().copied());
+    let last_ms = newest_vital.max(recorded_values.iter().map(|(t, _, _)| t.timestamp_millis()).max());
     let newest_streamed = latest.iter().filter(|(k, _, _)| STREAMED.contains(k)).map(|(_, t, _)| *t).max();
     if let Some(newest) = newest_streamed {
         for kind in STREAMED {
@@ -65,7 +82,12 @@ pub(crate) async fn snapshot(
     }
     values.sort_by_key(|(t, _, _)| *t);
     let context = review::context_from_values(&patient.id.to_string(), values);
-    Ok(Snapshot { latest, context, last_ms })
+    Ok(Snapshot { latest, context, last_ms, recorded })
+}
+
+/// The newest recorded input's time (a nurse may record consciousness after the vitals).
+fn recorded_newest(values: &[(DateTime<Utc>, Kind, f64)]) -> DateTime<Utc> {
+    values.iter().map(|(t, _, _)| *t).max().unwrap_or_default()
 }
 
 pub(crate) fn readings(latest: &[(Kind, i64, f64)]) -> Vec<VitalReading> {
@@ -82,18 +104,34 @@ pub(crate) fn readings(latest: &[(Kind, i64, f64)]) -> Vec<VitalReading> {
         .collect()
 }
 
-/// NEWS2 (RCP 2017) from the latest values, when all five measured parameters have one.
-/// Consciousness and oxygen are not recorded by devices: scored as alert and air, and said so.
-pub(crate) fn news2_view(latest: &[(Kind, i64, f64)]) -> Option<News2View> {
+/// Every reading given, in the order given, each with its screen label.
+pub(crate) fn readings_of(values: &[(Kind, i64, f64)]) -> Vec<VitalReading> {
+    values
+        .iter()
+        .map(|(kind, t, v)| VitalReading {
+            kind: kind.as_str().to_owned(),
+            label: label(*kind).to_owned(),
+            unit: kind.unit().to_owned(),
+            value: *v,
+            at_ms: *t as f64,
+        })
+        .collect()
+}
+
+/// NEWS2 (RCP 2017 chart 1) from the latest values, when all five measured parameters have
+/// one. Consciousness, air or oxygen and the SpO2 scale are the latest recorded within 12 h
+/// ([`RecordedNews2`]); what was not recorded is scored as alert, air and scale 1, and said so.
+pub(crate) fn news2_view(latest: &[(Kind, i64, f64)], recorded: RecordedNews2) -> Option<News2View> {
     let get = |k: Kind| latest.iter().find(|(kind, _, _)| *kind == k).map(|(_, _, v)| *v);
+    let context = recorded.context();
     let input = News2Input {
         respiration_rate: get(Kind::RespiratoryRate)?,
         spo2: get(Kind::Spo2)?,
-        spo2_scale: Spo2Scale::Scale1,
-        on_oxygen: false,
+        spo2_scale: context.spo2_scale,
+        on_oxygen: context.on_oxygen,
         systolic_bp: get(Kind::BpSystolic)?,
         pulse: get(Kind::HeartRate)?,
-        consciousness: Consciousness::Alert,
+        consciousness: context.consciousness.unwrap_or(Consciousness::Alert),
         temperature: get(Kind::BodyTemperature)?,
     };
     let score = news2::score(&input).ok()?;
@@ -111,10 +149,7 @@ pub(crate) fn news2_view(latest: &[(Kind, i64, f64)]) -> Option<News2View> {
                 score: u32::from(s.score),
             })
             .collect(),
-        assumptions: vec![
-            "consciousness not recorded: scored as Alert".to_owned(),
-            "oxygen not recorded: scored as air, SpO₂ scale 1".to_owned(),
-        ],
+        assumptions: recorded.assumptions(),
     })
 }
 
@@ -155,7 +190,7 @@ impl Workstation {
                 mrn: p.mrn.clone(),
                 name: p.name.clone(),
                 latest: readings(&snap.latest),
-                news2: news2_view(&snap.latest),
+                news2: news2_view(&snap.latest, snap.recorded),
                 risk_score: assessed.as_ref().map_or(0.0, |(a, _)| a.risk_score),
                 risk_level: assessed.as_ref().map_or("low", |(a, _)| a.risk_level.as_str()).to_owned(),
                 event: assessed.as_ref().and_then(|(a, _)| a.event.clone()),

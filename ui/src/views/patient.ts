@@ -6,6 +6,7 @@ import { errorText } from "../errors";
 import { absoluteTime, relativeTime, riskClass, riskText } from "../logic/format";
 import { demographics } from "../logic/patient";
 import { chartPanel } from "./charts";
+import { openPatientDialog, openVitalsDialog } from "./entry";
 import { alertsPanel, assessmentPanel, hrvPanel, news2Panel, vitalTiles, weightPanel } from "./patient-panels";
 import type { Unmount, ViewContext } from "./view";
 
@@ -23,6 +24,8 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   const facts = h("p", { class: "patient-facts muted" }, "\u00a0");
   const overall = h("div", { class: "patient-risk" });
   const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
+  const recordVitals = h("button", { type: "button", class: "primary", id: "record-vitals" }, "Record vitals");
+  const editPatient = h("button", { type: "button", class: "secondary", id: "edit-patient" }, "Edit patient");
   const jump = h("button", { type: "button", class: "secondary alerts-jump", hidden: true });
   const error = h("p", { class: "message", hidden: true });
   const tiles = h("div", { class: "tiles-slot" }, skeletonTiles());
@@ -31,7 +34,7 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   const charts = chartPanel(id);
   root.append(
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/worklist" }, "← Worklist")),
-    h("header", { class: "card patient-head" }, h("div", {}, name, facts), jump, overall, refresh),
+    h("header", { class: "card patient-head" }, h("div", {}, name, facts), jump, overall, recordVitals, editPatient, refresh),
     error,
     tiles,
     panels,
@@ -92,6 +95,16 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   refresh.addEventListener("click", () => {
     void load();
     charts.load();
+  });
+  // Manual entry: the screen reloads at once, so the new NEWS2 shows behind the dialog.
+  recordVitals.addEventListener("click", () =>
+    openVitalsDialog(root, state.patient?.patient_id ?? id, () => {
+      void load();
+      charts.load();
+    }),
+  );
+  editPatient.addEventListener("click", () => {
+    if (state.patient) openPatientDialog(root, state.patient, () => void load());
   });
   void load();
   charts.load();

@@ -5,6 +5,7 @@ import { errorText } from "../errors";
 import { absoluteTime, news2BandLabel, news2Class, relativeTime, riskClass, riskText } from "../logic/format";
 import { compactVitals, filterRows } from "../logic/worklist";
 import { formatCount } from "../status";
+import { openPatientDialog } from "./entry";
 import type { Unmount, ViewContext } from "./view";
 
 const COLUMNS: [string, string?][] = [
@@ -35,6 +36,7 @@ export function mountWorklist(ctx: ViewContext): Unmount {
   });
   const count = h("span", { id: "worklist-count", class: "muted", "aria-live": "polite" });
   const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
+  const newPatient = h("button", { type: "button", class: "primary", id: "new-patient" }, "New patient");
   const error = h("p", { class: "message", hidden: true });
   const body = h("tbody");
   const table = h(
@@ -61,6 +63,7 @@ export function mountWorklist(ctx: ViewContext): Unmount {
       heading,
       h("label", { class: "search", for: "worklist-search" }, h("span", {}, "Search"), search, h("kbd", { "aria-hidden": "true", title: "Press / to search" }, "/")),
       count,
+      newPatient,
       refresh,
     ),
     error,
@@ -129,6 +132,7 @@ export function mountWorklist(ctx: ViewContext): Unmount {
     }
   });
   refresh.addEventListener("click", () => void load());
+  newPatient.addEventListener("click", () => openPatientDialog(root, null, () => void load()));
   // Relative times age while the screen is open.
   const tick = setInterval(() => state.loaded && render(), 30_000);
   void load();
