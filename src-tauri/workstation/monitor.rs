@@ -317,6 +317,7 @@ impl Workstation {
             while i < readings.len() && readings[i].effective_ms.div_euclid(1000) == second {
                 let r = readings[i];
                 i += 1;
+                watched.newest_ms = watched.newest_ms.max(r.effective_ms);
                 if r.kind == Kind::BodyWeight {
                     self.step_weight(tx, patient, &r, &mut watched, walk).await?;
                     pass.weights += 1;
@@ -332,7 +333,6 @@ impl Workstation {
                 }
                 pending_minute = Some(minute);
             }
-            watched.newest_ms = watched.newest_ms.max(second * 1000);
             if !streamed {
                 continue;
             }
