@@ -13,6 +13,8 @@ export function row(over: Partial<WorklistRow> & { name: string }): WorklistRow 
     top_finding: null,
     open_alerts: 0,
     last_data_ms: null,
+    needs_review: [],
+    assessed: "now",
     ...over,
   };
 }
@@ -53,6 +55,7 @@ export function report(over: Partial<ImportReportView>): ImportReportView {
     by_kind: [],
     patients_created: 0,
     error: null,
+    alerts: [],
     ...over,
   };
 }
