@@ -33,10 +33,6 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   # The window monitors every reading that reaches the store: process the demo's backlog now,
   # so no window raises the demo's alerts while another test compares it with the CLI.
   vigil monitor --once > /dev/null
-  # Patients for the live-alerts test (tests/e2e/live.test.mjs) to import deteriorating vitals for.
-  vigil patient add --mrn LIVE-0001 --name "Live Example" > /dev/null
-  vigil patient add --mrn LIVE-0002 --name "Live Second" > /dev/null
-  vigil patient add --mrn LIVE-0003 --name "Live Third" > /dev/null
   # Alerts to acknowledge: the review workflow on three deteriorating demo patients.
   # Threshold 0.6: high as well as critical alerts (a demonstration model alone never makes one
   # critical), so the inbox has several to acknowledge, resolve and filter by severity.

@@ -13,6 +13,10 @@ let browser;
 
 before(async () => {
   browser = await openApp("live");
+  // Patients to import deteriorating vitals for (registered on this file's store only).
+  vigil("patient", "add", "--mrn", "LIVE-0001", "--name", "Live Example");
+  vigil("patient", "add", "--mrn", "LIVE-0002", "--name", "Live Second");
+  vigil("patient", "add", "--mrn", "LIVE-0003", "--name", "Live Third");
 });
 
 after(async () => {
@@ -34,6 +38,11 @@ function deteriorating(name) {
   return path;
 }
 
+/** `vigil ARGS` on this file's store, while the window has it open. */
+function vigil(...args) {
+  return execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor("live"), ...args], { env: process.env });
+}
+
 const badge = async () => {
   const el = await browser.$("#alerts-badge");
   return (await el.isDisplayed()) ? Number(await el.getText()) : 0;
@@ -46,9 +55,7 @@ test("a CLI import while the window is open shows its alerts in the inbox, the b
   // Marks this DOM: a reload or a re-navigation would replace it.
   await browser.execute(() => document.getElementById("view-alerts").setAttribute("data-e2e-mark", "kept"));
 
-  execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor("live"), "import", deteriorating("live-1.csv"), "--patient", "LIVE-0001", "--json"], {
-    env: process.env,
-  });
+  vigil("import", deteriorating("live-1.csv"), "--patient", "LIVE-0001", "--json");
 
   await browser.waitUntil(async () => (await (await browser.$("#alert-list")).getText()).includes("Live Example"), {
     timeout: 30_000,
@@ -69,9 +76,7 @@ test("the worklist counts a new patient's alerts as they are raised, without a r
   const worklist = await openView(browser, "worklist");
   await browser.execute(() => document.getElementById("view-worklist").setAttribute("data-e2e-mark", "kept"));
   const badgeBefore = await badge();
-  execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor("live"), "import", deteriorating("live-2.csv"), "--patient", "LIVE-0002", "--json"], {
-    env: process.env,
-  });
+  vigil("import", deteriorating("live-2.csv"), "--patient", "LIVE-0002", "--json");
   await browser.waitUntil(
     async () => {
       const open = await browser.execute(() => {
