@@ -11,8 +11,8 @@ use crate::agents::RiskLevel;
 use crate::agents::alerting::AlertStatus;
 use crate::domain::PatientRef;
 use crate::workstation::views::{
-    AgentsView, AlertView, AlertsInbox, ChartRequest, ChartView, ImportProgressView, ImportReportView,
-    InboxRequest, PatientView, Worklist, agents_view, alert_view,
+    AgentsView, AlertView, AlertWatch, AlertsInbox, ChartRequest, ChartView, ImportProgressView,
+    ImportReportView, InboxRequest, PatientView, Worklist, agents_view, alert_view,
 };
 use crate::workstation::{CancelToken, ImportOptions, StoreStatus};
 
@@ -123,6 +123,7 @@ pub(crate) async fn resolve_alert(state: State<'_, AppState>, id: String, note: 
 #[tauri::command]
 #[specta::specta]
 pub(crate) async fn import_files(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     paths: Vec<String>,
     patient: Option<String>,
@@ -131,6 +132,10 @@ pub(crate) async fn import_files(
     let ws = state.workstation()?;
     let files = u32::try_from(paths.len())
         .map_err(|_| format!("{} files are more than one import takes", paths.len()))?;
+    let orchestrator = state.orchestrator().await?;
+    // Held for the whole import: the background pass skips its ticks, so each file's report
+    // lists the alerts its readings raised.
+    let mut monitor = state.monitor.lock().await;
     let cancel = CancelToken::default();
     *state.import.lock().map_err(words)? = Some(cancel.clone());
     let options = ImportOptions {
@@ -152,7 +157,9 @@ pub(crate) async fn import_files(
                 records: p.records as f64,
             });
         };
-        let report = match ws.import_file(std::path::Path::new(path), &options, &progress, &cancel).await {
+        let file = std::path::Path::new(path);
+        let imported = ws.import_and_monitor(file, &options, orchestrator, &mut monitor, &progress, &cancel);
+        let report = match imported.await {
             Ok(r) => ImportReportView::from_report(&r),
             Err(e) => ImportReportView::failed(path, e.to_string()),
         };
@@ -162,6 +169,11 @@ pub(crate) async fn import_files(
         }
     }
     *state.import.lock().map_err(words)? = None;
+    drop(monitor);
+    let raised = reports.iter().flat_map(|r| r.alerts.iter().cloned()).collect();
+    if let Err(e) = super::live::announce(&app, raised).await {
+        tracing::warn!(error = %e, "the import's alerts could not be announced");
+    }
     Ok(reports)
 }
 
@@ -171,6 +183,13 @@ pub(crate) async fn import_files(
 pub(crate) async fn cancel_import(state: State<'_, AppState>) -> Reply<bool> {
     let token = state.import.lock().map_err(words)?.clone();
     Ok(token.map(|t| t.cancel()).is_some())
+}
+
+/// The badge count and the banner's critical alerts (which are escalated), now.
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn alert_watch(state: State<'_, AppState>) -> Reply<AlertWatch> {
+    state.workstation()?.alert_watch(chrono::Utc::now()).await.map_err(words)
 }
 
 /// The agents' live figures and the model packages.

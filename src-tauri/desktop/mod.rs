@@ -7,6 +7,7 @@
 
 mod commands;
 mod entry;
+mod live;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,16 +15,20 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use crate::agents::{Orchestrator, OrchestratorConfig};
-use crate::workstation::{CancelToken, OpenOptions, Workstation};
+use crate::workstation::{CancelToken, Monitor, OpenOptions, Workstation};
 
 /// What the window's commands share: the open workstation (or why it could not be opened),
-/// the orchestrator of its agents and models, and the import in progress.
+/// the orchestrator of its agents and models, the import in progress, the monitor and what the
+/// window has announced of its alerts.
 pub(crate) struct AppState {
     workstation: Result<Workstation, String>,
     /// Built in the background while the window starts (loading ONNX Runtime and the models
     /// takes a moment); the first command that needs it waits for it.
     orchestrator: tokio::sync::OnceCell<Result<Orchestrator, String>>,
     import: Mutex<Option<CancelToken>>,
+    /// The window's monitor: the background pass and the window's own import share it.
+    monitor: tokio::sync::Mutex<Monitor>,
+    announced: Mutex<live::Announced>,
 }
 
 impl AppState {
@@ -69,7 +74,9 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             entry::record_vitals,
             entry::add_patient,
             entry::update_patient,
+            commands::alert_watch,
         ])
+        .events(tauri_specta::collect_events![live::AlertsChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }
 
@@ -89,14 +96,19 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         e.to_string()
     });
     let builder = bindings();
+    let handler = builder.invoke_handler();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             workstation,
             orchestrator: tokio::sync::OnceCell::new(),
             import: Mutex::new(None),
+            monitor: tokio::sync::Mutex::new(Monitor::default()),
+            announced: Mutex::new(live::Announced::default()),
         })
-        .setup(|app| {
+        .setup(move |app| {
+            builder.mount_events(app);
             // Load ONNX Runtime and the models while WebKit starts the page.
             let handle = tauri::Manager::app_handle(app).clone();
             tauri::async_runtime::spawn(async move {
@@ -105,9 +117,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
                     tracing::warn!(error = %e, "the agents could not start");
                 }
             });
+            // The window watches by itself: new readings from any process raise their alerts.
+            tauri::async_runtime::spawn(live::watch(tauri::Manager::app_handle(app).clone()));
             Ok(())
         })
-        .invoke_handler(builder.invoke_handler())
+        .invoke_handler(handler)
         .build(tauri::generate_context!());
     match app {
         Ok(app) => {

@@ -25,14 +25,24 @@ pub struct SettingSpec {
 }
 
 /// Every setting.
-pub const SETTINGS: [SettingSpec; 1] = [SettingSpec {
-    name: "future_tolerance_minutes",
-    about: "how far ahead of this workstation's clock a reading's time may be before it is refused \
-            (device clocks drift)",
-    default: TimeBounds::DEFAULT_TOLERANCE_MINUTES,
-    min: 0,
-    max: TimeBounds::MAX_TOLERANCE_MINUTES,
-}];
+pub const SETTINGS: [SettingSpec; 2] = [
+    SettingSpec {
+        name: "future_tolerance_minutes",
+        about: "how far ahead of this workstation's clock a reading's time may be before it is refused \
+                (device clocks drift)",
+        default: TimeBounds::DEFAULT_TOLERANCE_MINUTES,
+        min: 0,
+        max: TimeBounds::MAX_TOLERANCE_MINUTES,
+    },
+    SettingSpec {
+        name: "escalation_minutes",
+        about: "how long a critical alert may stay unacknowledged before the window escalates it \
+                (notifies again and marks it escalated)",
+        default: 5,
+        min: 1,
+        max: 24 * 60,
+    },
+];
 
 /// A setting's effective value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,6 +102,12 @@ impl Workstation {
         self.audit_id(&mut tx, "setting.change", None, detail).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(SettingValue { name: spec.name, value: parsed, origin: "store", about: spec.about })
+    }
+
+    /// How long a critical alert may stay unacknowledged before it is escalated, minutes.
+    pub async fn escalation_minutes(&self) -> Result<u32, Error> {
+        let spec = spec("escalation_minutes")?;
+        Ok(stored(&self.store, spec).await?.unwrap_or(spec.default))
     }
 
     /// The time window readings received now must fall in.

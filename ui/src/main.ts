@@ -2,6 +2,7 @@
 import { commands, type StoreStatus } from "./bindings";
 import { h } from "./dom";
 import { errorText, hideBanner, showBanner } from "./errors";
+import { startLive } from "./live";
 import { navSection, navigate, startRouter, type Route } from "./router";
 import { mountAgents } from "./views/agents";
 import { mountAlerts } from "./views/alerts";
@@ -111,3 +112,4 @@ commands
   .catch((e: unknown) => showBanner(`The store could not be opened: ${errorText(e)}. See Settings for details.`));
 
 startRouter(show);
+startLive();

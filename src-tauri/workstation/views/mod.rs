@@ -8,6 +8,7 @@ mod chart;
 mod convert;
 mod inbox;
 mod patient;
+mod watch;
 pub(crate) mod worklist;
 
 pub use chart::{ChartKind, ChartRequest, ChartView};
@@ -16,6 +17,7 @@ pub use convert::{
     alert_view,
 };
 pub use inbox::{AlertsInbox, INBOX_PAGE_MAX, InboxRequest, StatusCounts};
+pub use watch::{AlertWatch, BANNER_MAX, CriticalAlert, escalations_due, is_escalated};
 pub(crate) use worklist::RECORDED_NEWS2_KINDS;
 pub use worklist::sort_by_risk;
 
@@ -303,6 +305,29 @@ view! {
         pub weight: Option<WeightView>,
         /// The newest observation.
         pub last_data_ms: Option<f64>,
+        /// Specialties that could not answer now: the patient needs a clinician's review.
+        pub needs_review: Vec<String>,
+        /// The monitor's stored assessments, oldest first (the newest [`RISK_TIMELINE_MAX`]).
+        pub risk_history: Vec<RiskPoint>,
+    }
+}
+
+/// The most stored assessments the patient screen's risk timeline shows.
+pub const RISK_TIMELINE_MAX: i64 = 2_000;
+
+view! {
+    /// One stored assessment on the risk timeline.
+    pub struct RiskPoint {
+        /// The instant assessed (event time), UTC ms.
+        pub at_ms: f64,
+        /// Overall risk, 0-1.
+        pub risk_score: f64,
+        /// Its band.
+        pub risk_level: String,
+        /// Specialties that could not answer.
+        pub needs_review: Vec<String>,
+        /// The event class, if any.
+        pub event: Option<String>,
     }
 }
 
@@ -375,6 +400,8 @@ view! {
         pub patients_created: f64,
         /// Why the file failed; nothing of it was stored.
         pub error: Option<String>,
+        /// Alerts the monitor raised on what the file added.
+        pub alerts: Vec<crate::workstation::RaisedAlert>,
     }
 }
 
@@ -415,6 +442,7 @@ impl ImportReportView {
             by_kind: r.by_kind.iter().map(|(k, n)| KindCount { kind: k.clone(), count: *n as f64 }).collect(),
             patients_created: r.patients_created as f64,
             error: None,
+            alerts: r.alerts.clone(),
         }
     }
 
@@ -431,6 +459,7 @@ impl ImportReportView {
             by_kind: Vec::new(),
             patients_created: 0.0,
             error: Some(error),
+            alerts: Vec::new(),
         }
     }
 }

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 
 use super::convert::alert_view;
 use super::worklist::{news2_view, readings, snapshot};
-use super::{HrvView, PatientView, WeightView};
+use super::{HrvView, PatientView, RISK_TIMELINE_MAX, RiskPoint, WeightView};
 use crate::agents::alerting::AlertStatus;
 use crate::agents::{Orchestrator, review};
 use crate::analysis::hrv::{self, Correction};
@@ -38,6 +38,9 @@ impl Workstation {
             ..Default::default()
         };
         let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
+        let history =
+            crate::store::assessments::history(&mut *tx, patient.id, i64::MIN, i64::MAX, RISK_TIMELINE_MAX)
+                .await?;
         self.audit_read("patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
 
@@ -83,6 +86,20 @@ impl Workstation {
             hrv_absent,
             weight,
             last_data_ms: snap.last_ms.map(|t| t as f64),
+            needs_review: assessment
+                .as_ref()
+                .map(|a| a.needs_review().iter().map(|s| s.as_str().to_owned()).collect())
+                .unwrap_or_default(),
+            risk_history: history
+                .iter()
+                .map(|a| RiskPoint {
+                    at_ms: a.at.timestamp_millis() as f64,
+                    risk_score: a.risk_score,
+                    risk_level: a.risk_level.as_str().to_owned(),
+                    needs_review: a.needs_review.iter().map(|s| s.as_str().to_owned()).collect(),
+                    event: a.event.clone(),
+                })
+                .collect(),
         })
     }
 }

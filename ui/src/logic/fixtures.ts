@@ -55,6 +55,7 @@ export function report(over: Partial<ImportReportView>): ImportReportView {
     by_kind: [],
     patients_created: 0,
     error: null,
+    alerts: [],
     ...over,
   };
 }

@@ -18,6 +18,8 @@ import {
 } from "../logic/alerts";
 import { absoluteTime, humanize, percent, relativeTime, riskClass, riskText } from "../logic/format";
 import { evidenceText } from "../logic/patient";
+import { currentWatch, onAlertsChanged } from "../live";
+import { escalatedIds } from "../logic/live";
 import type { Unmount, ViewContext } from "./view";
 
 export function mountAlerts(ctx: ViewContext): Unmount {
@@ -149,9 +151,12 @@ export function mountAlerts(ctx: ViewContext): Unmount {
   });
   refresh.addEventListener("click", () => void load());
   more.addEventListener("click", () => void load(true));
+  // New alerts appear without a refresh; the list keeps its place (the first page reloads).
+  const off = onAlertsChanged(() => void load());
   void load();
   return () => {
     state.alive = false;
+    off();
     if (dialog.el.open) dialog.el.close();
   };
 }
@@ -159,17 +164,19 @@ export function mountAlerts(ctx: ViewContext): Unmount {
 function item(a: AlertView, ask: (a: AlertView, action: AlertAction) => void): HTMLLIElement {
   const now = Date.now();
   const fired = a.evidence.filter((e) => e.triggered);
+  const escalated = escalatedIds(currentWatch()).has(a.id);
   const transitions = [
     a.acknowledged ? `Acknowledged by ${a.acknowledged.by} ${relativeTime(a.acknowledged.at_ms, now)}${a.acknowledged.note ? `: “${a.acknowledged.note}”` : ""}` : null,
     a.resolved ? `Resolved by ${a.resolved.by} ${relativeTime(a.resolved.at_ms, now)}${a.resolved.note ? `: “${a.resolved.note}”` : ""}` : null,
   ].filter((t): t is string => t !== null);
   return h(
     "li",
-    { class: "card alert-item", "data-alert-id": a.id, "data-risk-level": a.risk_level },
+    { class: `card alert-item${escalated ? " escalated" : ""}`, "data-alert-id": a.id, "data-risk-level": a.risk_level, "data-escalated": String(escalated) },
     h(
       "div",
       { class: "alert-head" },
       h("span", { class: riskClass(a.risk_level) }, riskText(a.risk_level, a.risk_score)),
+      escalated ? h("span", { class: "chip escalated", title: "Critical and unacknowledged past the escalation delay (Settings: escalation_minutes)" }, "Escalated") : null,
       h("h2", {}, humanize(a.event)),
       h("a", { href: `#/patient/${encodeURIComponent(a.patient_id)}`, class: "patient-link" }, a.name || "Unknown patient", a.mrn ? h("span", { class: "mono muted" }, ` ${a.mrn}`) : null),
       h("span", { class: "muted time", title: `Raised ${absoluteTime(a.created_ms)}; data of ${absoluteTime(a.event_ms)}` }, `${relativeTime(a.created_ms, now)} · confidence ${percent(a.confidence)}`),

@@ -5,7 +5,8 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { commands, type ImportProgressView, type ImportReportView } from "../bindings";
 import { h, message, setState, viewRoot } from "../dom";
 import { errorText } from "../errors";
-import { VITALS, humanize } from "../logic/format";
+import { VITALS, humanize, riskClass } from "../logic/format";
+import { raisedSummary } from "../logic/live";
 import { appendPaths, failureText, parsePaths, progressFraction, progressLabel, rateLabel, totals, totalsLabel } from "../logic/importing";
 import { formatCount } from "../status";
 import type { Unmount, ViewContext } from "./view";
@@ -192,6 +193,23 @@ function fileReport(r: ImportReportView): HTMLElement {
     r.by_kind.length
       ? h("p", { class: "kinds" }, "By kind: ", r.by_kind.map((k, i) => [i ? ", " : "", h("span", { class: "kind" }, `${VITALS[k.kind]?.label ?? humanize(k.kind)} ${formatCount(k.count)}`)]).flat())
       : null,
+    failed
+      ? null
+      : h(
+          "div",
+          { class: "raised-alerts", "data-field": "alerts", "data-count": String(r.alerts.length) },
+          h("p", { class: r.alerts.length ? "warn" : "muted" }, raisedSummary(r.alerts)),
+          r.alerts.length
+            ? h(
+                "ul",
+                {},
+                r.alerts.slice(0, 20).map((a) =>
+                  h("li", { "data-alert-id": a.id }, h("span", { class: riskClass(a.risk_level) }, a.risk_level), ` ${humanize(a.event)} at ${a.event_time} `, h("a", { href: `#/patient/${encodeURIComponent(a.patient_id)}` }, "Open patient")),
+                ),
+                r.alerts.length > 20 ? h("li", {}, h("a", { href: "#/alerts" }, `and ${r.alerts.length - 20} more in the inbox`)) : null,
+              )
+            : null,
+        ),
     r.rejected.length
       ? h(
           "details",

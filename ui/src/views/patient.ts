@@ -4,10 +4,13 @@ import { commands, type PatientView } from "../bindings";
 import { h, message, setState } from "../dom";
 import { errorText } from "../errors";
 import { absoluteTime, relativeTime, riskClass, riskText } from "../logic/format";
+import { needsReviewText } from "../logic/live";
 import { demographics } from "../logic/patient";
+import { onAlertsChanged } from "../live";
 import { chartPanel } from "./charts";
 import { openPatientDialog, openVitalsDialog } from "./entry";
 import { alertsPanel, assessmentPanel, hrvPanel, news2Panel, vitalTiles, weightPanel } from "./patient-panels";
+import { riskTimelinePanel } from "./risk-timeline";
 import type { Unmount, ViewContext } from "./view";
 
 export function mountPatient(ctx: ViewContext, id: string): Unmount {
@@ -32,12 +35,14 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   const panels = h("div", { class: "panel-row" }, ...["NEWS2", "Heart rate variability", "Weight"].map(skeletonCard));
   const lower = h("div", { class: "panel-row two" }, ...["Assessment", "Open alerts"].map(skeletonCard));
   const charts = chartPanel(id);
+  const history = h("div", { class: "timeline-slot" });
   root.append(
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/worklist" }, "← Worklist")),
     h("header", { class: "card patient-head" }, h("div", {}, name, facts), jump, overall, recordVitals, editPatient, refresh),
     error,
     tiles,
     panels,
+    history,
     charts.el,
     lower,
   );
@@ -56,7 +61,9 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
     overall.replaceChildren(
       h("span", { class: "muted small" }, "Overall risk"),
       a ? h("span", { class: `${riskClass(a.risk_level)} big` }, riskText(a.risk_level, a.risk_score)) : h("span", { class: "muted" }, "not assessed"),
+      ...(p.needs_review.length > 0 ? [h("span", { class: "chip needs-review", id: "patient-needs-review" }, needsReviewText(p.needs_review))] : []),
     );
+    history.replaceChildren(riskTimelinePanel(p.risk_history));
     const open = p.open_alerts.length;
     jump.hidden = open === 0;
     jump.textContent = `${open} open alert${open === 1 ? "" : "s"} ↓`;
@@ -106,10 +113,13 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   editPatient.addEventListener("click", () => {
     if (state.patient) openPatientDialog(root, state.patient, () => void load());
   });
+  // New alerts and assessments appear without a refresh.
+  const off = onAlertsChanged(() => void load());
   void load();
   charts.load();
   return () => {
     state.alive = false;
+    off();
     charts.destroy();
   };
 }

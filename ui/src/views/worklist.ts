@@ -3,7 +3,9 @@ import { commands, type WorklistRow } from "../bindings";
 import { h, keepFocus, message, setState, viewRoot } from "../dom";
 import { errorText } from "../errors";
 import { absoluteTime, news2BandLabel, news2Class, relativeTime, riskClass, riskText } from "../logic/format";
+import { needsReviewText } from "../logic/live";
 import { compactVitals, filterRows } from "../logic/worklist";
+import { onAlertsChanged } from "../live";
 import { formatCount } from "../status";
 import { openPatientDialog } from "./entry";
 import type { Unmount, ViewContext } from "./view";
@@ -135,9 +137,12 @@ export function mountWorklist(ctx: ViewContext): Unmount {
   newPatient.addEventListener("click", () => openPatientDialog(root, null, () => void load()));
   // Relative times age while the screen is open.
   const tick = setInterval(() => state.loaded && render(), 30_000);
+  // New alerts appear without a refresh (the backend's monitor pass tells the window).
+  const off = onAlertsChanged(() => void load());
   void load();
   return () => {
     state.alive = false;
+    off();
     clearInterval(tick);
   };
 }
@@ -170,8 +175,13 @@ function row(r: WorklistRow, open: (id: string) => void): HTMLTableRowElement {
           )
         : h("span", { class: "muted", title: "NEWS2 needs all five measured parameters" }, "—"),
     ),
-    h("td", {}, h("span", { class: riskClass(r.risk_level), title: r.event ? `Event: ${r.event.replace(/_/g, " ")}` : undefined }, riskText(r.risk_level, r.risk_score))),
-    h("td", { class: "num" }, r.open_alerts > 0 ? h("span", { class: "count-badge" }, String(r.open_alerts)) : h("span", { class: "muted" }, "0")),
+    h(
+      "td",
+      {},
+      h("span", { class: riskClass(r.risk_level), title: r.event ? `Event: ${r.event.replace(/_/g, " ")}` : undefined }, riskText(r.risk_level, r.risk_score)),
+      r.needs_review.length > 0 ? h("span", { class: "chip needs-review", title: needsReviewText(r.needs_review) }, " Needs review") : null,
+    ),
+    h("td", { class: "num", "data-open-alerts": String(r.open_alerts) }, r.open_alerts > 0 ? h("span", { class: "count-badge" }, String(r.open_alerts)) : h("span", { class: "muted" }, "0")),
     h("td", { class: "time", title: absoluteTime(r.last_data_ms) }, relativeTime(r.last_data_ms, now)),
   );
   tr.addEventListener("click", () => open(r.patient_id));
