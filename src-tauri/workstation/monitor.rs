@@ -284,6 +284,16 @@ impl Workstation {
         let label = patient.id.to_string();
         let policy = config.replay.policy;
         let mut limiter = self.rate_limiter(patient, &label).await?;
+        let query = crate::store::AlertQuery {
+            patient: Some(patient.id),
+            statuses: vec![
+                crate::agents::alerting::AlertStatus::New,
+                crate::agents::alerting::AlertStatus::Acknowledged,
+            ],
+            ..Default::default()
+        };
+        let mut open: std::collections::HashSet<crate::agents::EventClass> =
+            store::list_alerts(&mut **tx, &query).await?.iter().map(|a| a.event).collect();
         let mut watched = match monitor.watched.remove(&patient.id) {
             Some(watched) => watched,
             None => self.primed(tx, &label, patient.id, first.effective_ms, config.replay).await?,
@@ -305,6 +315,7 @@ impl Workstation {
                         (m + 1) * 60_000 - 1,
                         &policy,
                         &mut limiter,
+                        &mut open,
                         walk,
                         pass,
                     )
@@ -344,7 +355,9 @@ impl Workstation {
             ctx.latest.body_weight = watched.latest.get(&Kind::BodyWeight).copied();
             ctx.weight = watched.weight.clone();
             let assessment = orchestrator.assess(ctx).await;
-            let raised = self.decide(tx, patient, &assessment, &policy, &mut limiter, walk.now, pass).await?;
+            let raised = self
+                .decide(tx, patient, &assessment, &policy, &mut limiter, &mut open, false, walk.now, pass)
+                .await?;
             self.keep(tx, patient, &mut watched, &assessment, raised, config.store_every_s, walk.now, pass)
                 .await?;
         }
@@ -357,6 +370,7 @@ impl Workstation {
                 (m + 1) * 60_000 - 1,
                 &policy,
                 &mut limiter,
+                &mut open,
                 walk,
                 pass,
             )
@@ -427,6 +441,7 @@ impl Workstation {
         at_ms: i64,
         policy: &AlertPolicy,
         limiter: &mut RateLimiter,
+        open: &mut std::collections::HashSet<crate::agents::EventClass>,
         walk: &Walk<'_>,
         pass: &mut MonitorPass,
     ) -> Result<(), Error> {
@@ -446,7 +461,8 @@ impl Workstation {
         ctx.weight = watched.weight.clone();
         ctx.news2 = RecordedNews2::from_values(&watched.recorded, at).context();
         let assessment = orchestrator.assess(ctx).await;
-        let raised = self.decide(tx, patient, &assessment, policy, limiter, walk.now, pass).await?;
+        let raised =
+            self.decide(tx, patient, &assessment, policy, limiter, open, true, walk.now, pass).await?;
         // A spot assessment is always kept: spot readings are few.
         self.keep(tx, patient, watched, &assessment, raised, 0, walk.now, pass).await
     }
@@ -486,12 +502,22 @@ impl Workstation {
         assessment: &Assessment,
         policy: &AlertPolicy,
         limiter: &mut RateLimiter,
+        open: &mut std::collections::HashSet<crate::agents::EventClass>,
+        spot: bool,
         now: DateTime<Utc>,
         pass: &mut MonitorPass,
     ) -> Result<bool, Error> {
         pass.assessments += 1;
         let mut raised = false;
         for draft in alerting::drafts(policy, assessment) {
+            // A spot reading (hours apart, unlike a 1 Hz stream) does not raise again an event
+            // that is still open (new or acknowledged) for this patient: a heart-failure weight
+            // gain held for days would otherwise alert at every blood pressure taken meanwhile.
+            // Once resolved, the event may alert again (rate limit permitting).
+            if spot && open.contains(&draft.event) {
+                pass.rate_limited += 1;
+                continue;
+            }
             if !limiter.admit(policy, &draft) {
                 pass.rate_limited += 1;
                 continue;
@@ -508,6 +534,7 @@ impl Workstation {
                 "the monitor raised an alert"
             );
             pass.alerts.push(RaisedAlert::of(&alert));
+            open.insert(alert.event);
             raised = true;
         }
         Ok(raised)
