@@ -37,3 +37,22 @@ pub(crate) fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted_ms.len() as f64).ceil() as usize;
     sorted_ms[rank.clamp(1, sorted_ms.len()) - 1]
 }
+
+/// A new encrypted store `name` in `dir`, with its own key file beside it.
+pub(crate) async fn bench_store(
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<crate::workstation::Workstation, crate::workstation::Error> {
+    crate::workstation::Workstation::open(crate::workstation::OpenOptions {
+        data_dir: dir.join(name),
+        key_source: Some(crate::store::KeySource::File(dir.join(format!("{name}.key")))),
+        create: true,
+    })
+    .await
+}
+
+/// p50, p99 and max of durations in milliseconds, in any order.
+pub(crate) fn summary(mut ms: Vec<f64>) -> [f64; 3] {
+    ms.sort_by(f64::total_cmp);
+    [percentile(&ms, 50.0), percentile(&ms, 99.0), ms.last().copied().unwrap_or(f64::NAN)]
+}

@@ -15,14 +15,12 @@ use std::time::Instant;
 use chrono::{Duration, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{bench_patient, percentile};
+use super::{bench_patient, bench_store as store, summary};
 use crate::agents::OrchestratorConfig;
 use crate::agents::replay::synthetic::{Course, Scenario};
 use crate::domain::{Kind, NewObservation, ObservationValue, PatientRef, SourceKind};
-use crate::store::{KeySource, StoreError};
-use crate::workstation::{
-    CancelToken, Error, ImportOptions, Monitor, OpenOptions, WeightMeasurement, Workstation,
-};
+use crate::store::StoreError;
+use crate::workstation::{CancelToken, Error, ImportOptions, Monitor, WeightMeasurement};
 
 /// The figures.
 #[derive(Debug, Clone, Serialize)]
@@ -67,20 +65,6 @@ fn cpu_ms() -> f64 {
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
     let hz = rustix::param::clock_ticks_per_second() as f64;
     (ticks(11) + ticks(12)) * 1000.0 / hz
-}
-
-async fn store(dir: &Path, name: &str) -> Result<Workstation, Error> {
-    Workstation::open(OpenOptions {
-        data_dir: dir.join(name),
-        key_source: Some(KeySource::File(dir.join(format!("{name}.key")))),
-        create: true,
-    })
-    .await
-}
-
-fn summary(mut ms: Vec<f64>) -> [f64; 3] {
-    ms.sort_by(f64::total_cmp);
-    [percentile(&ms, 50.0), percentile(&ms, 99.0), ms.last().copied().unwrap_or(f64::NAN)]
 }
 
 /// Runs the benchmark in temporary encrypted stores.

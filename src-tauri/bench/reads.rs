@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{bench_patient, percentile};
+use super::{bench_patient, bench_store as store, summary};
 use crate::domain::PatientRef;
-use crate::store::{KeySource, ObservationQuery, StoreError, TimeRange};
-use crate::workstation::{CancelToken, Error, ImportOptions, OpenOptions, Workstation};
+use crate::store::{ObservationQuery, StoreError, TimeRange};
+use crate::workstation::{CancelToken, Error, ImportOptions, Workstation};
 
 /// The figures.
 #[derive(Debug, Clone, Serialize)]
@@ -61,24 +61,10 @@ fn write_csv(path: &Path, mrn: &str, rows: u64, end: chrono::DateTime<Utc>) -> s
     out.flush()
 }
 
-async fn store(dir: &Path, name: &str) -> Result<Workstation, Error> {
-    Workstation::open(OpenOptions {
-        data_dir: dir.join(name),
-        key_source: Some(KeySource::File(dir.join(format!("{name}.key")))),
-        create: true,
-    })
-    .await
-}
-
 async fn import(ws: &Workstation, path: &Path) -> Result<f64, Error> {
     let started = Instant::now();
     ws.import_file(path, &ImportOptions::default(), &|_| {}, &CancelToken::default()).await?;
     Ok(started.elapsed().as_secs_f64())
-}
-
-fn summary(mut ms: Vec<f64>) -> [f64; 3] {
-    ms.sort_by(f64::total_cmp);
-    [percentile(&ms, 50.0), percentile(&ms, 99.0), ms.last().copied().unwrap_or(f64::NAN)]
 }
 
 /// Runs the benchmark in temporary encrypted stores.
