@@ -12,7 +12,7 @@ use crate::agents::{Evidence, Orchestrator, OrchestratorConfig, PoolMetrics, Ris
 use crate::analysis::io_window::{InputFormat, parse_vitals};
 use crate::domain::PatientRef;
 use crate::store::AlertQuery;
-use crate::workstation::{AssessOptions, MonitorOptions, OpenOptions, Workstation};
+use crate::workstation::{AssessOptions, MonitorOptions};
 
 /// `vigil assess PATIENT`.
 #[derive(Debug, Args)]
@@ -54,7 +54,7 @@ pub struct MonitorArgs {
 /// printed as it is raised (a JSON line with `--json`). Runs until SIGTERM or Ctrl-C, then
 /// finishes the pass in hand and stops cleanly.
 async fn watch(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let replay =
         ReplayOptions { policy: policy(args.threshold, args.rate_limit)?, ..ReplayOptions::default() };
@@ -179,7 +179,7 @@ fn policy(threshold: f64, rate_limit: i64) -> anyhow::Result<AlertPolicy> {
 }
 
 pub(super) async fn run_assess(args: AssessArgs, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let options = AssessOptions { policy: policy(args.threshold, 300)? };
     let outcome = ws.assess(&orchestrator, &PatientRef::parse(&args.patient), &options).await?;
@@ -257,7 +257,7 @@ fn alert_line(
 }
 
 pub(super) async fn run_worklist(data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let list = ws.worklist(&orchestrator).await;
     ws.close().await;
@@ -307,7 +307,7 @@ pub(super) async fn run_monitor(args: MonitorArgs, data_dir: &Path, json: bool) 
     let started = std::time::Instant::now();
     let summary = match &args.patient {
         Some(p) => {
-            let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+            let ws = super::session::open(data_dir).await?;
             let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
             let mut print = |a: &Alert| {
                 let line = if json {
@@ -388,7 +388,7 @@ pub(super) async fn run_agents(cmd: AgentsCommand, data_dir: &Path, json: bool) 
     let AgentsCommand::Status { probes } = cmd;
     // With a store, its model rollouts join the rules; without one, the rules alone.
     let ws = if data_dir.join(crate::workstation::STORE_FILE).exists() {
-        Some(Workstation::open(OpenOptions::existing(data_dir)).await?)
+        Some(super::session::open(data_dir).await?)
     } else {
         None
     };
@@ -490,7 +490,7 @@ fn status_text(metrics: &[PoolMetrics]) -> String {
 }
 
 pub(super) async fn run_alerts(cmd: AlertsCommand, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     match cmd {
         AlertsCommand::List { patient, all, min_level, limit } => {
             let patient = match patient {

@@ -17,7 +17,7 @@ use crate::analysis::report::{self, WeightAnalysisConfig};
 use crate::analysis::{io_hrv, io_window};
 use crate::domain::PatientRef;
 use crate::store::TimeRange;
-use crate::workstation::{News2Context, OpenOptions, Workstation};
+use crate::workstation::News2Context;
 
 const WEIGHT_HELP: &str = "\
 INPUT (stdin), one row per weighing; CSV with a header row, or a JSON array of objects:
@@ -196,7 +196,7 @@ pub(super) async fn run(cmd: AnalyzeCommand, data_dir: &Path) -> anyhow::Result<
                     print(&report::analyze_weight_with(&text, format, &cfg)?, a.input.compact)
                 }
                 Some(p) => {
-                    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+                    let ws = super::session::open(data_dir).await?;
                     let report = ws.analyze_stored_weights(&p, &cfg).await?;
                     let out = if a.save {
                         let saved = ws.process_stored_weights(&p, &cfg).await?;
@@ -218,7 +218,7 @@ pub(super) async fn run(cmd: AnalyzeCommand, data_dir: &Path) -> anyhow::Result<
                 let until = instant("--until", a.until.as_deref())?;
                 let since = until - Duration::minutes(i64::from(a.minutes));
                 let range = TimeRange { since: Some(since), until: Some(until) };
-                let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+                let ws = super::session::open(data_dir).await?;
                 let report = ws.analyze_stored_window(&p, range).await;
                 ws.close().await;
                 print(&report?, a.input.compact)
@@ -242,7 +242,7 @@ pub(super) async fn run(cmd: AnalyzeCommand, data_dir: &Path) -> anyhow::Result<
                         None => until - Duration::hours(24),
                     };
                     let range = TimeRange { since: Some(since), until: Some(until) };
-                    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+                    let ws = super::session::open(data_dir).await?;
                     let report = ws.analyze_stored_hrv(&p, range, correction).await;
                     ws.close().await;
                     print(&report?, a.input.compact)
@@ -268,7 +268,7 @@ pub(super) async fn run(cmd: AnalyzeCommand, data_dir: &Path) -> anyhow::Result<
                     spo2_scale: if a.spo2_scale == 2 { Spo2Scale::Scale2 } else { Spo2Scale::Scale1 },
                 };
                 let at = instant("--at", a.at.as_deref())?;
-                let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+                let ws = super::session::open(data_dir).await?;
                 let result = ws.news2_latest(&p, at, context).await;
                 ws.close().await;
                 print(&result?, a.input.compact)

@@ -10,9 +10,7 @@ use clap::Args;
 use super::render;
 use crate::domain::PatientRef;
 use crate::ingest::Format;
-use crate::workstation::{
-    CancelToken, ImportOptions, ImportProgress, ImportReport, OpenOptions, Workstation,
-};
+use crate::workstation::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 
 /// `vigil import`.
 #[derive(Debug, Args)]
@@ -47,7 +45,7 @@ pub(super) async fn run(args: ImportArgs, data_dir: &Path, json: bool) -> anyhow
         dry_run: args.dry_run,
         fit_user: args.fit_user,
     };
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let cancel = CancelToken::default();
     {
         let cancel = cancel.clone();

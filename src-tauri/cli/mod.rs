@@ -19,7 +19,9 @@ mod import;
 mod packages;
 mod patients;
 mod render;
+pub mod session;
 mod settings;
+mod users;
 mod vitals;
 
 use std::path::PathBuf;
@@ -41,6 +43,10 @@ pub struct Cli {
     /// Print JSON for scripts instead of text
     #[arg(long, global = true)]
     pub json: bool,
+    /// Act as the service account whose token is in this owner-only file (scripts, `vigil
+    /// monitor` as a service) instead of the session `vigil login` opened
+    #[arg(long, global = true, env = "VIGIL_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// What to do; none opens the desktop window
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -56,8 +62,27 @@ impl Cli {
 /// The headless verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the encrypted store (and its key) if there is none; show its state
-    Init,
+    /// Create the encrypted store (and its key) with its first administrator (password from the
+    /// terminal, or one line of standard input)
+    Init {
+        /// The first administrator's account name (needed for a new store, or a store with no
+        /// account yet)
+        #[arg(long, value_name = "NAME")]
+        admin: Option<String>,
+    },
+    /// Sign in: opens a session for this OS user and data directory, until `vigil logout` or
+    /// the idle timeout (password from the terminal, or one line of standard input)
+    Login {
+        /// The account name
+        name: String,
+    },
+    /// End the session `vigil login` opened
+    Logout,
+    /// Who is signed in, with which role
+    Whoami,
+    /// Accounts: add, list, disable, enable, role, passwd (administrators)
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Show the store's state: data directory, encryption, schema version, counts
     Status,
     /// Add, edit, list and show patients
@@ -72,7 +97,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export a patient's record as CSV or a FHIR R4 Bundle
     Export(patients::ExportArgs),
-    /// Create a store holding synthetic DEMO patients (never into a store with real data)
+    /// Create a store holding synthetic DEMO patients and DEMO accounts (one per role, password
+    /// `vigil-demo`; never into a store with real data)
     Demo,
     /// Check the audit trail's hash chain
     #[command(subcommand)]
@@ -112,6 +138,9 @@ pub enum AuditCommand {
     /// Recompute the chain and report the first broken row, if any
     Verify,
 }
+
+/// The demonstration accounts' password (DEMO stores only; shown on their login screen).
+pub const DEMO_PASSWORD: &str = crate::workstation::DEMO_PASSWORD;
 
 /// Parses the command line (exits on `--help` or a usage error).
 pub fn parse() -> Cli {
@@ -160,30 +189,18 @@ pub fn run(cli: Cli) -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir();
     let json = cli.json;
+    let _ = session::TOKEN_FILE.set(cli.token_file.clone());
     let Some(command) = cli.command else {
         anyhow::bail!("no command given; run `vigil --help`");
     };
     match command {
-        Command::Init => {
-            let existed = data_dir.join(crate::workstation::STORE_FILE).exists();
-            let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
-            let status = ws.status().await?;
-            if json {
-                let mut value = serde_json::to_value(&status)?;
-                value["created"] = serde_json::json!(!existed);
-                render::json(&value)?;
-            } else {
-                say!(
-                    "{} encrypted store at {}",
-                    if existed { "Opened the existing" } else { "Created an" },
-                    status.store_path
-                );
-                say!("Key kept in {}", status.key_source);
-            }
-            ws.close().await;
-        }
+        Command::Init { admin } => init(&data_dir, admin.as_deref(), json).await?,
+        Command::Login { name } => users::login(&name, &data_dir, json).await?,
+        Command::Logout => users::logout(&data_dir, json).await?,
+        Command::Whoami => users::whoami(&data_dir, json).await?,
+        Command::User(cmd) => users::run(cmd, &data_dir, json).await?,
         Command::Status => {
-            let ws = Workstation::open(OpenOptions::existing(&data_dir)).await?;
+            let ws = session::open(&data_dir).await?;
             let status = ws.status().await?;
             if json {
                 render::json(&status)?
@@ -199,6 +216,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args, &data_dir, json).await?,
         Command::Demo => {
             let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
+            let accounts = ws.create_demo_accounts().await?;
+            // The seed is IT's job (it installs the demonstration models too).
+            ws.sign_in("it", crate::workstation::Secret::new(DEMO_PASSWORD.to_owned())).await?;
             let report = ws.seed_demo(chrono::Utc::now()).await?;
             let status = ws.status().await?;
             if json {
@@ -222,10 +242,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     say!("No models activated: {why}");
                 }
             }
+            if accounts && !json {
+                say!("DEMO accounts: clinician, nurse, admin, it, auditor; password {DEMO_PASSWORD}");
+            }
             ws.close().await;
         }
         Command::Audit(AuditCommand::Verify) => {
-            let ws = Workstation::open(OpenOptions::existing(&data_dir)).await?;
+            let ws = session::open(&data_dir).await?;
             let result = ws.verify_audit().await?;
             if json {
                 render::json(&result)?;
@@ -254,4 +277,57 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Settings { command } => settings::run(command, &data_dir, json).await?,
     }
     Ok(())
+}
+
+/// `vigil init [--admin NAME]`: a new store needs its first administrator; an existing store
+/// with no account gets one; an existing store with accounts is only shown.
+async fn init(data_dir: &std::path::Path, admin: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let existed = data_dir.join(crate::workstation::STORE_FILE).exists();
+    if !existed && admin.is_none() {
+        anyhow::bail!(
+            "a new store needs its first administrator: `vigil init --admin NAME`; nothing was created"
+        );
+    }
+    // Read the password before anything is created, so a refusal leaves nothing behind.
+    let password = match admin {
+        Some(name) => Some(session::read_new_password(&format!("Password for the administrator {name}"))?),
+        None => None,
+    };
+    if let (Some(name), Some(password)) = (admin, &password) {
+        crate::domain::access::validate_user_name(name)?;
+        crate::domain::access::validate_password(name, password)?;
+    }
+    let ws = Workstation::open(OpenOptions::create(data_dir)).await?;
+    let result = async {
+        let has_users = ws.has_users().await?;
+        let created_admin = match (admin, password) {
+            (Some(name), Some(password)) if !has_users => {
+                ws.create_first_admin(name, password).await?;
+                true
+            }
+            (Some(_), _) => anyhow::bail!(
+                "this store already has accounts: an administrator adds more with `vigil user add NAME --role ROLE`"
+            ),
+            _ => false,
+        };
+        let store_path = data_dir.join(crate::workstation::STORE_FILE);
+        if json {
+            render::json(&serde_json::json!({
+                "store_path": store_path.display().to_string(),
+                "created": !existed,
+                "admin": admin.filter(|_| created_admin),
+            }))?;
+        } else {
+            say!("{} encrypted store at {}", if existed { "Opened the existing" } else { "Created an" }, store_path.display());
+            if let Some(name) = admin.filter(|_| created_admin) {
+                say!("First administrator: {name}. Sign in with `vigil login {name}`");
+            } else if !has_users {
+                say!("This store has no account yet: `vigil init --admin NAME` creates its administrator");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    ws.close().await;
+    result
 }

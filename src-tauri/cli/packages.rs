@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::render;
 use crate::models::trust::{KeyId, generate_signing_key, read_signing_key};
 use crate::models::{RuntimeStatus, package};
-use crate::workstation::{OpenOptions, PackagesView, Rollout, Workstation};
+use crate::workstation::{PackagesView, Rollout, Workstation};
 
 /// `vigil packages ...`.
 #[derive(Debug, Subcommand)]
@@ -99,7 +99,7 @@ pub(super) async fn run(cmd: PackagesCommand, data_dir: &Path, json: bool) -> an
         PackagesCommand::Build { dir, key, out } => return build(&dir, &key, &out, json),
         _ => {}
     }
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let result = run_store(cmd, &ws, json).await;
     ws.close().await;
     result

@@ -10,7 +10,7 @@ use crate::agents::OrchestratorConfig;
 use crate::domain::{Consent, Kind, NewPatient, PatientRef, Sex};
 use crate::export::ExportFormat;
 use crate::store::{ObservationQuery, TimeRange};
-use crate::workstation::{OpenOptions, PatientEdit, Workstation};
+use crate::workstation::PatientEdit;
 
 /// Patient verbs.
 #[derive(Debug, Subcommand)]
@@ -120,7 +120,7 @@ pub struct ExportArgs {
 }
 
 pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     match cmd {
         PatientCommand::Add(args) => {
             let birth_date = args
@@ -212,7 +212,7 @@ pub(super) async fn run_observations(
     let until =
         args.until.as_deref().map(|t| parse_instant("--until", t)).transpose().map_err(anyhow::Error::msg)?;
     let query = ObservationQuery { kinds, range: TimeRange { since, until }, limit: args.limit };
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let (_patient, observations) = ws.observations(&PatientRef::parse(&args.patient), &query).await?;
     let sources = ws.source_labels().await?;
     if json {
@@ -226,7 +226,7 @@ pub(super) async fn run_observations(
 
 pub(super) async fn run_export(args: ExportArgs, data_dir: &Path) -> anyhow::Result<()> {
     let format = if args.format == "csv" { ExportFormat::Csv } else { ExportFormat::Fhir };
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let text = ws.export(&PatientRef::parse(&args.patient), format).await?;
     ws.close().await;
     match args.output {

@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::Subcommand;
 
 use super::render;
-use crate::workstation::{OpenOptions, SETTINGS, Workstation};
+use crate::workstation::SETTINGS;
 
 /// Settings verbs; with none, `show`.
 #[derive(Debug, Subcommand)]
@@ -22,7 +22,7 @@ pub enum SettingsCommand {
 }
 
 pub(super) async fn run(command: Option<SettingsCommand>, data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let result = async {
         match command.unwrap_or(SettingsCommand::Show) {
             SettingsCommand::Show => {

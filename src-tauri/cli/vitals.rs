@@ -10,7 +10,7 @@ use super::render;
 use crate::agents::OrchestratorConfig;
 use crate::analysis::news2::Spo2Scale;
 use crate::domain::{Acvpu, PatientRef};
-use crate::workstation::{Monitor, OpenOptions, SpotVitals, VitalsEntry, Workstation};
+use crate::workstation::{Monitor, SpotVitals, VitalsEntry};
 
 /// Vitals verbs.
 #[derive(Debug, Subcommand)]
@@ -100,7 +100,7 @@ pub(super) async fn run(cmd: VitalsCommand, data_dir: &Path, json: bool) -> anyh
         consciousness: args.consciousness,
         weight: args.weight,
     };
-    let ws = Workstation::open(OpenOptions::existing(data_dir)).await?;
+    let ws = super::session::open(data_dir).await?;
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;
     let mut monitor = Monitor::default();
     let entry =

@@ -99,7 +99,7 @@ pub(crate) async fn watch(handle: AppHandle) {
 /// One pass (unless the window's import holds the monitor, which runs its own), then the watch.
 async fn pass(handle: &AppHandle) -> Result<(), String> {
     let state = handle.state::<AppState>();
-    let ws = state.workstation()?;
+    let ws = state.service()?;
     let orchestrator = state.orchestrator().await?;
     let raised = match state.monitor.try_lock() {
         Ok(mut monitor) => {
@@ -113,7 +113,7 @@ async fn pass(handle: &AppHandle) -> Result<(), String> {
 /// Reads the watch and tells the window and the desktop what changed.
 pub(crate) async fn announce(handle: &AppHandle, raised: Vec<RaisedAlert>) -> Result<(), String> {
     let state = handle.state::<AppState>();
-    let watch = state.workstation()?.alert_watch(Utc::now()).await.map_err(|e| e.to_string())?;
+    let watch = state.service()?.alert_watch(Utc::now()).await.map_err(|e| e.to_string())?;
     let what = state.announced.lock().map_err(|e| e.to_string())?.take(&watch);
     for event in &what.critical {
         notify(handle, "Critical alert", &format!("{event}: open Vigil to acknowledge"));

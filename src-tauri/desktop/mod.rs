@@ -8,6 +8,7 @@
 mod commands;
 mod entry;
 mod live;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +22,11 @@ use crate::workstation::{CancelToken, Monitor, OpenOptions, Workstation};
 /// the orchestrator of its agents and models, the import in progress, the monitor and what the
 /// window has announced of its alerts.
 pub(crate) struct AppState {
+    /// The signed-in person's handle: every command acts as them.
     workstation: Result<Workstation, String>,
+    /// The window's own monitor (`system:monitor`): it watches and runs the agents whoever is
+    /// signed in, and while the session is locked.
+    service: Result<Workstation, String>,
     /// Built in the background while the window starts (loading ONNX Runtime and the models
     /// takes a moment); the first command that needs it waits for it.
     orchestrator: tokio::sync::OnceCell<Result<Orchestrator, String>>,
@@ -36,9 +41,13 @@ impl AppState {
         self.workstation.as_ref().map_err(Clone::clone)
     }
 
+    fn service(&self) -> Result<&Workstation, String> {
+        self.service.as_ref().map_err(Clone::clone)
+    }
+
     /// The agents with this store's model rollouts, health-checked every 10 s.
     async fn orchestrator(&self) -> Result<&Orchestrator, String> {
-        let ws = self.workstation()?;
+        let ws = self.service()?;
         self.orchestrator
             .get_or_init(|| async {
                 let o = ws.orchestrator(&OrchestratorConfig::default()).await.map_err(|e| e.to_string())?;
@@ -75,6 +84,14 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             entry::add_patient,
             entry::update_patient,
             commands::alert_watch,
+            session::session_state,
+            session::create_admin,
+            session::sign_in,
+            session::sign_out,
+            session::lock_session,
+            session::unlock,
+            session::user_activity,
+            session::break_glass,
         ])
         .events(tauri_specta::collect_events![live::AlertsChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
@@ -91,10 +108,11 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(data_dir: PathBuf) -> ExitCode {
     let _ = commands::DATA_DIR.set(data_dir.clone());
     let opened = tauri::async_runtime::block_on(Workstation::open(OpenOptions::create(&data_dir)));
-    let workstation = opened.map_err(|e| {
+    let workstation = opened.map(Workstation::idle_by_input).map_err(|e| {
         tracing::error!(error = %e, "the store could not be opened");
         e.to_string()
     });
+    let service = workstation.as_ref().map(Workstation::monitor_handle).map_err(Clone::clone);
     let builder = bindings();
     let handler = builder.invoke_handler();
     let app = tauri::Builder::default()
@@ -102,6 +120,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             workstation,
+            service,
             orchestrator: tokio::sync::OnceCell::new(),
             import: Mutex::new(None),
             monitor: tokio::sync::Mutex::new(Monitor::default()),

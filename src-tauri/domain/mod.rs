@@ -4,6 +4,7 @@
 //! Values are validated when they are constructed, so a `Patient` or an `Observation` that
 //! exists is well formed.
 
+pub mod access;
 mod device;
 mod id;
 mod observation;

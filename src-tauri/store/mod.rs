@@ -47,6 +47,7 @@ pub use observations::{InsertReport, ObservationQuery, TimeRange};
 pub(crate) use observations::{insert_batch as insert_observations, query as query_observations};
 pub use outbox::OutboxMessage;
 pub(crate) use outbox::enqueue as outbox_enqueue;
+pub(crate) mod users;
 pub(crate) use patients::patient_id as patient_id_of;
 pub(crate) use patients::{
     find as find_patient, insert as insert_patient, list as list_patients, update as update_patient,

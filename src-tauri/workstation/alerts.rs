@@ -3,10 +3,11 @@
 //! patient data writes its audit event in the same transaction (invariant 6); every alert change
 //! writes its outbox message there too (invariant 5).
 
+use crate::domain::access::Operation;
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{Error, Workstation, find};
+use super::{Error, Workstation};
 use crate::agents::alerting::{self, Alert, AlertDraft, AlertPolicy, AlertStatus, RateLimiter, Transition};
 use crate::agents::replay::{PatientStream, ReplayOptions, ReplaySummary};
 use crate::agents::workflow::{REVIEW, Step};
@@ -64,11 +65,12 @@ impl Workstation {
         reference: &PatientRef,
         options: &AssessOptions,
     ) -> Result<ReviewOutcome, Error> {
+        let principal = self.authorize(Operation::Assess).await?;
         let mut steps = vec![Step::Load];
         // A read: no writer delays it. Nothing dated past the clock's tolerance is "latest".
         let until = self.time_bounds().await?.latest();
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         let query = ObservationQuery {
             range: crate::store::TimeRange { since: None, until: Some(until) },
             ..ObservationQuery::default()
@@ -150,6 +152,7 @@ impl Workstation {
         options: &MonitorOptions,
         mut on_alert: impl FnMut(&Alert),
     ) -> Result<MonitorReport, Error> {
+        self.authorize(Operation::Assess).await?;
         let patient = self.patient(reference).await?;
         let label = patient.id.to_string();
         let policy = options.replay.policy;
@@ -209,6 +212,7 @@ impl Workstation {
 
     /// Alerts, newest first.
     pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, Error> {
+        self.authorize(Operation::AlertsRead).await?;
         let mut tx = self.store.begin_read().await?;
         let alerts = crate::store::list_alerts(&mut *tx, query).await?;
         let detail = serde_json::json!({ "count": alerts.len() });
@@ -219,6 +223,7 @@ impl Workstation {
 
     /// new → acknowledged, recording who, when and the note (optional; trimmed).
     pub async fn acknowledge_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
+        self.authorize(Operation::AlertAcknowledge).await?;
         self.move_alert(id, AlertStatus::Acknowledged, note).await
     }
 
@@ -227,6 +232,7 @@ impl Workstation {
     /// in the same transaction: the record shows both steps or neither. Every caller gets these
     /// rules (the window, the CLI, scripts).
     pub async fn resolve_alert(&self, id: &str, note: &str) -> Result<Alert, Error> {
+        self.authorize(Operation::AlertResolve).await?;
         self.move_alert(id, AlertStatus::Resolved, note).await
     }
 
@@ -236,7 +242,7 @@ impl Workstation {
         if to == AlertStatus::Resolved && note.is_empty() {
             return Err(Error::ResolveNoteRequired(id.trim().to_owned()));
         }
-        let by = Transition { by: self.actor.clone(), at: Utc::now(), note: note.to_owned() };
+        let by = Transition { by: self.actor_name(), at: Utc::now(), note: note.to_owned() };
         let mut tx = self.store.begin().await?;
         let current = crate::store::find_alert(&mut *tx, uuid)
             .await?

@@ -23,12 +23,13 @@
 //! The heart-failure alerts returned with a result are the rules that *hold* at that reading
 //! (both may hold on consecutive readings); `vigil analyze weight` reports them at onset.
 
+use crate::domain::access::Operation;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, FixedOffset, Utc};
 use serde::Serialize;
 
-use super::{Error, Workstation, find};
+use super::{Error, Workstation};
 use crate::analysis::heart_failure::{HeartFailureAlert, WeightPoint, rapid_gain, trend_alert};
 use crate::analysis::hrv::{self, Correction, HrvReport};
 use crate::analysis::io_window::{WindowReport, analyze_samples};
@@ -127,6 +128,7 @@ impl Workstation {
         patient: &PatientRef,
         measurement: &WeightMeasurement,
     ) -> Result<WeightOutcome, Error> {
+        self.authorize(Operation::WeightProcess).await?;
         self.process_weight_with(patient, measurement, &WeightAnalysisConfig::default()).await
     }
 
@@ -137,9 +139,10 @@ impl Workstation {
         m: &WeightMeasurement,
         cfg: &WeightAnalysisConfig,
     ) -> Result<WeightOutcome, Error> {
+        let principal = self.authorize(Operation::WeightProcess).await?;
         cfg.kalman.validate().map_err(|e| InvalidField::new("config", e.to_string()))?;
         let mut tx = self.store.begin().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let class = match m.class {
             Some(class) => class,
             None => class_of(origin(&mut tx, &m.source).await?),
@@ -153,8 +156,9 @@ impl Workstation {
 
     /// The patient's saved filter state (upgraded to the current schema version), if any.
     pub async fn weight_state(&self, patient: &PatientRef) -> Result<Option<FilterState>, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let state = store::load_weight_state(&mut *tx, patient.id).await?;
         let detail = serde_json::json!({ "steps": state.as_ref().map_or(0, |(_, steps)| *steps) });
         self.audit_read("weight_state.read", Some(&patient), detail).await;
@@ -164,8 +168,9 @@ impl Workstation {
 
     /// Every stored weight result of the patient, in processing order.
     pub async fn weight_results(&self, patient: &PatientRef) -> Result<Vec<WeightResult>, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let results = store::weight_results(&mut *tx, patient.id).await?;
         self.audit_read("weight_results.read", Some(&patient), serde_json::json!({ "rows": results.len() }))
             .await;
@@ -181,8 +186,9 @@ impl Workstation {
         patient: &PatientRef,
         cfg: &WeightAnalysisConfig,
     ) -> Result<WeightReport, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let query = ObservationQuery { kinds: vec![Kind::BodyWeight], ..ObservationQuery::default() };
         let observations = store::query_observations(&mut *tx, patient.id, &query).await?;
         let origins = store::source_origins(&mut *tx).await?;
@@ -213,6 +219,7 @@ impl Workstation {
         patient: &PatientRef,
         cfg: &WeightAnalysisConfig,
     ) -> Result<Vec<WeightOutcome>, Error> {
+        self.authorize(Operation::WeightProcess).await?;
         let observations =
             self.read_for_analysis(patient, &[Kind::BodyWeight], TimeRange::default(), "weight.read").await?;
         let origins = store::source_origins(self.store.pool()).await?;
@@ -240,6 +247,7 @@ impl Workstation {
         patient: &PatientRef,
         range: TimeRange,
     ) -> Result<WindowReport, Error> {
+        self.authorize(Operation::PatientRead).await?;
         let observations = self.read_for_analysis(patient, &WINDOW_KINDS, range, "window.analyze").await?;
         let mut seconds: BTreeMap<i64, (DateTime<FixedOffset>, VitalSample)> = BTreeMap::new();
         for o in observations {
@@ -270,6 +278,7 @@ impl Workstation {
         range: TimeRange,
         correction: Correction,
     ) -> Result<HrvReport, Error> {
+        self.authorize(Operation::PatientRead).await?;
         let observations = self.read_for_analysis(patient, &[Kind::RrInterval], range, "hrv.analyze").await?;
         let rr: Vec<f64> = observations.iter().filter_map(|o| o.value.quantity()).collect();
         hrv::analyze(&rr, correction).map_err(|e| InvalidField::new("rr_interval", e.to_string()).into())
@@ -282,8 +291,9 @@ impl Workstation {
         until: DateTime<Utc>,
         context: News2Context,
     ) -> Result<LatestNews2, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let mut used = Vec::with_capacity(NEWS2_KINDS.len());
         for kind in NEWS2_KINDS {
             let query = ObservationQuery {
@@ -321,8 +331,9 @@ impl Workstation {
         range: TimeRange,
         action: &'static str,
     ) -> Result<Vec<crate::domain::Observation>, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, patient).await?;
+        let patient = self.open_patient(&principal, &mut tx, patient).await?;
         let query = ObservationQuery { kinds: kinds.to_vec(), range, limit: None };
         let observations = store::query_observations(&mut *tx, patient.id, &query).await?;
         self.audit_read(action, Some(&patient), serde_json::json!({ "rows": observations.len() })).await;

@@ -2,6 +2,7 @@
 //! newcomer sees the workstation working. Marked `demo` in `store_meta`, which the window shows
 //! as a DEMO banner. Deterministic: the same seed gives the same data.
 
+use crate::domain::access::{Operation, Role};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
@@ -81,7 +82,50 @@ impl Noise {
     }
 }
 
+/// The password of the DEMO accounts (DEMO stores only; `vigil demo` prints it and the demo
+/// store's login screen shows it). Not a secret: the store holds only synthetic patients.
+pub const DEMO_PASSWORD: &str = "vigil-demo";
+
+/// The DEMO accounts: one per person role, named after it.
+const DEMO_ACCOUNTS: [Role; 5] = [Role::Clinician, Role::Nurse, Role::Admin, Role::It, Role::Auditor];
+
 impl Workstation {
+    /// Creates the DEMO accounts (one per role, named after it, password [`DEMO_PASSWORD`]) in
+    /// a store with no account that is new or already a demo store. Returns whether it made
+    /// them; a store with accounts is left alone.
+    pub async fn create_demo_accounts(&self) -> Result<bool, Error> {
+        if self.has_users().await? {
+            return Ok(false);
+        }
+        let (patients, _) = self.store.counts().await?;
+        let demo = self.store.meta("demo").await?.as_deref() == Some("true");
+        if patients > 0 && !demo {
+            return Err(Error::NotADemoStore(self.store.path().display().to_string()));
+        }
+        let hash = super::access::hash_password(super::Secret::new(DEMO_PASSWORD.to_owned())).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        for role in DEMO_ACCOUNTS {
+            let credential = crate::store::users::Credential::Password(&hash);
+            crate::store::users::insert(&mut tx, role.as_str(), role, credential, "system:demo", now).await?;
+            let detail = serde_json::json!({ "user": role.as_str(), "role": role.as_str(), "demo": true });
+            let event = crate::store::AuditEvent {
+                actor: "system:demo".into(),
+                action: "user.create",
+                patient: None,
+                detail,
+            };
+            crate::store::audit_record(&mut tx, &event, now).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(true)
+    }
+
+    /// Whether this is a DEMO store (its login screen shows the demonstration accounts).
+    pub async fn is_demo_store(&self) -> Result<bool, Error> {
+        Ok(self.store.meta("demo").await?.as_deref() == Some("true"))
+    }
+
     /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
     /// non-demo patients.
     ///
@@ -90,6 +134,7 @@ impl Workstation {
     /// (empty), never patients without the mark, which the check above would refuse forever.
     /// The default models are installed after it, each in its own audited call.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<DemoReport, Error> {
+        self.authorize(Operation::DemoSeed).await?;
         let status = self.status().await?;
         if status.patients > 0 && !status.demo {
             return Err(Error::NotADemoStore(status.store_path));

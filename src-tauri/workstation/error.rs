@@ -54,6 +54,49 @@ pub enum Error {
     /// A model-package operation could not be done.
     #[error("{0}")]
     Models(String),
+    /// Nobody is signed in.
+    #[error("nobody is signed in: sign in first (`vigil login NAME`, or a service token with --token-file)")]
+    NotSignedIn,
+    /// The session is locked.
+    #[error("the session is locked: unlock it with your password, or sign in as someone else")]
+    SessionLocked,
+    /// The session was idle past its limit and is now locked (or, on the command line, ended).
+    #[error("the session was idle for {minutes} minutes or more and has been locked; sign in again")]
+    SessionIdle {
+        /// The idle limit.
+        minutes: i64,
+    },
+    /// The role may not do this.
+    #[error("access denied: the {role} role may not perform {operation}")]
+    AccessDenied {
+        /// The signed-in role.
+        role: crate::domain::access::Role,
+        /// What was asked.
+        operation: crate::domain::access::Operation,
+    },
+    /// A wrong user name or password (the same words for both).
+    #[error("sign-in failed: wrong user name or password")]
+    SignInFailed,
+    /// Too many wrong passwords.
+    #[error("this account is locked after repeated wrong passwords until {until}")]
+    AccountLocked {
+        /// Until when (RFC 3339).
+        until: String,
+    },
+    /// The account is disabled.
+    #[error("the account {0} is disabled: ask an administrator")]
+    AccountDisabled(String),
+    /// No such account.
+    #[error("no user named {0} (see `vigil user list`)")]
+    UserNotFound(String),
+    /// A restricted record opened without a break-the-glass reason.
+    #[error(
+        "patient {0}'s record is restricted: open it with a reason (break the glass: `vigil patient open PATIENT --reason TEXT`)"
+    )]
+    Restricted(crate::domain::PatientId),
+    /// An account or session rule refused the change.
+    #[error("{0}")]
+    Access(String),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

@@ -4,6 +4,7 @@
 //! good ones. Memory stays flat whatever the file size: records travel in chunks, and the
 //! rejection list is capped (the count is not).
 
+use crate::domain::access::Operation;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
@@ -195,6 +196,7 @@ impl Workstation {
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
         cancel: &CancelToken,
     ) -> Result<ImportReport, Error> {
+        self.authorize(Operation::Import).await?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let io = |e: std::io::Error| Error::Import(format!("{}: {e}", path.display()));
         let metadata = std::fs::metadata(path).map_err(io)?;
@@ -505,6 +507,7 @@ impl Workstation {
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
         cancel: &CancelToken,
     ) -> Result<ImportReport, Error> {
+        self.authorize(Operation::Import).await?;
         let mut report = self.import_file(path, options, progress, cancel).await?;
         if !options.dry_run {
             report.alerts = self.monitor_pass(orchestrator, monitor).await?.alerts;

@@ -2,6 +2,7 @@
 //! them; each method that reads or changes patient data writes its audit event in the same
 //! transaction (ARCHITECTURE.md, invariant 6).
 
+pub mod access;
 mod alerts;
 mod analysis;
 mod demo;
@@ -13,17 +14,20 @@ mod models;
 mod monitor;
 mod patient_edit;
 mod settings;
+mod users;
 pub mod views;
 mod vitals;
 
+use crate::domain::access::Operation;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use serde::Serialize;
 
+pub use access::{Clock, Secret, SessionInfo, UserSummary};
 pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
-pub use demo::DemoReport;
+pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
@@ -101,13 +105,22 @@ pub struct StoreStatus {
     pub app_version: String,
 }
 
-/// An open workstation: the store plus who is acting.
+/// An open workstation: the store plus who is acting. Clones share the session (the window's
+/// commands all act as whoever is signed in).
 #[derive(Debug, Clone)]
 pub struct Workstation {
     store: Store,
     data_dir: PathBuf,
     key_source: KeySource,
-    actor: String,
+    /// Who is signed in (`access.rs`).
+    session: std::sync::Arc<std::sync::Mutex<access::SessionState>>,
+    /// Minutes of inactivity that lock the session (the `idle_lock_minutes` setting).
+    idle_minutes: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Every authorized call counts as activity (the command line); the window instead reports
+    /// the person's input with [`Workstation::touch`], so its timers never keep a session open.
+    activity_from_calls: bool,
+    /// Time for sessions, lockout and grants.
+    clock: Clock,
     /// The model rollouts, loaded on first use (`models.rs`).
     models: tokio::sync::OnceCell<std::sync::Arc<ModelRuntime>>,
 }
@@ -125,7 +138,7 @@ impl Workstation {
     pub async fn open(options: OpenOptions) -> Result<Self, Error> {
         let path = options.data_dir.join(STORE_FILE);
         let key_source = options.key_source.unwrap_or_else(|| KeySource::from_env(&path));
-        let actor = os_user();
+        let actor = "system:vigil".to_owned();
         let store = if path.exists() {
             let key = load_key(key_source.clone()).await?.ok_or_else(|| StoreError::KeyMissing {
                 path: path.clone(),
@@ -163,9 +176,26 @@ impl Workstation {
             store,
             data_dir: options.data_dir,
             key_source,
-            actor,
+            session: std::sync::Arc::default(),
+            idle_minutes: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+                crate::domain::access::DEFAULT_IDLE_MINUTES,
+            )),
+            activity_from_calls: true,
+            clock: Clock::system(),
             models: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// For the window: only the person's input (`touch`) counts as activity, not its calls.
+    pub fn idle_by_input(mut self) -> Self {
+        self.activity_from_calls = false;
+        self
+    }
+
+    /// Reads time from `clock` (tests of lockout and idle time).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The data directory.
@@ -186,6 +216,7 @@ impl Workstation {
         &self,
         limit: i64,
     ) -> Result<Vec<(chrono::DateTime<Utc>, String, String, Option<crate::domain::PatientId>)>, Error> {
+        self.authorize(Operation::AuditRead).await?;
         let events = self.store.recent_audit(limit).await?;
         self.audit_read_id("audit.read", None, serde_json::json!({ "rows": events.len() })).await;
         Ok(events)
@@ -194,6 +225,7 @@ impl Workstation {
     /// Outbox messages not yet sent to the clinic server, oldest first. They carry patient
     /// data: audited (`outbox.read`).
     pub async fn pending_outbox(&self, limit: i64) -> Result<Vec<crate::store::OutboxMessage>, Error> {
+        self.authorize(Operation::OutboxRead).await?;
         let messages = self.store.pending_outbox(limit).await?;
         self.audit_read_id("outbox.read", None, serde_json::json!({ "rows": messages.len() })).await;
         Ok(messages)
@@ -201,16 +233,19 @@ impl Workstation {
 
     /// SQLite's integrity check of the store file (no patient data).
     pub async fn integrity_check(&self) -> Result<(), Error> {
+        self.authorize(Operation::IntegrityCheck).await?;
         Ok(self.store.integrity_check().await?)
     }
 
-    /// Who is acting (until logins exist, the OS user).
-    pub fn actor(&self) -> &str {
-        &self.actor
+    /// Who is acting, as the audit trail names them (`user:NAME`, `service:NAME`,
+    /// `system:monitor`, or `anonymous`).
+    pub fn actor(&self) -> String {
+        self.actor_name()
     }
 
     /// The store's state. Counts only: no patient data, so not audited.
     pub async fn status(&self) -> Result<StoreStatus, Error> {
+        self.authorize(Operation::Status).await?;
         let (patients, observations) = self.store.counts().await?;
         Ok(StoreStatus {
             data_dir: self.data_dir.display().to_string(),
@@ -229,6 +264,7 @@ impl Workstation {
 
     /// Registers a patient.
     pub async fn add_patient(&self, new: NewPatient) -> Result<Patient, Error> {
+        self.authorize(Operation::PatientCreate).await?;
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
         let patient = crate::store::insert_patient(&mut tx, &new, now).await?;
@@ -239,6 +275,7 @@ impl Workstation {
 
     /// Registers a device, optionally assigned to a patient.
     pub async fn add_device(&self, new: NewDevice) -> Result<Device, Error> {
+        self.authorize(Operation::DeviceAdd).await?;
         let new = new.validated()?;
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
@@ -251,6 +288,7 @@ impl Workstation {
 
     /// Every registered device. Audited: a device names the patient it is assigned to.
     pub async fn devices(&self) -> Result<Vec<Device>, Error> {
+        self.authorize(Operation::DevicesRead).await?;
         let devices = crate::store::list_devices(self.store.pool()).await?;
         self.audit_read_id("device.list", None, serde_json::json!({ "count": devices.len() })).await;
         Ok(devices)
@@ -258,6 +296,7 @@ impl Workstation {
 
     /// Every patient, by name.
     pub async fn patients(&self) -> Result<Vec<Patient>, Error> {
+        self.authorize(Operation::PatientList).await?;
         let mut tx = self.store.begin_read().await?;
         let patients = crate::store::list_patients(&mut *tx).await?;
         self.audit_read("patient.list", None, serde_json::json!({ "count": patients.len() })).await;
@@ -267,8 +306,9 @@ impl Workstation {
 
     /// One patient, by id or MRN.
     pub async fn patient(&self, reference: &PatientRef) -> Result<Patient, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         self.audit_read("patient.read", Some(&patient), serde_json::json!({})).await;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patient)
@@ -280,8 +320,9 @@ impl Workstation {
         reference: &PatientRef,
         query: &ObservationQuery,
     ) -> Result<(Patient, Vec<Observation>), Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         let observations = crate::store::query_observations(&mut *tx, patient.id, query).await?;
         let detail = serde_json::json!({
             "kinds": query.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
@@ -299,6 +340,7 @@ impl Workstation {
         source: &SourceKind,
         batch: &[NewObservation],
     ) -> Result<InsertReport, Error> {
+        self.authorize(Operation::ObservationsRecord).await?;
         let bounds = self.time_bounds().await?;
         for (i, o) in batch.iter().enumerate() {
             // Births are checked by the import, which reads each patient; here the clock bounds.
@@ -324,8 +366,9 @@ impl Workstation {
 
     /// A patient's record as CSV (the long import shape) or a FHIR R4 Bundle.
     pub async fn export(&self, reference: &PatientRef, format: ExportFormat) -> Result<String, Error> {
+        let principal = self.authorize(Operation::Export).await?;
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         let observations =
             crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
         let detail = serde_json::json!({ "format": format.as_str(), "rows": observations.len() });
@@ -339,11 +382,13 @@ impl Workstation {
     pub async fn source_labels(
         &self,
     ) -> Result<std::collections::HashMap<crate::domain::SourceId, String>, Error> {
+        self.authorize(Operation::PatientList).await?;
         Ok(crate::store::source_labels(self.store.pool()).await?)
     }
 
     /// Checks the audit trail's hash chain.
     pub async fn verify_audit(&self) -> Result<AuditVerification, Error> {
+        self.authorize(Operation::AuditVerify).await?;
         Ok(self.store.verify_audit().await?)
     }
 
@@ -366,7 +411,7 @@ impl Workstation {
         patient: Option<crate::domain::PatientId>,
         detail: serde_json::Value,
     ) {
-        let event = AuditEvent { actor: self.actor.clone(), action, patient, detail };
+        let event = AuditEvent { actor: self.actor_name(), action, patient, detail };
         self.store.spool_audit(&event, Utc::now()).await;
     }
 
@@ -393,13 +438,13 @@ impl Workstation {
         patient: Option<crate::domain::PatientId>,
         detail: serde_json::Value,
     ) -> Result<(), Error> {
-        let event = AuditEvent { actor: self.actor.clone(), action, patient, detail };
+        let event = AuditEvent { actor: self.actor_name(), action, patient, detail };
         crate::store::audit_record(tx, &event, Utc::now()).await?;
         Ok(())
     }
 }
 
-async fn find(
+pub(crate) async fn find(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     reference: &PatientRef,
 ) -> Result<Patient, Error> {
@@ -430,13 +475,4 @@ async fn save_key(source: KeySource, key: crate::store::StoreKey) -> Result<(), 
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
         .map_err(|e| StoreError::from(e).into())
-}
-
-/// The operating-system user, the audit actor until clinician logins exist.
-fn os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .map(|user| format!("os:{user}"))
-        .unwrap_or_else(|| "os:unknown".to_owned())
 }

@@ -3,6 +3,7 @@
 //! rollout event and outbox message in the same transaction; a refused package leaves only an
 //! audit event naming why.
 
+use crate::domain::access::Operation;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -211,6 +212,7 @@ fn parse_agent(s: &str) -> Option<Specialty> {
 impl Workstation {
     /// The keys trusted now: the system configuration file's, then the store's.
     pub async fn trust_set(&self) -> Result<TrustSet, Error> {
+        self.authorize(Operation::AgentsRead).await?;
         let path = TrustSet::config_path();
         let mut keys = TrustSet::read_config(&path).map_err(|e| Error::Models(e.to_string()))?;
         for k in rows::list_keys(self.store.pool()).await? {
@@ -225,12 +227,13 @@ impl Workstation {
 
     /// Trusts a public key (hex) in the store. Audited.
     pub async fn add_trusted_key(&self, public_key: &str, label: &str) -> Result<TrustedKey, Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let key = TrustedKey::parse(public_key, label, KeyOrigin::Store, "the key argument")
             .map_err(|e| Error::Models(e.to_string()))?;
         let mut tx = self.store.begin().await?;
         let row =
             KeyRow { id: key.id.clone(), public_key: hex::encode(key.public_key), label: key.label.clone() };
-        let added = rows::insert_key(&mut tx, &row, &self.actor, Utc::now()).await?;
+        let added = rows::insert_key(&mut tx, &row, &self.actor_name(), Utc::now()).await?;
         let detail = serde_json::json!({ "key_id": key.id, "label": key.label, "added": added });
         self.audit(&mut tx, "model.key_add", None, detail).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -240,6 +243,7 @@ impl Workstation {
     /// Stops trusting a store key (config keys are IT's file). Installed packages it signed
     /// stop loading at the next start. Audited.
     pub async fn remove_trusted_key(&self, id: &str) -> Result<(), Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let mut tx = self.store.begin().await?;
         if !rows::delete_key(&mut tx, id).await? {
             return Err(Error::Models(format!(
@@ -294,6 +298,7 @@ impl Workstation {
     /// The loaded rollouts, loaded from the store on first use. A model that no longer
     /// verifies or loads is left out (its agent answers with rules) and listed in `problems`.
     pub async fn model_runtime(&self) -> Result<Arc<ModelRuntime>, Error> {
+        self.authorize(Operation::AgentsRead).await?;
         self.models
             .get_or_try_init(|| async {
                 let status = tokio::task::spawn_blocking(crate::models::runtime::status)
@@ -332,6 +337,7 @@ impl Workstation {
 
     /// An orchestrator whose agents are the rules with this workstation's model rollouts.
     pub async fn orchestrator(&self, config: &OrchestratorConfig) -> Result<Orchestrator, Error> {
+        self.authorize(Operation::AgentsRead).await?;
         let runtime = self.model_runtime().await?;
         let pools = config
             .pools
@@ -351,6 +357,7 @@ impl Workstation {
     /// vectors, then store it and roll it out. Refused packages store nothing; the refusal is
     /// audited with its reason.
     pub async fn install_package(&self, file: &Path, rollout: Rollout) -> Result<InstallReport, Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let name = file.display().to_string();
         let bytes = std::fs::read(file).map_err(|e| refused(&name, format!("cannot read it: {e}")))?;
         self.install_package_bytes(&name, bytes, rollout).await
@@ -363,6 +370,7 @@ impl Workstation {
         bytes: Vec<u8>,
         rollout: Rollout,
     ) -> Result<InstallReport, Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let name = name.to_owned();
         let trust = self.trust_set().await?;
         let started = std::time::Instant::now();
@@ -400,12 +408,12 @@ impl Workstation {
             &manifest_json,
             &verified.signer.id,
             &bytes,
-            &self.actor,
+            &self.actor_name(),
             now,
         )
         .await?;
         let slot = runtime.slot(m.agent);
-        let reason = format!("installed by {}", self.actor);
+        let reason = format!("installed by {}", self.actor_name());
         rows::insert_event(
             &mut tx,
             m.agent.as_str(),
@@ -414,7 +422,7 @@ impl Workstation {
             &m.version,
             false,
             &reason,
-            &self.actor,
+            &self.actor_name(),
             now,
         )
         .await?;
@@ -466,7 +474,8 @@ impl Workstation {
     ) -> Result<(), Error> {
         let now = Utc::now();
         for e in events {
-            let actor = if e.automatic { "vigil" } else { self.actor.as_str() };
+            let me = self.actor_name();
+            let actor = if e.automatic { "vigil" } else { me.as_str() };
             rows::insert_event(
                 tx,
                 e.agent.as_str(),
@@ -492,6 +501,7 @@ impl Workstation {
     /// canary counts). The facade's assessment calls it; so can a long-running window. A
     /// deployment with no event and no change since it was last written is not written again.
     pub async fn persist_rollouts(&self) -> Result<usize, Error> {
+        self.authorize(Operation::AgentsRead).await?;
         let Some(runtime) = self.models.get() else { return Ok(0) };
         let mut changed = 0;
         for slot in runtime.slots.values() {
@@ -524,6 +534,7 @@ impl Workstation {
     /// Promotes `name` `version` to active for its agent (a candidate or any installed
     /// version). The active one becomes previous. Audited.
     pub async fn promote_package(&self, name: &str, version: &str) -> Result<String, Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let packages = self.package_rows().await?;
         let Some(p) = packages.iter().find(|p| p.name == name && p.version == version) else {
             return Err(Error::Models(format!(
@@ -538,7 +549,7 @@ impl Workstation {
         }
         let model = self.load_stored(&runtime, &p.sha256).await?;
         let slot = runtime.slot(agent);
-        let reason = format!("promoted by {}", self.actor);
+        let reason = format!("promoted by {}", self.actor_name());
         let is_candidate = slot.current().candidate.as_ref().is_some_and(|c| c.model.sha256 == p.sha256);
         if is_candidate {
             slot.promote(None, &reason, false);
@@ -557,6 +568,7 @@ impl Workstation {
     /// becomes active again (none: the agent's rules alone). Works without ONNX Runtime, on the
     /// stored rows. Audited.
     pub async fn rollback_package(&self, name: &str) -> Result<String, Error> {
+        self.authorize(Operation::PackagesManage).await?;
         let packages = self.package_rows().await?;
         let mine: Vec<&PackageRow> = packages.iter().filter(|p| p.name == name).collect();
         let Some(first) = mine.first() else {
@@ -575,7 +587,7 @@ impl Workstation {
         };
         let runtime = self.model_runtime().await?;
         let slot = runtime.slot(agent);
-        let reason = format!("rolled back by {}", self.actor);
+        let reason = format!("rolled back by {}", self.actor_name());
         let mut tx = self.store.begin().await?;
         let stored = rows::deployments(&mut *tx).await?;
         let mut row = stored.into_iter().find(|r| r.agent == agent.as_str()).unwrap_or_default();
@@ -606,7 +618,7 @@ impl Workstation {
             &version,
             false,
             &reason,
-            &self.actor,
+            &self.actor_name(),
             now,
         )
         .await?;
@@ -631,6 +643,7 @@ impl Workstation {
 
     /// Every package version with its state, the deployments, recent events and the runtime.
     pub async fn packages(&self) -> Result<PackagesView, Error> {
+        self.authorize(Operation::AgentsRead).await?;
         let runtime = self.model_runtime().await?;
         let mut tx = self.store.begin().await?;
         let packages = rows::list_packages(&mut *tx).await?;

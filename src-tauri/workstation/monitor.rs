@@ -22,6 +22,7 @@
 //! assessments) commits with the cursor, so a crash repeats a pass and never skips or doubles
 //! one.
 
+use crate::domain::access::Operation;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
@@ -150,9 +151,10 @@ impl Workstation {
         reference: &PatientRef,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<StoredAssessment>, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let since = since.unwrap_or_else(|| Utc::now() - chrono::Duration::days(30));
         let mut tx = self.store.begin_read().await?;
-        let patient = super::find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         let history =
             store::assessments::history(&mut *tx, patient.id, since.timestamp_millis(), i64::MAX, 10_000)
                 .await?;
@@ -203,6 +205,7 @@ impl Workstation {
         orchestrator: &Orchestrator,
         monitor: &mut Monitor,
     ) -> Result<MonitorPass, Error> {
+        self.authorize(Operation::MonitorPass).await?;
         let mut pass = MonitorPass::default();
         let analysis = WeightAnalysisConfig::default();
         // Nothing new: answer from a read, without queueing for the write lock (the window and

@@ -1,8 +1,9 @@
 //! Editing a registered patient (issue 11): the window and `vigil patient edit`.
 
+use crate::domain::access::Operation;
 use chrono::{NaiveDate, Utc};
 
-use super::{Error, Workstation, find};
+use super::{Error, Workstation};
 use crate::domain::{Consent, NewPatient, Patient, PatientRef, Sex};
 use crate::store::StoreError;
 
@@ -51,9 +52,10 @@ impl Workstation {
     /// with its outbox message and audit event (`patient.update`, naming the fields changed)
     /// in one transaction. An edit that changes nothing stores nothing and returns the patient.
     pub async fn update_patient(&self, reference: &PatientRef, edit: PatientEdit) -> Result<Patient, Error> {
+        let principal = self.authorize(Operation::PatientEdit).await?;
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
-        let current = find(&mut tx, reference).await?;
+        let current = self.open_patient(&principal, &mut tx, reference).await?;
         let changed = edit.changed(&current);
         if changed.is_empty() {
             tx.commit().await.map_err(StoreError::from)?;

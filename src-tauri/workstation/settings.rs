@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{Error, Workstation};
+use crate::domain::access::Operation;
 use crate::domain::{InvalidField, TimeBounds};
 use crate::store::{Store, StoreError};
 
@@ -25,7 +26,7 @@ pub struct SettingSpec {
 }
 
 /// Every setting.
-pub const SETTINGS: [SettingSpec; 2] = [
+pub const SETTINGS: [SettingSpec; 3] = [
     SettingSpec {
         name: "future_tolerance_minutes",
         about: "how far ahead of this workstation's clock a reading's time may be before it is refused \
@@ -41,6 +42,14 @@ pub const SETTINGS: [SettingSpec; 2] = [
         default: 5,
         min: 1,
         max: 24 * 60,
+    },
+    SettingSpec {
+        name: "idle_lock_minutes",
+        about: "how long a signed-in session may stay idle before it locks and the window forgets \
+                every patient on screen (HIPAA 164.312(a)(2)(iii) automatic logoff)",
+        default: 15,
+        min: 1,
+        max: 8 * 60,
     },
 ];
 
@@ -68,6 +77,7 @@ fn spec(name: &str) -> Result<&'static SettingSpec, Error> {
 impl Workstation {
     /// Every setting with its effective value. No patient data: not audited.
     pub async fn settings(&self) -> Result<Vec<SettingValue>, Error> {
+        self.authorize(Operation::SettingsRead).await?;
         let mut values = Vec::with_capacity(SETTINGS.len());
         for spec in &SETTINGS {
             let stored = stored(&self.store, spec).await?;
@@ -83,6 +93,7 @@ impl Workstation {
 
     /// Sets `name` to `value` (text, as typed), checked against its range. Audited.
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<SettingValue, Error> {
+        self.authorize(Operation::SettingsChange).await?;
         let spec = spec(name)?;
         let parsed: u32 =
             value.trim().parse().ok().filter(|v| (spec.min..=spec.max).contains(v)).ok_or_else(|| {
@@ -101,20 +112,31 @@ impl Workstation {
         let detail = serde_json::json!({ "setting": spec.name, "value": parsed });
         self.audit_id(&mut tx, "setting.change", None, detail).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        if spec.name == "idle_lock_minutes" {
+            self.idle_minutes.store(i64::from(parsed), std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(SettingValue { name: spec.name, value: parsed, origin: "store", about: spec.about })
     }
 
     /// How long a critical alert may stay unacknowledged before it is escalated, minutes.
-    pub async fn escalation_minutes(&self) -> Result<u32, Error> {
+    pub(crate) async fn escalation_minutes(&self) -> Result<u32, Error> {
         let spec = spec("escalation_minutes")?;
         Ok(stored(&self.store, spec).await?.unwrap_or(spec.default))
     }
 
     /// The time window readings received now must fall in.
-    pub async fn time_bounds(&self) -> Result<TimeBounds, Error> {
+    pub(crate) async fn time_bounds(&self) -> Result<TimeBounds, Error> {
         let spec = spec("future_tolerance_minutes")?;
         let minutes = stored(&self.store, spec).await?.unwrap_or(spec.default);
         Ok(TimeBounds::new(Utc::now(), minutes))
+    }
+}
+
+impl Workstation {
+    /// A setting's effective value as a number (internal reads: no authorization needed).
+    pub(crate) async fn setting_i64(&self, name: &str) -> Result<Option<i64>, Error> {
+        let spec = spec(name)?;
+        Ok(Some(i64::from(stored(&self.store, spec).await?.unwrap_or(spec.default))))
     }
 }
 

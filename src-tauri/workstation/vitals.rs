@@ -4,12 +4,13 @@
 //! NEWS2 of the patient's latest values (with the consciousness, oxygen and SpO2 scale the
 //! nurse recorded) comes back with it.
 
+use crate::domain::access::Operation;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::monitor::{Monitor, RaisedAlert};
 use super::views::worklist::{news2_view, readings_of, snapshot};
 use super::views::{News2View, VitalReading, view};
-use super::{Error, Workstation, find};
+use super::{Error, Workstation};
 use crate::agents::Orchestrator;
 use crate::analysis::news2::Spo2Scale;
 use crate::domain::{Acvpu, InvalidField, Kind, NewObservation, ObservationValue, PatientRef, SourceKind};
@@ -99,6 +100,7 @@ impl Workstation {
         orchestrator: &Orchestrator,
         monitor: &mut Monitor,
     ) -> Result<VitalsEntry, Error> {
+        let principal = self.authorize(Operation::VitalsRecord).await?;
         let bounds = self.time_bounds().await?;
         let now = Utc::now();
         let at = vitals.at.unwrap_or_else(|| now.fixed_offset());
@@ -119,7 +121,7 @@ impl Workstation {
             return Err(InvalidField::new("spo2_scale", "a scale was given without an SpO2 value").into());
         }
         let mut tx = self.store.begin().await?;
-        let found = find(&mut tx, patient).await?;
+        let found = self.open_patient(&principal, &mut tx, patient).await?;
         bounds.check(at, found.birth_date).map_err(|problem| InvalidField::new("at", problem))?;
         let mut batch = Vec::with_capacity(values.len());
         for (field, kind, v) in &values {

@@ -51,6 +51,28 @@ export const commands = {
 	updatePatient: (patient: string, form: PatientForm_Deserialize) => __TAURI_INVOKE<string>("update_patient", { patient, form }),
 	/**  The badge count and the banner's critical alerts (which are escalated), now. */
 	alertWatch: () => __TAURI_INVOKE<AlertWatch>("alert_watch"),
+	/**
+	 *  The session's state; an idle session is locked by this call (timers may poll it: it is not
+	 *  activity and writes no audit row unless it locks the session).
+	 */
+	sessionState: () => __TAURI_INVOKE<SessionView_Serialize>("session_state"),
+	/**  The first run: creates the store's administrator and signs them in. */
+	createAdmin: (name: string, password: string) => __TAURI_INVOKE<SessionInfo>("create_admin", { name, password }),
+	/**  Signs in (also: switch user, from the lock screen). */
+	signIn: (name: string, password: string) => __TAURI_INVOKE<SessionInfo>("sign_in", { name, password }),
+	/**  Signs out. */
+	signOut: () => __TAURI_INVOKE<null>("sign_out"),
+	/**  Locks the session now (the lock button). */
+	lockSession: () => __TAURI_INVOKE<null>("lock_session"),
+	/**  Unlocks with the signed-in person's password. */
+	unlock: (password: string) => __TAURI_INVOKE<SessionInfo>("unlock", { password }),
+	/**
+	 *  The person did something (input in the page, throttled by the page): the idle timer starts
+	 *  again.
+	 */
+	userActivity: () => __TAURI_INVOKE<null>("user_activity"),
+	/**  Opens a restricted record with a reason (break the glass); returns until when (RFC 3339). */
+	breakGlass: (patient: string, reason: string) => __TAURI_INVOKE<string>("break_glass", { patient, reason }),
 };
 
 /** Events */
@@ -880,6 +902,63 @@ export type RiskPoint_Serialize = {
 	needs_review: string[],
 	/**  The event class, if any. */
 	event: string | null,
+};
+
+/**  A user's role. One per account; the matrix says what each may do. */
+export type Role = 
+/**  A physician: everything clinical, consent, export. */
+"clinician" | 
+/**  A nurse: the clinical work of a shift (readings, vitals, alerts), no export or consent. */
+"nurse" | 
+/**  Users, consent and settings; no clinical data. */
+"admin" | 
+/**  Packages, keys, backups, sync and configuration; no patient data at all. */
+"it" | 
+/**  The audit trail, read and exported; no clinical data. */
+"auditor" | 
+/**
+ *  A service account for the monitoring service and device feeds: records readings and
+ *  assesses them, reads nothing out.
+ */
+"monitor";
+
+/**  The session as the window and `vigil whoami` show it. */
+export type SessionInfo = {
+	/**  The account's name. */
+	user: string,
+	/**  Its role. */
+	role: Role,
+	/**  A service account. */
+	service: boolean,
+	/**  Locked: the next step is unlock or switch user. */
+	locked: boolean,
+	/**  When the session began (RFC 3339). */
+	since: string,
+	/**  Minutes of inactivity after which the session locks (0 for service accounts). */
+	idle_lock_minutes: number,
+};
+
+/**  What the login screen needs to know. */
+export type SessionView = SessionView_Serialize | SessionView_Deserialize;
+
+/**  What the login screen needs to know. */
+export type SessionView_Deserialize = {
+	/**  The store has no account: the first run asks for its administrator. */
+	first_run: boolean,
+	/**  A DEMO store: the login screen shows the demonstration accounts and their password. */
+	demo_password?: string | null,
+	/**  Who is signed in (locked or not), if anyone. */
+	session?: SessionInfo | null,
+};
+
+/**  What the login screen needs to know. */
+export type SessionView_Serialize = {
+	/**  The store has no account: the first run asks for its administrator. */
+	first_run: boolean,
+	/**  A DEMO store: the login screen shows the demonstration accounts and their password. */
+	demo_password: string | null,
+	/**  Who is signed in (locked or not), if anyone. */
+	session: SessionInfo | null,
 };
 
 /**  Alerts per status at or above the inbox's level (the tabs' counts). */

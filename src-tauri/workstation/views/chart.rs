@@ -2,6 +2,7 @@
 //! to the chart's pixel width (`store::series::buckets`), rendered to SVG with plotters
 //! (`crate::charts`) on blocking threads in parallel.
 
+use crate::domain::access::Operation;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
@@ -12,7 +13,7 @@ use crate::agents::review;
 use crate::charts::{self, LevelPoint, Range, Series, SeriesColor, VitalChart, WeightChart};
 use crate::domain::{InvalidField, Kind, PatientRef};
 use crate::store::{StoreError, series};
-use crate::workstation::{Error, Workstation, find};
+use crate::workstation::{Error, Workstation};
 
 /// The charts of the patient screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -148,6 +149,7 @@ fn until_ms(ms: f64) -> Result<i64, InvalidField> {
 impl Workstation {
     /// Renders the requested charts of one patient over one range. One audit event.
     pub async fn charts(&self, request: &ChartRequest) -> Result<Vec<ChartView>, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let started = Instant::now();
         let range = Range::parse(&request.range).map_err(|e| InvalidField::new("range", e.to_string()))?;
         if !charts::SIZE_LIMITS.contains(&request.width) || !charts::SIZE_LIMITS.contains(&request.height) {
@@ -176,7 +178,7 @@ impl Workstation {
             y_floor_ceiling: floor,
         };
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, &PatientRef::parse(&request.patient)).await?;
+        let patient = self.open_patient(&principal, &mut tx, &PatientRef::parse(&request.patient)).await?;
         let mut data = Vec::with_capacity(request.charts.len());
         for &chart in &request.charts {
             let read = Instant::now();

@@ -7,6 +7,7 @@ use super::{AlertView, view};
 use crate::agents::RiskLevel;
 use crate::agents::alerting::AlertStatus;
 use crate::domain::InvalidField;
+use crate::domain::access::Operation;
 use crate::store::{AlertQuery, StoreError};
 use crate::workstation::{Error, Workstation};
 
@@ -57,6 +58,7 @@ impl Workstation {
     /// `request.min_level`, newest first, with each patient's name, the total that match and
     /// each status's count at that level. One audit event.
     pub async fn alerts_inbox(&self, request: &InboxRequest) -> Result<AlertsInbox, Error> {
+        self.authorize(Operation::AlertsRead).await?;
         if !(1..=INBOX_PAGE_MAX).contains(&request.limit) {
             let problem = format!("{} alerts a page is outside 1..={INBOX_PAGE_MAX}", request.limit);
             return Err(InvalidField::new("limit", problem).into());

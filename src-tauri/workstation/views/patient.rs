@@ -1,5 +1,6 @@
 //! The patient screen (all but the charts).
 
+use crate::domain::access::Operation;
 use chrono::{TimeZone, Utc};
 
 use super::convert::alert_view;
@@ -10,7 +11,7 @@ use crate::agents::{Orchestrator, review};
 use crate::analysis::hrv::{self, Correction};
 use crate::domain::{Kind, PatientRef};
 use crate::store::{AlertQuery, StoreError, series};
-use crate::workstation::{Error, Workstation, find};
+use crate::workstation::{Error, Workstation};
 
 impl Workstation {
     /// The patient screen: latest vitals, NEWS2, the assessment now (agents and models; no
@@ -21,9 +22,10 @@ impl Workstation {
         orchestrator: &Orchestrator,
         reference: &PatientRef,
     ) -> Result<PatientView, Error> {
+        let principal = self.authorize(Operation::PatientRead).await?;
         let until_ms = self.time_bounds().await?.latest_ms();
         let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
+        let patient = self.open_patient(&principal, &mut tx, reference).await?;
         let snap = snapshot(&mut tx, &patient, until_ms).await?;
         let rr_newest = snap.latest.iter().find(|(k, _, _)| *k == Kind::RrInterval).map(|(_, t, _)| *t);
         let rr = match rr_newest {

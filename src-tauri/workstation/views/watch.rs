@@ -11,6 +11,7 @@
 //! can poll it every few seconds without writing a read audit event each time; the banner's
 //! names come from the (audited) inbox.
 
+use crate::domain::access::Operation;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -74,6 +75,7 @@ impl Workstation {
     /// The badge count, the critical alerts still new and which are escalated at `now` (the
     /// `escalation_minutes` setting). Ids and times only: not audited (module docs).
     pub async fn alert_watch(&self, now: DateTime<Utc>) -> Result<AlertWatch, Error> {
+        self.authorize(Operation::AlertWatch).await?;
         let delay = self.escalation_minutes().await?;
         let critical = AlertQuery {
             statuses: vec![AlertStatus::New],

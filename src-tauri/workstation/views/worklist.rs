@@ -1,5 +1,6 @@
 //! The worklist and the per-patient snapshot it and the patient screen are built from.
 
+use crate::domain::access::Operation;
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -158,6 +159,7 @@ impl Workstation {
     /// on the latest data; no alert is raised here), open alerts and the last data time;
     /// highest risk first (then NEWS2, open alerts, name). One audit event.
     pub async fn worklist(&self, orchestrator: &Orchestrator) -> Result<Worklist, Error> {
+        self.authorize(Operation::PatientList).await?;
         let started = Instant::now();
         let until_ms = self.time_bounds().await?.latest_ms();
         let mut tx = self.store.begin_read().await?;
