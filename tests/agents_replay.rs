@@ -6,6 +6,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -16,7 +19,7 @@ use vigil::agents::{EventClass, Orchestrator, OrchestratorConfig, RateLimiter};
 use vigil::domain::{Consent, NewPatient, PatientRef, Sex};
 use vigil::store::{AlertQuery, KeySource};
 use vigil::workstation::MonitorOptions;
-use vigil::{Error, OpenOptions, Workstation};
+use vigil::{Error, OpenOptions};
 
 async fn replay(scenario: Scenario) -> (Vec<AlertDraft>, vigil::agents::replay::ReplaySummary) {
     let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
@@ -100,7 +103,7 @@ fn options(dir: &Path) -> OpenOptions {
 #[tokio::test]
 async fn monitored_alerts_are_stored_rate_limited_and_move_through_their_lifecycle() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path())).await.unwrap();
+    let ws = common::open(options(dir.path())).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let patient = ws
         .add_patient(
@@ -119,7 +122,7 @@ async fn monitored_alerts_are_stored_rate_limited_and_move_through_their_lifecyc
         .unwrap();
     assert!(report.summary.alerts > 0);
     assert_eq!(seen, report.alerts.len());
-    let outbox_before = ws.pending_outbox(10_000).await.unwrap().len();
+    let outbox_before = as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap().len();
 
     // A second replay of the same stream: the stored alerts' event times hold it back.
     let again = ws
@@ -153,13 +156,13 @@ async fn monitored_alerts_are_stored_rate_limited_and_move_through_their_lifecyc
     assert!(matches!(ws.acknowledge_alert("not-an-id", "x").await, Err(Error::AlertNotFound(_))));
 
     // Each change wrote its outbox message and audit event.
-    let outbox = ws.pending_outbox(10_000).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap();
     assert_eq!(outbox.len(), outbox_before + 2);
     assert!(outbox.iter().filter(|m| m.entity == "alert" && m.op == "update").count() == 2);
-    let audit = ws.recent_audit(10).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(10).await).unwrap();
     let actions: Vec<_> = audit.iter().map(|(_, _, action, _)| action.as_str()).collect();
     assert!(actions.contains(&"alert.acknowledge") && actions.contains(&"alert.resolve"), "{actions:?}");
-    assert_eq!(ws.verify_audit().await.unwrap().first_broken, None);
+    assert_eq!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().first_broken, None);
 
     let open = ws
         .alerts(&AlertQuery {

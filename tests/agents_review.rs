@@ -5,6 +5,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use chrono::{DateTime, Duration, NaiveDate};
 use vigil::agents::workflow::Step;
 use vigil::agents::{EventClass, Orchestrator, OrchestratorConfig, RiskLevel, Specialty};
@@ -35,7 +38,7 @@ async fn the_review_workflow_routes_by_data_and_skips_the_summary_in_an_emergenc
         key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
         create: true,
     };
-    let ws = Workstation::open(options).await.unwrap();
+    let ws = common::open(options).await;
     let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
 
     // Ten minutes of 1 Hz vitals with SpO2 at 87 %.
@@ -58,9 +61,9 @@ async fn the_review_workflow_routes_by_data_and_skips_the_summary_in_an_emergenc
     assert!(outcome.summary.is_none());
     assert_eq!(outcome.alerts.len(), 1);
     assert_eq!(outcome.alerts[0].event, EventClass::Hypoxia);
-    let outbox = ws.pending_outbox(100).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(100).await).unwrap();
     assert!(outbox.iter().any(|m| m.entity == "alert" && m.op == "insert"));
-    let audit = ws.recent_audit(5).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(30).await).unwrap();
     let actions: Vec<_> = audit.iter().map(|(_, _, a, _)| a.as_str()).collect();
     assert!(actions.contains(&"alert.raise") && actions.contains(&"assessment.review"), "{actions:?}");
 

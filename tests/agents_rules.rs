@@ -11,6 +11,8 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 #[path = "agents_rules/cases.rs"]
 mod cases;
 #[path = "agents_rules/contexts.rs"]
@@ -282,6 +284,7 @@ fn news2_sub_score(c: &AssessmentContext, parameter: Parameter) -> u8 {
 #[tokio::test]
 async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_facade() {
     use chrono::{DateTime, NaiveDate};
+    use vigil::OpenOptions;
     use vigil::agents::workflow::Step;
     use vigil::agents::{Orchestrator, OrchestratorConfig};
     use vigil::domain::{
@@ -289,7 +292,6 @@ async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_f
     };
     use vigil::store::KeySource;
     use vigil::workstation::AssessOptions;
-    use vigil::{OpenOptions, Workstation};
 
     let dir = tempfile::tempdir().unwrap();
     let options = OpenOptions {
@@ -297,7 +299,7 @@ async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_f
         key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
         create: true,
     };
-    let ws = Workstation::open(options).await.unwrap();
+    let ws = common::open(options).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let new =
         NewPatient::new("MRN-BP", "Pressure Patient", None, Sex::Unknown, Consent::default(), today).unwrap();

@@ -7,6 +7,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -19,13 +22,12 @@ use vigil::workstation::{CancelToken, ImportOptions, Monitor};
 use vigil::{OpenOptions, Workstation};
 
 async fn workstation(dir: &Path) -> Workstation {
-    Workstation::open(OpenOptions {
+    common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     })
     .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,11 +74,11 @@ async fn critical_alerts_reach_the_banner_escalate_after_the_setting_and_leave_w
     assert!(later.critical.iter().all(|a| a.escalated), "{:?}", later.critical);
 
     // The delay is the setting: at 10 minutes, six minutes is not yet an escalation.
-    ws.set_setting("escalation_minutes", "10").await.unwrap();
+    as_role!(&ws, Admin, ws.set_setting("escalation_minutes", "10").await).unwrap();
     let six = ws.alert_watch(now + Duration::minutes(6)).await.unwrap();
     assert_eq!(six.escalation_minutes, 10);
     assert!(six.critical.iter().all(|a| !a.escalated), "{:?}", six.critical);
-    let err = ws.set_setting("escalation_minutes", "0").await.unwrap_err().to_string();
+    let err = as_role!(&ws, Admin, ws.set_setting("escalation_minutes", "0").await).unwrap_err().to_string();
     assert!(err.contains("escalation_minutes must be a whole number from 1 to 1440"), "{err}");
 
     // Acknowledging one takes it off the banner and the badge.

@@ -6,6 +6,8 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use chrono::NaiveDate;
 use vigil::agents::alerting::{AlertPolicy, AlertStatus};
 use vigil::agents::replay::ReplayOptions;
@@ -18,13 +20,12 @@ use vigil::workstation::views::{INBOX_PAGE_MAX, InboxRequest};
 use vigil::{OpenOptions, Workstation};
 
 async fn store(dir: &std::path::Path) -> Workstation {
-    let ws = Workstation::open(OpenOptions {
+    let ws = common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     })
-    .await
-    .unwrap();
+    .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     for (mrn, name) in [("MRN-CRIT", "Critical Patient"), ("MRN-HIGH", "Hypoxic Patient")] {
         let new = NewPatient::new(mrn, name, None, Sex::Unknown, Consent::default(), today).unwrap();
@@ -165,6 +166,11 @@ async fn the_cli_filters_by_level_in_the_store_and_refuses_an_unknown_one() {
     let ws = store(dir.path()).await;
     let (critical, _) = seed(&ws).await;
     ws.close().await;
+    common::cli_login(
+        &dir.path().join("data"),
+        &dir.path().join("vigil.key"),
+        vigil::domain::access::Role::Clinician,
+    );
     let out = vigil(dir.path(), &["alerts", "list", "--min-level", "critical", "--limit", "5", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();

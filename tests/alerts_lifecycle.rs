@@ -6,6 +6,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -35,13 +38,12 @@ fn hypoxic() -> impl Iterator<Item = VitalSample> {
 }
 
 async fn with_alerts(dir: &Path) -> (Workstation, Vec<Alert>) {
-    let ws = Workstation::open(OpenOptions {
+    let ws = common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     })
-    .await
-    .unwrap();
+    .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let new =
         NewPatient::new("MRN-7", "Hypoxic Patient", None, Sex::Unknown, Consent::default(), today).unwrap();
@@ -59,21 +61,21 @@ async fn resolving_a_new_alert_acknowledges_it_first_in_one_step_with_the_note()
     let dir = tempfile::tempdir().unwrap();
     let (ws, alerts) = with_alerts(dir.path()).await;
     let id = alerts[0].id.to_string();
-    let outbox = ws.pending_outbox(10_000).await.unwrap().len();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap().len();
     let resolved = ws.resolve_alert(&id, "  SpO2 back to 95 % on 2 l/min  ").await.unwrap();
     assert_eq!(resolved.status, AlertStatus::Resolved);
     let ack = resolved.acknowledged.as_ref().expect("acknowledged on the way");
     let res = resolved.resolved.as_ref().unwrap();
-    assert_eq!((ack.by.as_str(), ack.note.as_str()), (ws.actor(), "SpO2 back to 95 % on 2 l/min"));
-    assert_eq!((res.by.as_str(), res.note.as_str()), (ws.actor(), "SpO2 back to 95 % on 2 l/min"));
+    assert_eq!((ack.by.as_str(), ack.note.as_str()), (ws.actor().as_str(), "SpO2 back to 95 % on 2 l/min"));
+    assert_eq!((res.by.as_str(), res.note.as_str()), (ws.actor().as_str(), "SpO2 back to 95 % on 2 l/min"));
     assert_eq!(ack.at, res.at, "one change, one instant");
     // Both steps went to the clinic server and the audit chain.
-    let messages = ws.pending_outbox(10_000).await.unwrap();
+    let messages = as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap();
     assert_eq!(messages.len(), outbox + 2);
-    let audit = ws.recent_audit(5).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(5).await).unwrap();
     let actions: Vec<_> = audit.iter().map(|(_, _, action, _)| action.as_str()).collect();
     assert!(actions.contains(&"alert.acknowledge") && actions.contains(&"alert.resolve"), "{actions:?}");
-    assert_eq!(ws.verify_audit().await.unwrap().first_broken, None);
+    assert_eq!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().first_broken, None);
     ws.close().await;
 }
 
@@ -81,7 +83,7 @@ async fn resolving_a_new_alert_acknowledges_it_first_in_one_step_with_the_note()
 async fn resolving_without_a_note_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, alerts) = with_alerts(dir.path()).await;
-    let outbox = ws.pending_outbox(10_000).await.unwrap().len();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap().len();
     let new = alerts[0].id.to_string();
     for note in ["", "  \n\t "] {
         let e = ws.resolve_alert(&new, note).await.unwrap_err().to_string();
@@ -96,7 +98,7 @@ async fn resolving_without_a_note_is_refused_and_changes_nothing() {
     let status = |id: &str| now.iter().find(|a| a.id.to_string() == id).unwrap().status;
     assert_eq!(status(&new), AlertStatus::New, "not even acknowledged");
     assert_eq!(status(&acked), AlertStatus::Acknowledged);
-    assert_eq!(ws.pending_outbox(10_000).await.unwrap().len(), outbox);
+    assert_eq!(as_role!(&ws, Auditor, ws.pending_outbox(10_000).await).unwrap().len(), outbox);
     ws.close().await;
 }
 
@@ -121,6 +123,11 @@ async fn the_cli_refuses_an_empty_resolve_note_and_resolves_a_new_alert_in_one_s
     let dir = tempfile::tempdir().unwrap();
     let (ws, alerts) = with_alerts(dir.path()).await;
     ws.close().await;
+    common::cli_login(
+        &dir.path().join("data"),
+        &dir.path().join("vigil.key"),
+        vigil::domain::access::Role::Clinician,
+    );
     let id = alerts[0].id.to_string();
     let out = vigil(dir.path(), &["alerts", "resolve", &id, "--note", ""]);
     assert_eq!(out.status.code(), Some(1));

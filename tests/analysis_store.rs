@@ -6,6 +6,7 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -30,7 +31,7 @@ fn options(dir: &Path, create: bool) -> OpenOptions {
 }
 
 async fn with_patient(dir: &Path, mrn: &str) -> Workstation {
-    let ws = Workstation::open(options(dir, true)).await.unwrap();
+    let ws = common::open(options(dir, true)).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let new = NewPatient::new(mrn, "Ada Example", None, Sex::Female, Consent::default(), today).unwrap();
     ws.add_patient(new).await.unwrap();
@@ -81,7 +82,7 @@ async fn processing_across_reopenings_equals_the_filter_in_memory() {
             if let Some(open) = ws.take() {
                 Workstation::close(open).await;
             }
-            ws = Some(Workstation::open(options(dir.path(), false)).await.unwrap());
+            ws = Some(common::open(options(dir.path(), false)).await);
         }
         let ws = ws.as_ref().unwrap();
         let outcome = ws.process_weight(&mrn("W-1"), &manual(effective, value)).await.unwrap();
@@ -100,7 +101,7 @@ async fn processing_across_reopenings_equals_the_filter_in_memory() {
     assert_eq!(results[15].result.reason.map(|r| matches!(r, RejectReason::Outlier { .. })), Some(true));
     assert!(results[50].result.reset.is_some(), "the 40-day gap restarts the filter");
     assert_eq!(results[22].value, ObservationValue::Absent(AbsentReason::Unknown));
-    assert_eq!(ws.verify_audit().await.unwrap().first_broken, None);
+    assert_eq!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().first_broken, None);
 }
 
 #[tokio::test]
@@ -169,7 +170,7 @@ async fn state_and_result_commit_together_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     with_patient(dir.path(), "W-4").await.close().await;
     for (i, (effective, value)) in series().into_iter().take(12).enumerate() {
-        let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
+        let ws = common::open(options(dir.path(), false)).await;
         ws.process_weight(&mrn("W-4"), &manual(effective, value)).await.unwrap();
         ws.close().await;
         let (steps, results, _) = counts(dir.path()).await;
@@ -188,7 +189,7 @@ async fn state_and_result_commit_together_or_not_at_all() {
     .unwrap();
     drop(conn);
     let before = counts(dir.path()).await;
-    let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
+    let ws = common::open(options(dir.path(), false)).await;
     let err = ws
         .process_weight(&mrn("W-4"), &WeightMeasurement::kg(day(12.0), 101.0, SourceKind::Manual))
         .await
@@ -220,7 +221,7 @@ async fn a_version_1_state_in_the_store_is_upgraded_and_used() {
     .unwrap();
     drop(conn);
 
-    let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
+    let ws = common::open(options(dir.path(), false)).await;
     let state = ws.weight_state(&mrn("W-5")).await.unwrap().unwrap();
     assert_eq!(state.schema_version, vigil::analysis::kalman::SCHEMA_VERSION);
     let Phase::Tracking(t) = &state.phase else { panic!("{state:?}") };

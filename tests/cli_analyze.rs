@@ -4,6 +4,8 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -115,7 +117,12 @@ fn a_patients_stored_hrv_stream_feeds_the_window() {
     // the first sample of each 5 s, so the last tick's window holds all 300): 240 s at 50 ms,
     // then 60 s at 20 ms. By hand: mean 44, population std 12, hrv_decrease (50 − 20) / 50 = 0.6.
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["init"][..], &["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient"]] {
+    common::cli_login(
+        &dir.path().join("data"),
+        &dir.path().join("vigil.key"),
+        vigil::domain::access::Role::Clinician,
+    );
+    for args in [&["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient"]] {
         let out = vigil(dir.path(), args, "");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -195,6 +202,7 @@ fn help_documents_the_columns() {
 fn a_patients_stored_data_is_read_with_patient_and_saved_only_with_save() {
     let dir = tempfile::tempdir().unwrap();
     assert!(vigil(dir.path(), &["demo"], "").status.success());
+    assert!(vigil(dir.path(), &["login", "clinician"], "vigil-demo\n").status.success());
     // DEMO-0002 gains fluid over the last days: the trend rule fires on the stored weights.
     let report = json(&vigil(dir.path(), &["analyze", "weight", "--patient", "DEMO-0002"], ""));
     assert_eq!(report["summary"]["rows"], 30);

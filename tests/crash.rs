@@ -10,6 +10,7 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -17,12 +18,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Duration};
+use vigil::OpenOptions;
 use vigil::domain::{
     Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
 };
 use vigil::store::KeySource;
 use vigil::workstation::STORE_FILE;
-use vigil::{OpenOptions, Workstation};
 
 const WRITER_ENV: &str = "VIGIL_TEST_CRASH_WRITER_DIR";
 const BATCH: i64 = 250;
@@ -37,7 +38,7 @@ fn options(dir: &Path) -> OpenOptions {
 
 /// The writer: commits batches forever (bounded), announcing each commit after it returns.
 async fn write_loop(dir: &Path) {
-    let ws = Workstation::open(options(dir)).await.unwrap();
+    let ws = common::open(options(dir)).await;
     let patient = ws.patient(&PatientRef::Mrn("CRASH-1".into())).await.unwrap();
     let start = DateTime::parse_from_rfc3339("2026-11-23T00:00:00+00:00").unwrap();
     for round in 0..2_000i64 {
@@ -75,7 +76,7 @@ async fn a_killed_writer_loses_no_committed_data() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(OpenOptions { create: true, ..options(dir.path()) }).await.unwrap();
+    let ws = common::open(OpenOptions { create: true, ..options(dir.path()) }).await;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     ws.add_patient(
         NewPatient::new("CRASH-1", "Crash Test", None, Sex::Unknown, Consent::default(), today).unwrap(),
@@ -118,8 +119,8 @@ async fn a_killed_writer_loses_no_committed_data() {
     while read_commit(&mut stdout, &mut last_reported) {}
     assert!(last_reported > threshold, "the writer ran ahead: {last_reported} after {threshold}");
 
-    let ws = Workstation::open(options(dir.path())).await.unwrap();
-    ws.integrity_check().await.unwrap();
+    let ws = common::open(options(dir.path())).await;
+    as_role!(&ws, Auditor, ws.integrity_check().await).unwrap();
     let stored = ws.status().await.unwrap().observations;
     // Every announced commit is there; at most the one batch committed between its commit and
     // its announcement is too, and never a part of a batch.
@@ -127,6 +128,6 @@ async fn a_killed_writer_loses_no_committed_data() {
         stored == last_reported || stored == last_reported + BATCH,
         "stored {stored}, last announced commit {last_reported} (first over the threshold {threshold})"
     );
-    let verified = ws.verify_audit().await.unwrap();
+    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
     assert_eq!(verified.first_broken, None);
 }

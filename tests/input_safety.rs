@@ -6,6 +6,7 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::io::Write;
@@ -47,7 +48,8 @@ fn text(bytes: &[u8]) -> String {
 
 /// A store with patient `MRN-S`, made through the CLI.
 fn cli_store(dir: &Path) {
-    for args in [&["init"][..], &["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient"]] {
+    common::cli_login(&dir.join("data"), &dir.join("vigil.key"), vigil::domain::access::Role::Clinician);
+    for args in [&["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient"]] {
         let out = vigil(dir, args, "");
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
     }
@@ -59,7 +61,7 @@ async fn workstation(dir: &Path) -> Workstation {
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     };
-    let ws = Workstation::open(options).await.unwrap();
+    let ws = common::open(options).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let patient = NewPatient::new("MRN-S", "Safety Patient", None, Sex::Unknown, Consent::default(), today);
     ws.add_patient(patient.unwrap()).await.unwrap();
@@ -227,7 +229,7 @@ async fn package_manifest_unknown_nested_field_is_refused() {
     let ws = workstation(dir.path()).await;
     let (pkcs8, public) = vigil::models::trust::generate_signing_key().unwrap();
     let key = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
-    ws.add_trusted_key(&hex::encode(public), "test signer").await.unwrap();
+    as_role!(&ws, It, ws.add_trusted_key(&hex::encode(public), "test signer").await).unwrap();
     let read = |f: &str| std::fs::read(fixture("models/early-warning-gbt-1.0.0").join(f)).unwrap();
     let (model, vectors) = (read("model.onnx"), read("test_vectors.json"));
     let good = package::build(&read("manifest.json"), &model, &vectors, &key).unwrap();
@@ -243,7 +245,8 @@ async fn package_manifest_unknown_nested_field_is_refused() {
         Ok(_) => panic!("a manifest with an unknown field inside `training` was read"),
     };
     assert!(err.contains("unknown field `dropout`"), "{err}");
-    let err = ws.install_package_bytes("nested.vigilpkg", bad, Rollout::Activate).await.unwrap_err();
+    let err = as_role!(&ws, It, ws.install_package_bytes("nested.vigilpkg", bad, Rollout::Activate).await)
+        .unwrap_err();
     assert!(
         matches!(&err, Error::PackageRefused { reason, .. } if reason.contains("unknown field `dropout`")),
         "{err}"

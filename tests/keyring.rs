@@ -6,8 +6,10 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use vigil::OpenOptions;
 use vigil::store::KeySource;
-use vigil::{OpenOptions, Workstation};
 
 #[tokio::test]
 #[ignore = "needs a Secret Service; scripts/test.sh runs it in a private D-Bus session"]
@@ -20,7 +22,7 @@ async fn without_a_key_file_the_key_is_made_and_kept_in_the_os_keyring() {
     assert_eq!(source, KeySource::Keyring { account: store_path.display().to_string() });
     assert_eq!(source.load().unwrap(), None, "a fresh path has no key yet");
 
-    let ws = Workstation::open(OpenOptions::create(&data_dir)).await.unwrap();
+    let ws = common::open(OpenOptions::create(&data_dir)).await;
     let status = ws.status().await.unwrap();
     assert!(status.encrypted);
     assert!(
@@ -33,6 +35,6 @@ async fn without_a_key_file_the_key_is_made_and_kept_in_the_os_keyring() {
     // The key is in the keyring, and it opens the store again.
     let key = source.load().unwrap().expect("the keyring holds the key");
     assert_eq!(key.to_hex().len(), 64);
-    let ws = Workstation::open(OpenOptions::existing(&data_dir)).await.unwrap();
+    let ws = common::open(OpenOptions::existing(&data_dir)).await;
     assert_eq!(ws.status().await.unwrap().schema_version, status.schema_version);
 }

@@ -8,6 +8,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -19,13 +22,12 @@ use vigil::workstation::{Monitor, PatientEdit, SpotVitals, views::News2View};
 use vigil::{OpenOptions, Workstation};
 
 async fn workstation(dir: &Path) -> Workstation {
-    Workstation::open(OpenOptions {
+    common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     })
     .await
-    .unwrap()
 }
 
 async fn add(ws: &Workstation, mrn: &str, name: &str) {
@@ -173,7 +175,7 @@ async fn invalid_entries_are_refused_naming_the_field_and_store_nothing() {
         assert!(err.contains(says), "{field}: {err}");
     }
     assert_eq!(ws.status().await.unwrap().observations, 0);
-    let audit = ws.recent_audit(50).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(50).await).unwrap();
     assert!(!audit.iter().any(|(_, _, action, _)| action == "vitals.record"));
     let err = ws
         .record_vitals(&PatientRef::parse("NOBODY"), normal(), &orchestrator, &mut monitor)
@@ -208,12 +210,12 @@ async fn an_edit_of_a_patient_is_audited_kept_and_sent_and_a_taken_mrn_is_refuse
     let read = ws.patient(&PatientRef::Id(id)).await.unwrap();
     assert_eq!((read.name.as_str(), read.birth_date, read.sex), ("After Edit", Some(born), Sex::Male));
     assert!(read.consent.monitoring && read.consent.clinic_sync && !read.consent.research);
-    let audit = ws.recent_audit(20).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(20).await).unwrap();
     assert!(
         audit.iter().any(|(_, _, action, who)| action == "patient.update" && *who == Some(id)),
         "{audit:?}"
     );
-    let outbox = ws.pending_outbox(20).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(20).await).unwrap();
     let update = outbox.iter().find(|m| m.entity == "patient" && m.op == "update").expect("outbox update");
     assert_eq!(update.payload["name"], "After Edit");
 
@@ -227,7 +229,7 @@ async fn an_edit_of_a_patient_is_audited_kept_and_sent_and_a_taken_mrn_is_refuse
     let blank = PatientEdit { name: Some("  ".to_owned()), ..Default::default() };
     let err = ws.update_patient(&PatientRef::Id(id), blank).await.unwrap_err().to_string();
     assert_eq!(err, "invalid name: is empty");
-    assert!(ws.verify_audit().await.is_ok());
+    assert!(as_role!(&ws, Auditor, ws.verify_audit().await).is_ok());
 }
 
 fn vigil(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -252,6 +254,11 @@ async fn the_cli_records_vitals_with_news2_refuses_bad_ones_and_edits_a_patient(
     let ws = workstation(dir.path()).await;
     add(&ws, "ME-6", "Cli Example").await;
     ws.close().await;
+    common::cli_login(
+        &dir.path().join("data"),
+        &dir.path().join("vigil.key"),
+        vigil::domain::access::Role::Clinician,
+    );
 
     let entry = json(&vigil(
         dir.path(),

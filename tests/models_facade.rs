@@ -6,6 +6,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,7 +47,7 @@ async fn open(dir: &Path) -> Workstation {
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     };
-    Workstation::open(options).await.unwrap()
+    common::open(options).await
 }
 
 /// Ten minutes of tachycardic, feverish 1 Hz vitals and one cuff pressure.
@@ -79,15 +82,15 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
     patient(&ws).await;
 
     // Not yet trusted: refused, nothing stored, the reason audited.
-    let err = ws.install_package(&file("1.0.0"), Rollout::Activate).await.unwrap_err();
+    let err = as_role!(&ws, It, ws.install_package(&file("1.0.0"), Rollout::Activate).await).unwrap_err();
     assert!(matches!(&err, Error::PackageRefused { reason, .. } if reason.contains("unknown key")), "{err}");
     let view = ws.packages().await.unwrap();
     assert!(view.packages.is_empty() && view.deployments.is_empty());
-    let audit = ws.recent_audit(3).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(30).await).unwrap();
     assert!(audit.iter().any(|(_, _, a, _)| a == "model.refused"));
 
-    ws.add_trusted_key(&public, "test signer").await.unwrap();
-    let report = ws.install_package(&file("1.0.0"), Rollout::Activate).await.unwrap();
+    as_role!(&ws, It, ws.add_trusted_key(&public, "test signer").await).unwrap();
+    let report = as_role!(&ws, It, ws.install_package(&file("1.0.0"), Rollout::Activate).await).unwrap();
     assert_eq!(
         (report.version.as_str(), report.agent, report.test_vectors),
         ("1.0.0", Specialty::EarlyWarning, 22)
@@ -112,13 +115,13 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
     assert_eq!(cardio.method, Method::Rules);
 
     // 1.1.0 as canary, then rolled back by hand: 1.0.0 stays active.
-    ws.install_package(&file("1.1.0"), Rollout::Canary(25)).await.unwrap();
+    as_role!(&ws, It, ws.install_package(&file("1.1.0"), Rollout::Canary(25)).await).unwrap();
     let state = |view: &vigil::workstation::PackagesView, v: &str| {
         view.packages.iter().find(|p| p.row.version == v).unwrap().state
     };
     let view = ws.packages().await.unwrap();
     assert_eq!((state(&view, "1.0.0"), state(&view, "1.1.0")), (PackageState::Active, PackageState::Canary));
-    let msg = ws.rollback_package("early-warning-gbt").await.unwrap();
+    let msg = as_role!(&ws, It, ws.rollback_package("early-warning-gbt").await).unwrap();
     assert!(msg.contains("1.1.0 rolled back"), "{msg}");
     let view = ws.packages().await.unwrap();
     assert_eq!(
@@ -127,7 +130,7 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
     );
 
     // Promote 1.1.0 by hand: 1.0.0 becomes previous; rollback returns to 1.0.0 at once.
-    ws.promote_package("early-warning-gbt", "1.1.0").await.unwrap();
+    as_role!(&ws, It, ws.promote_package("early-warning-gbt", "1.1.0").await).unwrap();
     let view = ws.packages().await.unwrap();
     assert_eq!(
         (state(&view, "1.0.0"), state(&view, "1.1.0")),
@@ -143,7 +146,7 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
         .find(|f| f.specialty == Specialty::EarlyWarning)
         .unwrap();
     assert_eq!(ew.agent_version, "1.1.0", "the swap reached the running orchestrator");
-    ws.rollback_package("early-warning-gbt").await.unwrap();
+    as_role!(&ws, It, ws.rollback_package("early-warning-gbt").await).unwrap();
     let view = ws.packages().await.unwrap();
     assert_eq!(state(&view, "1.0.0"), PackageState::Active);
     let kinds: Vec<_> = view.events.iter().map(|e| e.kind.as_str()).collect();
@@ -152,18 +155,18 @@ async fn install_assess_promote_and_rollback_are_stored_audited_and_used() {
         ["rolled_back", "activated", "rolled_back", "candidate", "installed", "activated", "installed"],
         "newest first"
     );
-    let audit = ws.recent_audit(40).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(80).await).unwrap();
     for action in ["model.install", "model.promote", "model.rollback", "model.key_add"] {
         assert!(audit.iter().any(|(_, _, a, _)| a == action), "{action} audited");
     }
-    assert!(ws.verify_audit().await.unwrap().first_broken.is_none());
-    let outbox = ws.pending_outbox(500).await.unwrap();
+    assert!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().first_broken.is_none());
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(500).await).unwrap();
     assert!(outbox.iter().filter(|m| m.entity == "model_deployment").count() >= 4);
 
     // A re-install of the same file changes nothing; rollback of an unknown name says so.
-    let again = ws.install_package(&file("1.0.0"), Rollout::Activate).await.unwrap();
+    let again = as_role!(&ws, It, ws.install_package(&file("1.0.0"), Rollout::Activate).await).unwrap();
     assert!(!again.newly_stored);
-    let err = ws.rollback_package("no-such-model").await.unwrap_err();
+    let err = as_role!(&ws, It, ws.rollback_package("no-such-model").await).unwrap_err();
     assert!(err.to_string().contains("no package named no-such-model"), "{err}");
     ws.close().await;
 }
@@ -188,6 +191,8 @@ fn without_onnx_runtime_the_agents_answer_with_rules_and_say_so() {
     };
     let (ok, _, err) = run(&["demo"]);
     assert!(ok, "{err}");
+    let (data, key) = (dir.path().join("data"), dir.path().join("vigil.key"));
+    assert!(common::cli(&data, &key, &["login", "it"], "vigil-demo\n").status.success());
     let (ok, out, err) = run(&["agents", "status", "--probes", "3"]);
     assert!(ok, "{err}");
     let first = out.lines().next().unwrap();
@@ -201,6 +206,7 @@ fn without_onnx_runtime_the_agents_answer_with_rules_and_say_so() {
     assert!(!ok);
     assert!(err.contains("package refused"), "{err}");
     // Assessments still run, each finding noting that models are off.
+    assert!(common::cli(&data, &key, &["login", "clinician"], "vigil-demo\n").status.success());
     let (ok, out, err) = run(&["patient", "list", "--json"]);
     assert!(ok, "{err}");
     let patients: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -253,7 +259,11 @@ fn the_packages_verbs_work_end_to_end_from_the_command_line() {
         file.to_str().unwrap(),
         "--json",
     ]));
-    assert!(run(&["init"]).0);
+    common::cli_login(
+        &dir.path().join("data"),
+        &dir.path().join("vigil.key"),
+        vigil::domain::access::Role::It,
+    );
     json(run(&["packages", "keys", "add", &public, "--label", "Test signer", "--json"]));
     let keys = json(run(&["packages", "keys", "list", "--json"]));
     assert_eq!(keys[0]["label"], "Test signer");

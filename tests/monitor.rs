@@ -8,6 +8,8 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, SecondsFormat, Utc};
@@ -19,13 +21,12 @@ use vigil::workstation::{CancelToken, ImportOptions, ImportReport, Monitor, Moni
 use vigil::{OpenOptions, Workstation};
 
 async fn workstation(dir: &Path) -> Workstation {
-    Workstation::open(OpenOptions {
+    common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     })
     .await
-    .unwrap()
 }
 
 async fn add(ws: &Workstation, mrn: &str) {

@@ -7,6 +7,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +26,7 @@ async fn workstation(dir: &Path) -> Workstation {
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
     };
-    Workstation::open(options).await.unwrap()
+    common::open(options).await
 }
 
 async fn add(ws: &Workstation, mrn: &str, name: &str, born: Option<&str>, sex: Sex) {
@@ -114,12 +117,12 @@ async fn a_stored_future_reading_is_never_the_latest() {
     let ws = workstation(dir.path()).await;
     add(&ws, "MRN-2", "Ben Example", None, Sex::Male).await;
     import(&ws, &write(dir.path(), "now.csv", &sick_vitals("MRN-2")), None).await.unwrap();
-    ws.set_setting("future_tolerance_minutes", "1440").await.unwrap();
+    as_role!(&ws, Admin, ws.set_setting("future_tolerance_minutes", "1440").await).unwrap();
     let ahead = stamp(Utc::now() + Duration::hours(6));
     let csv = format!("patient,time,kind,value,unit\nMRN-2,{ahead},heart_rate,70,\nMRN-2,{ahead},spo2,98,\n");
     let report = import(&ws, &write(dir.path(), "ahead.csv", &csv), None).await.unwrap();
     assert_eq!(report.added, 2, "{:?}", report.rejected);
-    ws.set_setting("future_tolerance_minutes", "5").await.unwrap();
+    as_role!(&ws, Admin, ws.set_setting("future_tolerance_minutes", "5").await).unwrap();
 
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
     let row = ws.worklist(&orchestrator).await.unwrap().rows.remove(0);
@@ -134,9 +137,11 @@ async fn a_stored_future_reading_is_never_the_latest() {
 async fn out_of_range_settings_are_refused_with_the_range() {
     let dir = tempfile::tempdir().unwrap();
     let ws = workstation(dir.path()).await;
-    let err = ws.set_setting("future_tolerance_minutes", "100000").await.unwrap_err().to_string();
+    let err = as_role!(&ws, Admin, ws.set_setting("future_tolerance_minutes", "100000").await)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("from 0 to 1440") && err.contains("100000"), "{err}");
-    let err = ws.set_setting("no_such_setting", "1").await.unwrap_err().to_string();
+    let err = as_role!(&ws, Admin, ws.set_setting("no_such_setting", "1").await).unwrap_err().to_string();
     assert!(err.contains("'no_such_setting' is not a setting"), "{err}");
     let values = ws.settings().await.unwrap();
     assert_eq!((values[0].value, values[0].origin), (5, "default"));

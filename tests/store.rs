@@ -4,6 +4,7 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -50,7 +51,7 @@ fn heart_rates(patient: vigil::domain::PatientId, n: i64) -> Vec<NewObservation>
 #[tokio::test]
 async fn the_file_header_is_not_plaintext_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-1")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 100)).await.unwrap();
     ws.close().await;
@@ -75,7 +76,7 @@ fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
 #[tokio::test]
 async fn a_wrong_key_fails_at_open_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    Workstation::open(options(dir.path(), true)).await.unwrap().close().await;
+    common::open(options(dir.path(), true)).await.close().await;
     let store = dir.path().join("data").join(STORE_FILE);
     let before = std::fs::read(&store).unwrap();
     let entries_before = entries(&dir.path().join("data"));
@@ -99,7 +100,7 @@ async fn a_wrong_key_fails_at_open_and_creates_nothing() {
 #[tokio::test]
 async fn a_missing_key_is_an_error_not_a_new_store() {
     let dir = tempfile::tempdir().unwrap();
-    Workstation::open(options(dir.path(), true)).await.unwrap().close().await;
+    common::open(options(dir.path(), true)).await.close().await;
     std::fs::rename(dir.path().join("vigil.key"), dir.path().join("elsewhere.key")).unwrap();
     let err = Workstation::open(options(dir.path(), true)).await.unwrap_err();
     assert!(matches!(err, Error::Store(StoreError::KeyMissing { .. })), "{err:?}");
@@ -119,12 +120,12 @@ async fn verbs_other_than_init_refuse_a_missing_store() {
 #[tokio::test]
 async fn data_survives_close_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-7")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 1000)).await.unwrap();
     ws.close().await;
 
-    let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
+    let ws = common::open(options(dir.path(), false)).await;
     let again = ws.patient(&PatientRef::Mrn("MRN-7".into())).await.unwrap();
     assert_eq!(again, p);
     let (_, obs) = ws.observations(&PatientRef::Id(p.id), &ObservationQuery::default()).await.unwrap();
@@ -140,16 +141,20 @@ async fn data_survives_close_and_reopen() {
 #[tokio::test]
 async fn storing_the_same_readings_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-2")).await.unwrap();
     let batch = heart_rates(p.id, 600);
     let first = ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
     assert_eq!((first.inserted, first.duplicates), (600, 0));
-    let outbox_before = ws.pending_outbox(1000).await.unwrap();
+    let outbox_before = as_role!(&ws, Auditor, ws.pending_outbox(1000).await).unwrap();
     let second = ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
     assert_eq!((second.inserted, second.duplicates), (0, 600));
     assert_eq!(ws.status().await.unwrap().observations, 600);
-    assert_eq!(ws.pending_outbox(1000).await.unwrap(), outbox_before, "no outbox message for nothing");
+    assert_eq!(
+        as_role!(&ws, Auditor, ws.pending_outbox(1000).await).unwrap(),
+        outbox_before,
+        "no outbox message for nothing"
+    );
 
     // Same instant, different value: a different reading, kept.
     let mut other = batch[0];
@@ -161,10 +166,10 @@ async fn storing_the_same_readings_twice_changes_nothing() {
 #[tokio::test]
 async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-3")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 10)).await.unwrap();
-    let outbox = ws.pending_outbox(100).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(100).await).unwrap();
     assert_eq!(outbox.len(), 2);
     assert_eq!((outbox[0].entity.as_str(), outbox[0].payload["mrn"].as_str()), ("patient", Some("MRN-3")));
     assert_eq!(outbox[1].entity, "observations");
@@ -181,14 +186,19 @@ async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
     let err = ws.record_observations(&SourceKind::Manual, &bad).await.unwrap_err();
     assert!(err.to_string().starts_with("no patient with id"), "{err}");
     assert_eq!(ws.status().await.unwrap().observations, 10);
-    assert_eq!(ws.pending_outbox(100).await.unwrap().len(), 2);
+    assert_eq!(as_role!(&ws, Auditor, ws.pending_outbox(100).await).unwrap().len(), 2);
 
     // Reads are audited too (through the spool, chained by the next write; verifying chains
     // them first), and the chain verifies.
     ws.observations(&PatientRef::Id(p.id), &ObservationQuery::default()).await.unwrap();
-    let verified = ws.verify_audit().await.unwrap();
-    assert_eq!((verified.rows, verified.first_broken, verified.spooled), (6, None, 0));
-    let audit = ws.recent_audit(10).await.unwrap();
+    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
+    assert_eq!((verified.first_broken, verified.spooled), (None, 0));
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(100).await).unwrap();
+    // Sign-ins and accounts (the test switches roles to read the outbox) aside:
+    let audit: Vec<_> = audit
+        .into_iter()
+        .filter(|(_, _, action, _)| !["session.", "user.", "access."].iter().any(|p| action.starts_with(p)))
+        .collect();
     let actions: Vec<&str> = audit.iter().map(|(_, _, action, _)| action.as_str()).collect();
     // Reading the outbox is audited too (it carries patient data); the failed batch left nothing.
     assert_eq!(
@@ -202,14 +212,26 @@ async fn changes_write_their_outbox_and_audit_rows_in_the_same_transaction() {
             "store.create"
         ]
     );
-    assert!(audit.iter().all(|(_, actor, _, _)| actor.starts_with("os:")));
+    // The actor is the signed-in account, never an environment variable.
+    let actors: Vec<&str> = audit.iter().map(|(_, actor, _, _)| actor.as_str()).collect();
+    assert_eq!(
+        actors,
+        [
+            "user:test-clinician",
+            "user:test-auditor",
+            "user:test-auditor",
+            "user:test-clinician",
+            "user:test-clinician",
+            "system:vigil"
+        ]
+    );
     assert_eq!(audit[0].3, Some(p.id));
 }
 
 #[tokio::test]
 async fn an_edited_audit_row_breaks_the_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     ws.add_patient(patient("MRN-4")).await.unwrap();
     ws.patients().await.unwrap();
     ws.close().await;
@@ -223,15 +245,15 @@ async fn an_edited_audit_row_breaks_the_chain() {
     sqlx::query("DROP TRIGGER audit_no_update").execute(&mut conn).await.unwrap();
     sqlx::query("UPDATE audit SET actor = 'os:mallory' WHERE seq = 2").execute(&mut conn).await.unwrap();
     drop(conn);
-    let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
-    let verified = ws.verify_audit().await.unwrap();
+    let ws = common::open(options(dir.path(), false)).await;
+    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
     assert_eq!(verified.first_broken, Some(2));
 }
 
 #[tokio::test]
 async fn observations_cannot_be_updated_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-5")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 3)).await.unwrap();
     ws.close().await;
@@ -246,7 +268,7 @@ async fn observations_cannot_be_deleted() {
     // The outbox names batches by seq range (invariant 5): a deleted row would change what an
     // already-sent range names. Migration 0008's trigger refuses it below the facade.
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-7")).await.unwrap();
     ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 3)).await.unwrap();
     ws.close().await;
@@ -286,7 +308,7 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
         .unwrap();
         drop(conn);
 
-        let ws = Workstation::open(options(dir.path(), false)).await.unwrap();
+        let ws = common::open(options(dir.path(), false)).await;
         let status = ws.status().await.unwrap();
         assert_eq!(status.schema_version, latest, "migrated from version {old_version}");
         let p = ws.patient(&PatientRef::Mrn("OLD-1".into())).await.unwrap();
@@ -299,7 +321,7 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
 #[tokio::test]
 async fn a_store_from_a_newer_vigil_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    Workstation::open(options(dir.path(), true)).await.unwrap().close().await;
+    common::open(options(dir.path(), true)).await.close().await;
     let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
     let mut conn = common::raw_connection(&dir.path().join("data").join(STORE_FILE), &key, false).await;
     sqlx::query(
@@ -317,15 +339,15 @@ async fn a_store_from_a_newer_vigil_is_refused() {
 #[tokio::test]
 async fn the_demo_seed_refuses_a_store_with_real_patients() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     ws.add_patient(patient("REAL-1")).await.unwrap();
-    let err = ws.seed_demo(Utc::now()).await.unwrap_err();
+    let err = as_role!(&ws, It, ws.seed_demo(Utc::now()).await).unwrap_err();
     assert!(err.to_string().contains("holds patients that are not demo data"), "{err}");
     assert_eq!(ws.status().await.unwrap().patients, 1);
 
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
-    let seeded = ws.seed_demo(Utc::now()).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
+    let seeded = as_role!(&ws, It, ws.seed_demo(Utc::now()).await).unwrap();
     let status = ws.status().await.unwrap();
     assert!(status.demo);
     let (patients, observations) =
@@ -357,7 +379,8 @@ async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
     let mut polls = 1;
     loop {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+        let ws = common::open(options(dir.path(), true)).await;
+        common::sign_in_as(&ws, vigil::domain::access::Role::It).await;
         let now = Utc::now();
         let finished = interrupted(ws.seed_demo(now), polls).await;
         let status = ws.status().await.unwrap();
@@ -373,10 +396,11 @@ async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
             status.observations,
             status.demo
         );
-        let again = ws.seed_demo(now).await.unwrap_or_else(|e| panic!("{cut}: seeding again: {e}"));
+        let again = as_role!(&ws, It, ws.seed_demo(now).await)
+            .unwrap_or_else(|e| panic!("{cut}: seeding again: {e}"));
         let status = ws.status().await.unwrap();
         assert!(status.demo && status.patients == 8, "{cut}: {again:?}");
-        assert_eq!(ws.verify_audit().await.unwrap().first_broken, None, "{cut}");
+        assert_eq!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().first_broken, None, "{cut}");
         ws.close().await;
         if finished.is_some() {
             break;
@@ -389,7 +413,7 @@ async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
 async fn devices_are_registered_once_per_ble_address() {
     use vigil::domain::{DeviceKind, NewDevice};
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(options(dir.path(), true)).await.unwrap();
+    let ws = common::open(options(dir.path(), true)).await;
     let p = ws.add_patient(patient("MRN-6")).await.unwrap();
     let oximeter = NewDevice {
         kind: DeviceKind::PulseOximeter,
@@ -404,6 +428,6 @@ async fn devices_are_registered_once_per_ble_address() {
     let err = ws.add_device(oximeter).await.unwrap_err();
     assert_eq!(err.to_string(), "a device with BLE address AA:BB:CC:DD:EE:FF already exists");
     assert_eq!(ws.devices().await.unwrap(), vec![device.clone()]);
-    let outbox = ws.pending_outbox(10).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(10).await).unwrap();
     assert_eq!(outbox.last().unwrap().entity, "device");
 }

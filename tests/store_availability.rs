@@ -9,6 +9,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
@@ -30,7 +33,7 @@ async fn workstation(data_dir: &Path, key: &Path) -> Workstation {
         key_source: Some(KeySource::File(key.to_owned())),
         create: true,
     };
-    Workstation::open(options).await.unwrap()
+    common::open(options).await
 }
 
 async fn add(ws: &Workstation, mrn: &str) {
@@ -111,9 +114,9 @@ async fn reads_complete_while_an_import_holds_the_write_lock_and_a_second_import
     assert_eq!((first.added, second.added), (20_000, 50));
 
     // Every read was audited: spooled during the import, chained by the next write.
-    let verified = ws.verify_audit().await.unwrap();
+    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
     assert_eq!((verified.first_broken, verified.spooled, verified.waiting_in_memory), (None, 0, 0));
-    let audit = ws.recent_audit(50).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(50).await).unwrap();
     let actions: Vec<&str> = audit.iter().map(|(_, _, a, _)| a.as_str()).collect();
     for read in ["patient.list", "observations.read", "patient.export", "patient.read"] {
         assert!(actions.contains(&read), "{read} audited: {actions:?}");
@@ -212,9 +215,9 @@ async fn a_full_disk_keeps_reads_working_and_says_which_disk_is_full() {
     // Room again: the events held back are written, then chained; none was lost.
     std::fs::remove_file(filler).unwrap();
     ws.patients().await.unwrap();
-    let verified = ws.verify_audit().await.unwrap();
+    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
     assert_eq!((verified.first_broken, verified.spooled, verified.waiting_in_memory), (None, 0, 0));
-    let audit = ws.recent_audit(100).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(100).await).unwrap();
     let reads = audit.iter().filter(|(_, _, a, _)| a == "observations.read").count();
     assert_eq!(reads, 5, "every read made on the full disk is in the audit trail");
     // And writes work again: no connection was left stuck in the failed transaction.

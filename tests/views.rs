@@ -6,6 +6,9 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::collections::BTreeSet;
 
 use vigil::agents::{AlertPolicy, OrchestratorConfig, RiskLevel, alerting::AlertStatus};
@@ -19,14 +22,13 @@ use vigil::{OpenOptions, Workstation};
 
 async fn demo() -> (tempfile::TempDir, Workstation) {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(OpenOptions {
+    let ws = common::open(OpenOptions {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
     })
-    .await
-    .unwrap();
-    let report = ws.seed_demo(chrono::Utc::now()).await.unwrap();
+    .await;
+    let report = as_role!(&ws, It, ws.seed_demo(chrono::Utc::now()).await).unwrap();
     assert_eq!(
         report.models.len(),
         2,
@@ -151,7 +153,8 @@ async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
         let stored = ws.observations(&PatientRef::Mrn("DEMO-0001".into()), &query).await.unwrap().1.len();
         let hr = &charts[0];
         assert_eq!(hr.points_in as usize, stored, "{range}");
-        assert!(stored >= 59, "{range}: {stored}");
+        // About an hour of minute readings (the seed ends when it ran, a few seconds ago).
+        assert!(stored >= 55, "{range}: {stored}");
         if range == "1h" {
             assert!(!hr.svg.contains("No data in this range"));
         }
@@ -177,13 +180,12 @@ async fn charts_render_every_kind_at_every_range_decimated_to_the_width() {
 #[tokio::test]
 async fn charts_refuse_an_until_ms_that_is_not_a_time() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workstation::open(OpenOptions {
+    let ws = common::open(OpenOptions {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
     })
-    .await
-    .unwrap();
+    .await;
     for until_ms in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300, 1e300, 9.3e18, 8.3e15] {
         let request = ChartRequest {
             patient: "DEMO-0001".into(),

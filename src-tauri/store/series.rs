@@ -297,7 +297,8 @@ mod tests {
             create: true,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .act_as_for_tests(crate::domain::access::Role::Clinician);
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
             .add_patient(
@@ -366,7 +367,8 @@ mod tests {
             create: true,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .act_as_for_tests(crate::domain::access::Role::Clinician);
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
             .add_patient(

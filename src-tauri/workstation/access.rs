@@ -651,6 +651,18 @@ impl Workstation {
         handle
     }
 
+    /// Unit tests inside the crate act as `role` without an account (integration tests sign in
+    /// for real: tests/common).
+    #[cfg(test)]
+    pub(crate) fn act_as_for_tests(self, role: Role) -> Workstation {
+        let principal =
+            Principal { id: uuid::Uuid::now_v7(), name: format!("test-{role}"), role, service: false };
+        let now = self.clock.now();
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
+            SessionState::Active { principal, started: now, last_activity: now };
+        self
+    }
+
     /// Reads the idle-lock setting into the session (at sign-in and resume).
     async fn load_idle_limit(&self) -> Result<(), Error> {
         let minutes = self.setting_i64("idle_lock_minutes").await?.unwrap_or(access::DEFAULT_IDLE_MINUTES);
