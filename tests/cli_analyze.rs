@@ -115,7 +115,10 @@ fn a_patients_stored_hrv_stream_feeds_the_window() {
     // the first sample of each 5 s, so the last tick's window holds all 300): 240 s at 50 ms,
     // then 60 s at 20 ms. By hand: mean 44, population std 12, hrv_decrease (50 − 20) / 50 = 0.6.
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["init"][..], &["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient"]] {
+    for args in [
+        &["init"][..],
+        &["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient", "--consent", "monitoring"],
+    ] {
         let out = vigil(dir.path(), args, "");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }

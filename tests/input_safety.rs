@@ -47,7 +47,10 @@ fn text(bytes: &[u8]) -> String {
 
 /// A store with patient `MRN-S`, made through the CLI.
 fn cli_store(dir: &Path) {
-    for args in [&["init"][..], &["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient"]] {
+    for args in [
+        &["init"][..],
+        &["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient", "--consent", "monitoring"],
+    ] {
         let out = vigil(dir, args, "");
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
     }
@@ -61,7 +64,7 @@ async fn workstation(dir: &Path) -> Workstation {
     };
     let ws = Workstation::open(options).await.unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let patient = NewPatient::new("MRN-S", "Safety Patient", None, Sex::Unknown, Consent::default(), today);
+    let patient = NewPatient::new("MRN-S", "Safety Patient", None, Sex::Unknown, Consent::FULL, today);
     ws.add_patient(patient.unwrap()).await.unwrap();
     ws
 }

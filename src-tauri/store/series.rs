@@ -300,9 +300,7 @@ mod tests {
         .unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
-            .add_patient(
-                NewPatient::new("S-1", "Series", None, Sex::Unknown, Consent::default(), today).unwrap(),
-            )
+            .add_patient(NewPatient::new("S-1", "Series", None, Sex::Unknown, Consent::FULL, today).unwrap())
             .await
             .unwrap()
             .id;
@@ -369,9 +367,7 @@ mod tests {
         .unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
-            .add_patient(
-                NewPatient::new("R-1", "Rollup", None, Sex::Unknown, Consent::default(), today).unwrap(),
-            )
+            .add_patient(NewPatient::new("R-1", "Rollup", None, Sex::Unknown, Consent::FULL, today).unwrap())
             .await
             .unwrap()
             .id;

@@ -69,6 +69,9 @@ impl Workstation {
         let until = self.time_bounds().await?.latest();
         let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
+        if !patient.consent.monitoring {
+            return Err(Error::NoMonitoringConsent(patient.id));
+        }
         let query = ObservationQuery {
             range: crate::store::TimeRange { since: None, until: Some(until) },
             ..ObservationQuery::default()
@@ -151,6 +154,9 @@ impl Workstation {
         mut on_alert: impl FnMut(&Alert),
     ) -> Result<MonitorReport, Error> {
         let patient = self.patient(reference).await?;
+        if !patient.consent.monitoring {
+            return Err(Error::NoMonitoringConsent(patient.id));
+        }
         let label = patient.id.to_string();
         let policy = options.replay.policy;
         let mut limiter = self.rate_limiter(&patient, &label).await?;

@@ -54,6 +54,12 @@ pub enum Error {
     /// A model-package operation could not be done.
     #[error("{0}")]
     Models(String),
+    /// The patient has not consented to monitoring: nothing of theirs is assessed (issue 12).
+    #[error(
+        "patient {0} has not consented to monitoring; not assessed (record consent with `vigil patient \
+         consent`)"
+    )]
+    NoMonitoringConsent(crate::domain::PatientId),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analysis;
+mod consent;
 mod demo;
 pub mod disk;
 mod error;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
+pub use consent::ConsentChange;
 pub use demo::DemoReport;
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
@@ -231,7 +233,7 @@ impl Workstation {
     pub async fn add_patient(&self, new: NewPatient) -> Result<Patient, Error> {
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
-        let patient = crate::store::insert_patient(&mut tx, &new, now).await?;
+        let patient = crate::store::insert_patient(&mut tx, &new, &self.actor, now).await?;
         self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patient)
