@@ -70,7 +70,7 @@ impl Workstation {
         let mut tx = self.store.begin_read().await?;
         let patient = find(&mut tx, reference).await?;
         if !patient.consent.monitoring {
-            return Err(Error::NoMonitoringConsent(patient.id));
+            return Err(Error::NoMonitoringConsent { patient: patient.id, refused: "not assessed" });
         }
         let query = ObservationQuery {
             range: crate::store::TimeRange { since: None, until: Some(until) },
@@ -155,7 +155,7 @@ impl Workstation {
     ) -> Result<MonitorReport, Error> {
         let patient = self.patient(reference).await?;
         if !patient.consent.monitoring {
-            return Err(Error::NoMonitoringConsent(patient.id));
+            return Err(Error::NoMonitoringConsent { patient: patient.id, refused: "not assessed" });
         }
         let label = patient.id.to_string();
         let policy = options.replay.policy;

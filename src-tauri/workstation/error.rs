@@ -54,12 +54,17 @@ pub enum Error {
     /// A model-package operation could not be done.
     #[error("{0}")]
     Models(String),
-    /// The patient has not consented to monitoring: nothing of theirs is assessed (issue 12).
+    /// The patient has not consented to monitoring: nothing of theirs is stored or assessed
+    /// (issue 12).
     #[error(
-        "patient {0} has not consented to monitoring; not assessed (record consent with `vigil patient \
-         consent`)"
+        "patient {patient} has not consented to monitoring; {refused} (record consent with `vigil patient consent`)"
     )]
-    NoMonitoringConsent(crate::domain::PatientId),
+    NoMonitoringConsent {
+        /// The patient.
+        patient: crate::domain::PatientId,
+        /// What was refused (`not assessed`, `readings refused`).
+        refused: &'static str,
+    },
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

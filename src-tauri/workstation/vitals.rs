@@ -122,7 +122,7 @@ impl Workstation {
         let found = find(&mut tx, patient).await?;
         if !found.consent.monitoring {
             // Issue 12: refused before anything is stored (the store would refuse the batch too).
-            return Err(StoreError::NotConsented { patient: found.id, purpose: "monitoring" }.into());
+            return Err(Error::NoMonitoringConsent { patient: found.id, refused: "readings refused" });
         }
         bounds.check(at, found.birth_date).map_err(|problem| InvalidField::new("at", problem))?;
         let mut batch = Vec::with_capacity(values.len());
