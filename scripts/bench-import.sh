@@ -27,8 +27,8 @@ work=$(mktemp -d /tmp/vigil-bench-import.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export VIGIL_KEY_FILE="$work/vigil.key" VIGIL_DATA_DIR="$work/data"
 "$bin/vigil" init >/dev/null
-"$bin/vigil" patient add --mrn BENCH-APPLE --name "Bench Apple" >/dev/null
-"$bin/vigil" patient add --mrn BENCH-CSV --name "Bench Csv" >/dev/null
+"$bin/vigil" patient add --mrn BENCH-APPLE --name "Bench Apple" --consent monitoring >/dev/null
+"$bin/vigil" patient add --mrn BENCH-CSV --name "Bench Csv" --consent monitoring >/dev/null
 
 import_timed() { # file patient
   local start end

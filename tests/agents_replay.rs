@@ -107,8 +107,7 @@ async fn monitored_alerts_are_stored_rate_limited_and_move_through_their_lifecyc
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let patient = ws
         .add_patient(
-            NewPatient::new("MRN-5", "Synthetic Patient", None, Sex::Unknown, Consent::default(), today)
-                .unwrap(),
+            NewPatient::new("MRN-5", "Synthetic Patient", None, Sex::Unknown, Consent::FULL, today).unwrap(),
         )
         .await
         .unwrap();

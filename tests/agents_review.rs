@@ -26,7 +26,7 @@ fn reading(patient: PatientId, kind: Kind, value: f64, seconds: i64) -> NewObser
 
 async fn add(ws: &Workstation, mrn: &str) -> PatientId {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let new = NewPatient::new(mrn, "Review Patient", None, Sex::Unknown, Consent::default(), today).unwrap();
+    let new = NewPatient::new(mrn, "Review Patient", None, Sex::Unknown, Consent::FULL, today).unwrap();
     ws.add_patient(new).await.unwrap().id
 }
 

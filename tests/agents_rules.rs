@@ -302,7 +302,7 @@ async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_f
     let ws = common::open(options).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let new =
-        NewPatient::new("MRN-BP", "Pressure Patient", None, Sex::Unknown, Consent::default(), today).unwrap();
+        NewPatient::new("MRN-BP", "Pressure Patient", None, Sex::Unknown, Consent::FULL, today).unwrap();
     let patient = ws.add_patient(new).await.unwrap().id;
     let at = DateTime::parse_from_rfc3339("2026-11-23T08:00:00+01:00").unwrap();
     let batch: Vec<_> = [(Kind::HeartRate, 80.0), (Kind::BpSystolic, 172.0), (Kind::BpDiastolic, 112.0)]

@@ -36,7 +36,7 @@ async fn critical_alerts_reach_the_banner_escalate_after_the_setting_and_leave_w
     let ws = workstation(dir.path()).await;
     let today = Utc::now().date_naive();
     ws.add_patient(
-        NewPatient::new("WATCH-1", "Watch Example", None, Sex::Unknown, Consent::default(), today).unwrap(),
+        NewPatient::new("WATCH-1", "Watch Example", None, Sex::Unknown, Consent::FULL, today).unwrap(),
     )
     .await
     .unwrap();

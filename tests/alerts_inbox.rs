@@ -28,7 +28,7 @@ async fn store(dir: &std::path::Path) -> Workstation {
     .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     for (mrn, name) in [("MRN-CRIT", "Critical Patient"), ("MRN-HIGH", "Hypoxic Patient")] {
-        let new = NewPatient::new(mrn, name, None, Sex::Unknown, Consent::default(), today).unwrap();
+        let new = NewPatient::new(mrn, name, None, Sex::Unknown, Consent::FULL, today).unwrap();
         ws.add_patient(new).await.unwrap();
     }
     ws

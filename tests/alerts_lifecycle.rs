@@ -45,8 +45,7 @@ async fn with_alerts(dir: &Path) -> (Workstation, Vec<Alert>) {
     })
     .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let new =
-        NewPatient::new("MRN-7", "Hypoxic Patient", None, Sex::Unknown, Consent::default(), today).unwrap();
+    let new = NewPatient::new("MRN-7", "Hypoxic Patient", None, Sex::Unknown, Consent::FULL, today).unwrap();
     ws.add_patient(new).await.unwrap();
     let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
     let reference = PatientRef::Mrn("MRN-7".into());

@@ -33,7 +33,7 @@ fn options(dir: &Path, create: bool) -> OpenOptions {
 async fn with_patient(dir: &Path, mrn: &str) -> Workstation {
     let ws = common::open(options(dir, true)).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let new = NewPatient::new(mrn, "Ada Example", None, Sex::Female, Consent::default(), today).unwrap();
+    let new = NewPatient::new(mrn, "Ada Example", None, Sex::Female, Consent::FULL, today).unwrap();
     ws.add_patient(new).await.unwrap();
     ws
 }

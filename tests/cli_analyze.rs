@@ -122,7 +122,8 @@ fn a_patients_stored_hrv_stream_feeds_the_window() {
         &dir.path().join("vigil.key"),
         vigil::domain::access::Role::Clinician,
     );
-    for args in [&["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient"]] {
+    for args in [&["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient", "--consent", "monitoring"]]
+    {
         let out = vigil(dir.path(), args, "");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }

@@ -79,7 +79,7 @@ async fn a_killed_writer_loses_no_committed_data() {
     let ws = common::open(OpenOptions { create: true, ..options(dir.path()) }).await;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     ws.add_patient(
-        NewPatient::new("CRASH-1", "Crash Test", None, Sex::Unknown, Consent::default(), today).unwrap(),
+        NewPatient::new("CRASH-1", "Crash Test", None, Sex::Unknown, Consent::FULL, today).unwrap(),
     )
     .await
     .unwrap();

@@ -32,11 +32,9 @@ async fn workstation(dir: &Path) -> Workstation {
 
 async fn add(ws: &Workstation, mrn: &str) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    ws.add_patient(
-        NewPatient::new(mrn, "Test Patient", None, Sex::Unknown, Consent::default(), today).unwrap(),
-    )
-    .await
-    .unwrap();
+    ws.add_patient(NewPatient::new(mrn, "Test Patient", None, Sex::Unknown, Consent::FULL, today).unwrap())
+        .await
+        .unwrap();
 }
 
 async fn import(ws: &Workstation, path: &Path, options: &ImportOptions) -> Result<ImportReport, Error> {
@@ -57,9 +55,21 @@ async fn official_fhir_vital_signs_land_in_the_store_with_their_exact_values() {
         .await
         .unwrap();
     assert_eq!(report.patients_created, 1, "the bundle's Patient is created by its MR identifier");
-    assert_eq!(report.rejected_total, 0, "{:?}", report.rejected);
+    // A file records no consent (issue 12): the new patient's readings wait for it, each
+    // rejected with the reason, and nothing of theirs is stored.
     let patients = ws.patients().await.unwrap();
     let mrn = &patients[0].mrn;
+    let refused = format!("patient {} has not consented to monitoring", patients[0].id);
+    assert!(report.accepted == 0 && report.rejected_total > 0, "{report:?}");
+    assert!(report.rejected.iter().all(|r| r.reason == refused), "{:?}", report.rejected);
+    assert_eq!(ws.status().await.unwrap().observations, 0);
+    let consent = Consent { monitoring: true, clinic_sync: false, research: false };
+    ws.set_consent(&PatientRef::Mrn(mrn.clone()), consent, Some("signed form M-1")).await.unwrap();
+    let report = import(&ws, &fixture("fhir/official-vitals-transaction.json"), &ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.patients_created, 0);
+    assert_eq!(report.rejected_total, 0, "{:?}", report.rejected);
     // Values as written in hl7.fhir.r4.examples 4.0.1 (Observation-heart-rate.json etc.),
     // converted to the store's one unit per kind.
     let q = ObservationValue::Quantity;

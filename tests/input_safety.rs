@@ -49,7 +49,8 @@ fn text(bytes: &[u8]) -> String {
 /// A store with patient `MRN-S`, made through the CLI.
 fn cli_store(dir: &Path) {
     common::cli_login(&dir.join("data"), &dir.join("vigil.key"), vigil::domain::access::Role::Clinician);
-    for args in [&["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient"]] {
+    for args in [&["patient", "add", "--mrn", "MRN-S", "--name", "Safety Patient", "--consent", "monitoring"]]
+    {
         let out = vigil(dir, args, "");
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
     }
@@ -63,7 +64,7 @@ async fn workstation(dir: &Path) -> Workstation {
     };
     let ws = common::open(options).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let patient = NewPatient::new("MRN-S", "Safety Patient", None, Sex::Unknown, Consent::default(), today);
+    let patient = NewPatient::new("MRN-S", "Safety Patient", None, Sex::Unknown, Consent::FULL, today);
     ws.add_patient(patient.unwrap()).await.unwrap();
     ws
 }

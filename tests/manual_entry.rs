@@ -32,7 +32,7 @@ async fn workstation(dir: &Path) -> Workstation {
 
 async fn add(ws: &Workstation, mrn: &str, name: &str) {
     let today = Utc::now().date_naive();
-    ws.add_patient(NewPatient::new(mrn, name, None, Sex::Female, Consent::default(), today).unwrap())
+    ws.add_patient(NewPatient::new(mrn, name, None, Sex::Female, Consent::FULL, today).unwrap())
         .await
         .unwrap();
 }

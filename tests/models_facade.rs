@@ -55,7 +55,7 @@ async fn patient(ws: &Workstation) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let p = ws
         .add_patient(
-            NewPatient::new("MRN-M", "Model Patient", None, Sex::Unknown, Consent::default(), today).unwrap(),
+            NewPatient::new("MRN-M", "Model Patient", None, Sex::Unknown, Consent::FULL, today).unwrap(),
         )
         .await
         .unwrap()

@@ -32,7 +32,7 @@ async fn workstation(dir: &Path) -> Workstation {
 async fn add(ws: &Workstation, mrn: &str) {
     let today = Utc::now().date_naive();
     ws.add_patient(
-        NewPatient::new(mrn, "Monitor Example", None, Sex::Unknown, Consent::default(), today).unwrap(),
+        NewPatient::new(mrn, "Monitor Example", None, Sex::Unknown, Consent::FULL, today).unwrap(),
     )
     .await
     .unwrap();

@@ -32,7 +32,7 @@ async fn workstation(dir: &Path) -> Workstation {
 async fn add(ws: &Workstation, mrn: &str, name: &str, born: Option<&str>, sex: Sex) {
     let today = Utc::now().date_naive();
     let born = born.map(|b| b.parse::<NaiveDate>().unwrap());
-    ws.add_patient(NewPatient::new(mrn, name, born, sex, Consent::default(), today).unwrap()).await.unwrap();
+    ws.add_patient(NewPatient::new(mrn, name, born, sex, Consent::FULL, today).unwrap()).await.unwrap();
 }
 
 async fn import(ws: &Workstation, path: &Path, patient: Option<&str>) -> Result<ImportReport, Error> {

@@ -32,7 +32,7 @@ fn patient(mrn: &str) -> NewPatient {
         "Ada Example",
         NaiveDate::from_ymd_opt(1948, 3, 14),
         Sex::Female,
-        Consent::default(),
+        Consent::FULL,
         today,
     )
     .unwrap()
@@ -299,8 +299,8 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
         sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await.unwrap();
         vigil::store::MIGRATOR.run_to(old_version, &mut conn).await.unwrap();
         sqlx::query(
-            "INSERT INTO patients (id, mrn, name, sex, created_ms, updated_ms) \
-             VALUES (?, 'OLD-1', 'Written By An Older Vigil', 'unknown', 0, 0)",
+            "INSERT INTO patients (id, mrn, name, sex, consent_monitoring, created_ms, updated_ms) \
+             VALUES (?, 'OLD-1', 'Written By An Older Vigil', 'unknown', 1, 0, 0)",
         )
         .bind(uuid::Uuid::now_v7().as_bytes().as_slice())
         .execute(&mut conn)
@@ -313,6 +313,10 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
         assert_eq!(status.schema_version, latest, "migrated from version {old_version}");
         let p = ws.patient(&PatientRef::Mrn("OLD-1".into())).await.unwrap();
         assert_eq!(p.name, "Written By An Older Vigil");
+        // Migration 0011 makes the flags as stored version 1 of the patient's consent.
+        let history = ws.consent_history(&PatientRef::Id(p.id)).await.unwrap();
+        assert_eq!(history.len(), 1, "migrated from version {old_version}");
+        assert_eq!((history[0].version, history[0].consent), (1, p.consent));
         ws.record_observations(&SourceKind::Manual, &heart_rates(p.id, 3)).await.unwrap();
         assert_eq!(ws.status().await.unwrap().observations, 3);
     }

@@ -38,11 +38,9 @@ async fn workstation(data_dir: &Path, key: &Path) -> Workstation {
 
 async fn add(ws: &Workstation, mrn: &str) {
     let today = Utc::now().date_naive();
-    ws.add_patient(
-        NewPatient::new(mrn, "Test Patient", None, Sex::Unknown, Consent::default(), today).unwrap(),
-    )
-    .await
-    .unwrap();
+    ws.add_patient(NewPatient::new(mrn, "Test Patient", None, Sex::Unknown, Consent::FULL, today).unwrap())
+        .await
+        .unwrap();
 }
 
 /// `rows` heart rates, one a second, ending an hour ago.

@@ -242,8 +242,7 @@ async fn the_alerts_inbox_filters_by_status_and_severity_and_follows_the_lifecyc
 /// A patient with six minutes of 1 Hz vitals up to now that score NEWS2 5; returns the MRN.
 async fn moderate_patient(ws: &Workstation) -> String {
     let now = chrono::Utc::now();
-    let new =
-        NewPatient::new("VIEW-1", "View Example", None, Sex::Unknown, Consent::default(), now.date_naive());
+    let new = NewPatient::new("VIEW-1", "View Example", None, Sex::Unknown, Consent::FULL, now.date_naive());
     let p = ws.add_patient(new.unwrap()).await.unwrap();
     let end = now.fixed_offset();
     let vitals = [

@@ -24,7 +24,7 @@ pub(crate) fn bench_patient(
     today: chrono::NaiveDate,
 ) -> Result<crate::domain::NewPatient, crate::domain::InvalidField> {
     use crate::domain::{Consent, NewPatient, Sex};
-    NewPatient::new(&format!("BENCH-{n:04}"), "Bench Patient", None, Sex::Unknown, Consent::default(), today)
+    NewPatient::new(&format!("BENCH-{n:04}"), "Bench Patient", None, Sex::Unknown, Consent::FULL, today)
 }
 
 /// Percentile of sorted durations in milliseconds (nearest rank).

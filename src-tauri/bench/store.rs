@@ -99,7 +99,7 @@ async fn run_one(
         let today = end.date_naive();
         let new = super::bench_patient(p, today)
             .map_err(|e| StoreError::Corrupt { what: "bench patient", problem: e.to_string() })?;
-        ids.push(crate::store::insert_patient(&mut tx, &new, Utc::now()).await?.id);
+        ids.push(crate::store::insert_patient(&mut tx, &new, "bench", Utc::now()).await?.id);
     }
     tx.commit().await?;
 

@@ -1,4 +1,4 @@
-//! `vigil patient` (add, edit, list, show, view), `vigil observations`, `vigil export`.
+//! `vigil patient` (add, edit, consent, list, show, view), `vigil observations`, `vigil export`.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,9 @@ pub enum PatientCommand {
     Add(AddArgs),
     /// Change a patient's name, birth date, sex, consent or MRN (audited; sent to the clinic)
     Edit(EditArgs),
+    /// Record a patient's consent (a new version, audited; withdrawing clinic sync removes their
+    /// unsent messages) or list its versions
+    Consent(ConsentArgs),
     /// List every patient
     List,
     /// Show one patient (by id or MRN)
@@ -87,6 +90,23 @@ pub struct EditArgs {
     consent: Option<Vec<String>>,
 }
 
+/// `vigil patient consent`: `--set` records, `--history` lists.
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// The patient's id or MRN
+    patient: String,
+    /// The consent now given, replacing what was recorded: comma-separated monitoring,
+    /// clinic_sync, research, or `none` to withdraw all
+    #[arg(long, value_name = "FLAGS", required_unless_present = "history", conflicts_with = "history")]
+    set: Option<String>,
+    /// What was signed or who gave it (kept with the version)
+    #[arg(long, requires = "set", conflicts_with = "history")]
+    note: Option<String>,
+    /// List every version of the patient's consent, oldest first
+    #[arg(long)]
+    history: bool,
+}
+
 /// `vigil observations`.
 #[derive(Debug, Args)]
 pub struct ObservationsArgs {
@@ -148,6 +168,7 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
             let patient = ws.update_patient(&PatientRef::parse(&args.patient), edit_of(&args)?).await?;
             if json { render::json(&patient)? } else { render::emit(&render::patient(&patient))? }
         }
+        PatientCommand::Consent(args) => run_consent(&ws, &args, json).await?,
         PatientCommand::List => {
             let patients = ws.patients().await?;
             if json { render::json(&patients)? } else { render::emit(&render::patients(&patients))? }
@@ -166,6 +187,63 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
     Ok(())
 }
 
+async fn run_consent(
+    ws: &crate::workstation::Workstation,
+    args: &ConsentArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let patient = PatientRef::parse(&args.patient);
+    match &args.set {
+        Some(flags) => {
+            let consent = Consent::parse_list(flags).map_err(|e| anyhow::anyhow!("--set: {}", e.problem))?;
+            let change = ws.set_consent(&patient, consent, args.note.as_deref()).await?;
+            if json {
+                render::json(&change)?;
+            } else if change.changed {
+                let mut text =
+                    format!("consent version {}: {} (was {})\n", change.version, change.after, change.before);
+                if change.outbox_removed > 0 {
+                    text.push_str(&format!(
+                        "{} unsent message(s) to the clinic removed (clinic sync withdrawn)\n",
+                        change.outbox_removed
+                    ));
+                }
+                if change.outbox_queued > 0 {
+                    text.push_str(&format!("{} message(s) queued for the clinic\n", change.outbox_queued));
+                }
+                render::emit(&text)?;
+            } else {
+                render::emit(&format!(
+                    "consent unchanged: version {} is already {}\n",
+                    change.version, change.after
+                ))?;
+            }
+        }
+        None => {
+            let history = ws.consent_history(&patient).await?;
+            if json {
+                render::json(&history)?;
+            } else {
+                let mut text =
+                    format!("{:<8}{:<34}{:<26}{:<20}NOTE\n", "VERSION", "CONSENT", "CHANGED (UTC)", "BY");
+                for v in &history {
+                    let note = v.note.as_deref().map(|n| n.replace('\n', " ")).unwrap_or_default();
+                    text.push_str(&format!(
+                        "{:<8}{:<34}{:<26}{:<20}{}\n",
+                        v.version,
+                        v.consent.to_string(),
+                        v.changed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        render::terminal_text(&v.changed_by),
+                        render::terminal_text(&note)
+                    ));
+                }
+                render::emit(&text)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn edit_of(args: &EditArgs) -> anyhow::Result<PatientEdit> {
     let birth_date = match args.birth_date.as_deref().map(str::trim) {
         None => None,
@@ -175,24 +253,12 @@ fn edit_of(args: &EditArgs) -> anyhow::Result<PatientEdit> {
         )),
     };
     let sex = args.sex.as_deref().map(str::parse::<Sex>).transpose().map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let consent = match &args.consent {
-        None => None,
-        Some(flags) => {
-            let mut consent = Consent::default();
-            for flag in flags.iter().map(|f| f.trim()) {
-                match flag {
-                    "none" | "" => {}
-                    "monitoring" => consent.monitoring = true,
-                    "clinic-sync" => consent.clinic_sync = true,
-                    "research" => consent.research = true,
-                    other => anyhow::bail!(
-                        "--consent: '{other}' is not one of monitoring, clinic-sync, research, none"
-                    ),
-                }
-            }
-            Some(consent)
-        }
-    };
+    let consent = args
+        .consent
+        .as_ref()
+        .map(|flags| Consent::parse_list(&flags.join(",")))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--consent: {}", e.problem))?;
     Ok(PatientEdit { mrn: args.mrn.clone(), name: args.name.clone(), birth_date, sex, consent })
 }
 

@@ -67,6 +67,69 @@ pub struct Consent {
     pub research: bool,
 }
 
+impl Consent {
+    /// Nothing consented (the default, and what a file's new Patient starts with).
+    pub const NONE: Consent = Consent { monitoring: false, clinic_sync: false, research: false };
+    /// Every flag given.
+    pub const FULL: Consent = Consent { monitoring: true, clinic_sync: true, research: true };
+
+    /// The 8 combinations of the three flags, in a fixed order.
+    pub fn every() -> [Consent; 8] {
+        std::array::from_fn(|i| Consent {
+            monitoring: i & 1 != 0,
+            clinic_sync: i & 2 != 0,
+            research: i & 4 != 0,
+        })
+    }
+
+    /// The names of the flags given (`monitoring`, `clinic_sync`, `research`), in that order.
+    pub fn names(self) -> Vec<&'static str> {
+        [("monitoring", self.monitoring), ("clinic_sync", self.clinic_sync), ("research", self.research)]
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
+
+    /// Parses a comma-separated list of flags, or `none`: `monitoring,clinic_sync`. A hyphen
+    /// may stand for the underscore (`clinic-sync`). Every flag not named is off.
+    pub fn parse_list(text: &str) -> Result<Consent, InvalidField> {
+        let mut consent = Consent::NONE;
+        let mut none = false;
+        for flag in text.split(',').map(|f| f.trim().to_ascii_lowercase().replace('-', "_")) {
+            match flag.as_str() {
+                "monitoring" => consent.monitoring = true,
+                "clinic_sync" => consent.clinic_sync = true,
+                "research" => consent.research = true,
+                "none" => none = true,
+                "" => {}
+                other => {
+                    return Err(InvalidField::new(
+                        "consent",
+                        format!("'{other}' is not one of monitoring, clinic_sync, research, none"),
+                    ));
+                }
+            }
+        }
+        if none && consent != Consent::NONE {
+            return Err(InvalidField::new("consent", "'none' cannot be given with other flags"));
+        }
+        if !none && consent == Consent::NONE {
+            return Err(InvalidField::new(
+                "consent",
+                "no flag given: name the flags, or 'none' to withdraw all",
+            ));
+        }
+        Ok(consent)
+    }
+}
+
+impl fmt::Display for Consent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = self.names();
+        if names.is_empty() { f.write_str("none") } else { f.write_str(&names.join(",")) }
+    }
+}
+
 /// A patient as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Patient {
@@ -223,6 +286,25 @@ mod tests {
         let long = "X".repeat(65);
         let err = NewPatient::new(&long, "A", None, Sex::Male, Consent::default(), today()).unwrap_err();
         assert_eq!(err.to_string(), "mrn: is longer than 64 characters");
+    }
+
+    #[test]
+    fn consent_lists_parse_print_and_cover_every_combination() {
+        let every = Consent::every();
+        for (i, a) in every.iter().enumerate() {
+            assert!(every[i + 1..].iter().all(|b| b != a), "{a:?} twice");
+            assert_eq!(Consent::parse_list(&a.to_string()).unwrap(), *a);
+        }
+        assert_eq!(
+            Consent::parse_list(" Monitoring, clinic-sync ").unwrap(),
+            Consent { monitoring: true, clinic_sync: true, research: false }
+        );
+        assert_eq!(
+            Consent::parse_list("monitoring,x").unwrap_err().to_string(),
+            "consent: 'x' is not one of monitoring, clinic_sync, research, none"
+        );
+        assert!(Consent::parse_list("none,research").is_err());
+        assert!(Consent::parse_list("").is_err());
     }
 
     #[test]

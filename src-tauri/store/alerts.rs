@@ -97,7 +97,7 @@ pub(crate) async fn insert(
     .await?;
     let payload = serde_json::to_value(&alert)
         .map_err(|e| StoreError::Corrupt { what: "alert", problem: e.to_string() })?;
-    outbox::enqueue(tx, "alert", Some(alert.id.as_bytes()), "insert", &payload, at).await?;
+    outbox::enqueue(tx, "alert", Some(alert.id.as_bytes()), Some(patient), "insert", &payload, at).await?;
     Ok(alert)
 }
 
@@ -192,7 +192,16 @@ pub(crate) async fn transition(
         "at": by.at,
         "note": by.note,
     });
-    outbox::enqueue(tx, "alert", Some(alert.id.as_bytes()), "update", &payload, by.at).await?;
+    outbox::enqueue(
+        tx,
+        "alert",
+        Some(alert.id.as_bytes()),
+        Some(alert.patient_id),
+        "update",
+        &payload,
+        by.at,
+    )
+    .await?;
     Ok(Some(alert))
 }
 

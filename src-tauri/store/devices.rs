@@ -53,7 +53,10 @@ pub(crate) async fn insert(
     }
     let payload = serde_json::to_value(&device)
         .map_err(|e| StoreError::Corrupt { what: "device", problem: e.to_string() })?;
-    outbox::enqueue(tx, "device", Some(device.id.as_bytes()), "insert", &payload, at).await?;
+    // A device assigned to a patient without clinic-sync consent is not sent: its assignment is
+    // that patient's data.
+    outbox::enqueue(tx, "device", Some(device.id.as_bytes()), device.patient_id, "insert", &payload, at)
+        .await?;
     Ok(device)
 }
 

@@ -8,6 +8,7 @@ mod alerts;
 pub(crate) mod assessments;
 mod audit;
 mod audit_spool;
+pub(crate) mod consent;
 mod devices;
 mod key;
 pub(crate) mod models;
@@ -40,13 +41,17 @@ pub use assessments::{SpecialtyScore, StoredAssessment};
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
 pub use audit_spool::Spooled;
+pub use consent::ConsentVersion;
 pub(crate) use devices::{insert as insert_device, list as list_devices};
 pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};
 pub use models::{DeploymentRow, EventRow, PackageRow};
 pub use observations::{InsertReport, ObservationQuery, TimeRange};
-pub(crate) use observations::{insert_batch as insert_observations, query as query_observations};
+pub(crate) use observations::{
+    insert_batch as insert_observations, query as query_observations,
+    ranges_by_source as observation_ranges_by_source,
+};
 pub use outbox::OutboxMessage;
-pub(crate) use outbox::enqueue as outbox_enqueue;
+pub(crate) use outbox::{enqueue as outbox_enqueue, pending_for as outbox_pending_for};
 pub(crate) mod users;
 pub(crate) use patients::patient_id as patient_id_of;
 pub(crate) use patients::{
@@ -166,6 +171,14 @@ pub enum StoreError {
     /// Observations name a patient the store does not have.
     #[error("no patient with id {0} in this store")]
     UnknownPatient(crate::domain::PatientId),
+    /// The patient has not consented to what was asked (issue 12); nothing was stored.
+    #[error("patient {patient} has not consented to {purpose}; nothing of this batch was stored")]
+    NotConsented {
+        /// The patient.
+        patient: crate::domain::PatientId,
+        /// `monitoring`.
+        purpose: &'static str,
+    },
     /// A unique value is already taken.
     #[error("{what} {value} already exists")]
     Duplicate {

@@ -76,7 +76,10 @@ fn full_statement() -> &'static str {
 }
 
 /// Stores a batch inside the caller's transaction: every reading not already present is
-/// inserted, and one outbox message names the new rows by their `seq` range.
+/// inserted, and one outbox message per patient with clinic-sync consent names that patient's
+/// new rows by their `seq` range (the range may hold other patients' rows of the batch: the
+/// receiver takes only `patient_id`'s). A batch with a patient who has not consented to
+/// monitoring is refused whole (issue 12): nothing of it is stored.
 pub(crate) async fn insert_batch(
     tx: &mut Transaction<'static, Sqlite>,
     source: &SourceKind,
@@ -88,8 +91,12 @@ pub(crate) async fn insert_batch(
     }
     let patients: BTreeSet<PatientId> = batch.iter().map(|o| o.patient_id).collect();
     for patient in &patients {
-        if patients::find(&mut **tx, &crate::domain::PatientRef::Id(*patient)).await?.is_none() {
-            return Err(StoreError::UnknownPatient(*patient));
+        match patients::find(&mut **tx, &crate::domain::PatientRef::Id(*patient)).await? {
+            None => return Err(StoreError::UnknownPatient(*patient)),
+            Some(p) if !p.consent.monitoring => {
+                return Err(StoreError::NotConsented { patient: *patient, purpose: "monitoring" });
+            }
+            Some(_) => {}
         }
     }
     let source_id = sources::find_or_create(tx, source, at).await?;
@@ -147,17 +154,55 @@ pub(crate) async fn insert_batch(
             })?)
             .execute(&mut **tx)
             .await?;
-        let last_seq: i64 =
-            sqlx::query_scalar("SELECT MAX(seq) FROM observations").fetch_one(&mut **tx).await?;
-        let payload = serde_json::json!({
-            "source_id": source_id,
-            "from_seq": first_seq,
-            "to_seq": last_seq,
-            "count": inserted,
-        });
-        outbox::enqueue(tx, "observations", Some(source_id.as_bytes()), "insert", &payload, at).await?;
+        // The new rows are exactly those from `first_seq` on (the write lock is held).
+        let ranges: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT patient_id, MIN(seq), MAX(seq), COUNT(*) FROM observations WHERE seq >= ? \
+             GROUP BY patient_id",
+        )
+        .bind(first_seq)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (patient, from_seq, to_seq, count) in ranges {
+            let patient = patients::patient_id(&patient)?;
+            let payload = serde_json::json!({
+                "source_id": source_id,
+                "patient_id": patient,
+                "from_seq": from_seq,
+                "to_seq": to_seq,
+                "count": count,
+            });
+            outbox::enqueue(
+                tx,
+                "observations",
+                Some(source_id.as_bytes()),
+                Some(patient),
+                "insert",
+                &payload,
+                at,
+            )
+            .await?;
+        }
     }
     Ok(InsertReport { inserted, duplicates: batch.len() as u64 - inserted })
+}
+
+/// One patient's stored observations by source: (source, first seq, last seq, rows), in the
+/// order of arrival. One pass over the patient's index entries (what a clinic-sync grant
+/// queues, `workstation/consent.rs`).
+pub(crate) async fn ranges_by_source(
+    tx: &mut Transaction<'static, Sqlite>,
+    patient: PatientId,
+) -> Result<Vec<(crate::domain::SourceId, i64, i64, i64)>, StoreError> {
+    let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT source_id, MIN(seq), MAX(seq), COUNT(*) FROM observations WHERE patient_id = ? \
+         GROUP BY source_id ORDER BY MIN(seq)",
+    )
+    .bind(patient.as_bytes().as_slice())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(source, from, to, count)| Ok((sources::source_id(&source)?, from, to, count)))
+        .collect()
 }
 
 /// Reads one patient's observations in time order.

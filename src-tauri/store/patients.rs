@@ -10,10 +10,12 @@ use crate::domain::{Consent, NewPatient, Patient, PatientId, PatientRef, Sex};
 const COLUMNS: &str =
     "id, mrn, name, birth_date, sex, consent_monitoring, consent_clinic_sync, consent_research, created_ms";
 
-/// Inserts a patient and its outbox message inside the caller's transaction.
+/// Inserts a patient, version 1 of their consent (recorded by `actor`) and, with clinic-sync
+/// consent, its outbox message, inside the caller's transaction.
 pub(crate) async fn insert(
     tx: &mut Transaction<'static, Sqlite>,
     new: &NewPatient,
+    actor: &str,
     at: DateTime<Utc>,
 ) -> Result<Patient, StoreError> {
     let patient = Patient {
@@ -49,15 +51,18 @@ pub(crate) async fn insert(
         }
         Err(e) => return Err(e.into()),
     }
+    super::consent::record(tx, patient.id, patient.consent, actor, Some("at registration"), at).await?;
     let payload = serde_json::to_value(&patient)
         .map_err(|e| StoreError::Corrupt { what: "patient", problem: e.to_string() })?;
-    outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), "insert", &payload, at).await?;
+    outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), Some(patient.id), "insert", &payload, at)
+        .await?;
     Ok(patient)
 }
 
 /// Replaces a patient's editable fields (everything but id and creation time) and writes the
 /// outbox message, inside the caller's transaction. A new MRN that another patient holds is
-/// refused as a duplicate.
+/// refused as a duplicate. Consent flags that differ from the stored ones are refused by the
+/// store unless `consent::record` wrote them as the newest version first (migration 0011).
 pub(crate) async fn update(
     tx: &mut Transaction<'static, Sqlite>,
     id: PatientId,
@@ -92,7 +97,8 @@ pub(crate) async fn update(
         .ok_or_else(|| StoreError::Corrupt { what: "patient", problem: format!("{id} vanished") })?;
     let payload = serde_json::to_value(&patient)
         .map_err(|e| StoreError::Corrupt { what: "patient", problem: e.to_string() })?;
-    outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), "update", &payload, at).await?;
+    outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), Some(patient.id), "update", &payload, at)
+        .await?;
     Ok(patient)
 }
 

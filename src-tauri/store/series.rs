@@ -301,9 +301,7 @@ mod tests {
         .act_as_for_tests(crate::domain::access::Role::Clinician);
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
-            .add_patient(
-                NewPatient::new("S-1", "Series", None, Sex::Unknown, Consent::default(), today).unwrap(),
-            )
+            .add_patient(NewPatient::new("S-1", "Series", None, Sex::Unknown, Consent::FULL, today).unwrap())
             .await
             .unwrap()
             .id;
@@ -371,9 +369,7 @@ mod tests {
         .act_as_for_tests(crate::domain::access::Role::Clinician);
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = ws
-            .add_patient(
-                NewPatient::new("R-1", "Rollup", None, Sex::Unknown, Consent::default(), today).unwrap(),
-            )
+            .add_patient(NewPatient::new("R-1", "Rollup", None, Sex::Unknown, Consent::FULL, today).unwrap())
             .await
             .unwrap()
             .id;

@@ -71,6 +71,9 @@ impl Workstation {
         let until = self.time_bounds().await?.latest();
         let mut tx = self.store.begin_read().await?;
         let patient = self.open_patient(&principal, &mut tx, reference).await?;
+        if !patient.consent.monitoring {
+            return Err(Error::NoMonitoringConsent { patient: patient.id, refused: "not assessed" });
+        }
         let query = ObservationQuery {
             range: crate::store::TimeRange { since: None, until: Some(until) },
             ..ObservationQuery::default()
@@ -154,6 +157,9 @@ impl Workstation {
     ) -> Result<MonitorReport, Error> {
         self.authorize(Operation::Assess).await?;
         let patient = self.patient(reference).await?;
+        if !patient.consent.monitoring {
+            return Err(Error::NoMonitoringConsent { patient: patient.id, refused: "not assessed" });
+        }
         let label = patient.id.to_string();
         let policy = options.replay.policy;
         let mut limiter = self.rate_limiter(&patient, &label).await?;

@@ -151,7 +151,7 @@ impl Workstation {
             let born = NaiveDate::from_ymd_opt(p.born.0, p.born.1, p.born.2);
             let consent = Consent { monitoring: true, clinic_sync: false, research: false };
             let new = NewPatient::new(p.mrn, p.name, born, p.sex, consent, today)?;
-            let patient = crate::store::insert_patient(&mut tx, &new, written).await?;
+            let patient = crate::store::insert_patient(&mut tx, &new, &self.actor_name(), written).await?;
             self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
             let series = series(patient.id, p.profile, now, offset, index as u64 + 1)?;
             let inserted =

@@ -97,6 +97,17 @@ pub enum Error {
     /// An account or session rule refused the change.
     #[error("{0}")]
     Access(String),
+    /// The patient has not consented to monitoring: nothing of theirs is stored or assessed
+    /// (issue 12).
+    #[error(
+        "patient {patient} has not consented to monitoring; {refused} (record consent with `vigil patient consent`)"
+    )]
+    NoMonitoringConsent {
+        /// The patient.
+        patient: crate::domain::PatientId,
+        /// What was refused (`not assessed`, `readings refused`).
+        refused: &'static str,
+    },
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

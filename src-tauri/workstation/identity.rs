@@ -86,6 +86,7 @@ fn fold(name: &str) -> String {
 pub(super) async fn settle(
     tx: &mut Transaction<'static, Sqlite>,
     described: Vec<ParsedPatient>,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Settled, Error> {
     let mut settled = Settled::default();
@@ -138,7 +139,9 @@ pub(super) async fn settle(
                     now.date_naive(),
                 ) {
                     Ok(new) => {
-                        let created = crate::store::insert_patient(tx, &new, now).await?;
+                        // A file records no consent: every flag starts off (issue 12), so the
+                        // patient's readings wait until a clinician records consent.
+                        let created = crate::store::insert_patient(tx, &new, actor, now).await?;
                         settled.created.push(created.id);
                     }
                     Err(e) => settled.refused.push((mrn, e.to_string())),

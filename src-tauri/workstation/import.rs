@@ -235,7 +235,7 @@ impl Workstation {
             Some(reference) => Some(
                 crate::store::find_patient(&mut *tx, reference)
                     .await?
-                    .map(|p| (p.id, p.birth_date))
+                    .map(|p| (p.id, p.birth_date, p.consent.monitoring))
                     .ok_or_else(|| Error::PatientNotFound(reference.clone()))?,
             ),
             None => None,
@@ -284,7 +284,8 @@ impl Workstation {
             dry_run: options.dry_run,
             alerts: Vec::new(),
         };
-        let mut patients: HashMap<PatientRef, Option<(PatientId, Option<NaiveDate>)>> = HashMap::new();
+        // Each patient named: id, birth date, monitoring consent.
+        let mut patients: HashMap<PatientRef, Option<(PatientId, Option<NaiveDate>, bool)>> = HashMap::new();
         // The file's Patients wait here until its first records (FHIR sends every Patient
         // first), so that two Patients claiming one MRN are seen together (identity.rs).
         let mut described: Vec<ParsedPatient> = Vec::new();
@@ -312,7 +313,9 @@ impl Workstation {
                 };
                 if !settled {
                     settled = true;
-                    let outcome = identity::settle(&mut tx, std::mem::take(&mut described), now).await?;
+                    let outcome =
+                        identity::settle(&mut tx, std::mem::take(&mut described), &self.actor_name(), now)
+                            .await?;
                     for created in &outcome.created {
                         self.audit_id(
                             &mut tx,
@@ -351,14 +354,14 @@ impl Workstation {
                                 None => {
                                     let found = crate::store::find_patient(&mut *tx, reference)
                                         .await?
-                                        .map(|p| (p.id, p.birth_date));
+                                        .map(|p| (p.id, p.birth_date, p.consent.monitoring));
                                     patients.insert(reference.clone(), found);
                                     found
                                 }
                             }
                         }
                     };
-                    let Some((id, born)) = found else {
+                    let Some((id, born, monitoring)) = found else {
                         let who = record
                             .patient
                             .as_ref()
@@ -367,10 +370,18 @@ impl Workstation {
                         *unresolved.entry(who).or_default() += 1;
                         continue;
                     };
-                    let checked = bounds
-                        .check(record.effective, born)
-                        .map_err(|problem| crate::domain::InvalidField::new("time", problem))
-                        .and_then(|()| NewObservation::new(id, record.kind, record.value, record.effective));
+                    // Issue 12: nothing is stored for a patient without monitoring consent.
+                    let checked = if monitoring {
+                        bounds
+                            .check(record.effective, born)
+                            .map_err(|problem| crate::domain::InvalidField::new("time", problem).to_string())
+                    } else {
+                        Err(format!("patient {id} has not consented to monitoring"))
+                    }
+                    .and_then(|()| {
+                        NewObservation::new(id, record.kind, record.value, record.effective)
+                            .map_err(|e| e.to_string())
+                    });
                     match checked {
                         Ok(obs) => {
                             *report.by_kind.entry(record.kind.as_str().to_owned()).or_default() += 1;
@@ -384,7 +395,7 @@ impl Workstation {
                                     format!("{} at {}", record.kind.as_str(), record.effective.to_rfc3339());
                                 report.rejected.push(Rejection {
                                     location: Location::element(&file_name, element),
-                                    reason: e.to_string(),
+                                    reason: e,
                                 });
                             }
                         }

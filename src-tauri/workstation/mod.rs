@@ -5,6 +5,7 @@
 pub mod access;
 mod alerts;
 mod analysis;
+mod consent;
 mod demo;
 pub mod disk;
 mod error;
@@ -27,6 +28,7 @@ use serde::Serialize;
 pub use access::{Clock, Secret, SessionInfo, UserSummary};
 pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
+pub use consent::ConsentChange;
 pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
@@ -267,7 +269,7 @@ impl Workstation {
         self.authorize(Operation::PatientCreate).await?;
         let now = Utc::now();
         let mut tx = self.store.begin().await?;
-        let patient = crate::store::insert_patient(&mut tx, &new, now).await?;
+        let patient = crate::store::insert_patient(&mut tx, &new, &self.actor_name(), now).await?;
         self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(patient)

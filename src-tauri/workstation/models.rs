@@ -492,7 +492,7 @@ impl Workstation {
         rows::put_deployment(tx, row, now).await?;
         if !events.is_empty() {
             let payload = serde_json::json!({ "deployment": row, "events": events });
-            crate::store::outbox_enqueue(tx, "model_deployment", None, "update", &payload, now).await?;
+            crate::store::outbox_enqueue(tx, "model_deployment", None, None, "update", &payload, now).await?;
         }
         Ok(())
     }
@@ -624,7 +624,8 @@ impl Workstation {
         .await?;
         let payload =
             serde_json::json!({ "deployment": row, "rolled_back": { "name": name, "version": version } });
-        crate::store::outbox_enqueue(&mut tx, "model_deployment", None, "update", &payload, now).await?;
+        crate::store::outbox_enqueue(&mut tx, "model_deployment", None, None, "update", &payload, now)
+            .await?;
         let detail = serde_json::json!({ "name": name, "version": version, "agent": agent });
         self.audit(&mut tx, "model.rollback", None, detail).await?;
         tx.commit().await.map_err(StoreError::from)?;

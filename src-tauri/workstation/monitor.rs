@@ -172,6 +172,8 @@ pub struct MonitorPass {
     pub observations: u64,
     /// Patients with new readings.
     pub patients: u64,
+    /// Patients with new readings not assessed: no monitoring consent (issue 12).
+    pub not_consented: u64,
     /// Weights stepped through the saved filters.
     pub weights: u64,
     /// Assessments run (window ticks and spot assessments).
@@ -263,6 +265,12 @@ impl Workstation {
                     continue;
                 };
                 pass.patients += 1;
+                // Readings stored before monitoring consent was withdrawn: never assessed.
+                if !patient.consent.monitoring {
+                    monitor.watched.remove(&patient_id);
+                    pass.not_consented += 1;
+                    continue;
+                }
                 self.watch_patient(
                     &mut tx,
                     orchestrator,

@@ -50,7 +50,9 @@ impl PatientEdit {
 impl Workstation {
     /// Changes a patient's record: validated like a new patient (`NewPatient::new`), stored
     /// with its outbox message and audit event (`patient.update`, naming the fields changed)
-    /// in one transaction. An edit that changes nothing stores nothing and returns the patient.
+    /// in one transaction. Changed consent flags go through the consent path in that same
+    /// transaction (a new version, `consent.change`, the outbox rules: `consent.rs`). An edit
+    /// that changes nothing stores nothing and returns the patient.
     pub async fn update_patient(&self, reference: &PatientRef, edit: PatientEdit) -> Result<Patient, Error> {
         let principal = self.authorize(Operation::PatientEdit).await?;
         let now = Utc::now();
@@ -66,12 +68,20 @@ impl Workstation {
             edit.name.as_deref().unwrap_or(&current.name),
             edit.birth_date.unwrap_or(current.birth_date),
             edit.sex.unwrap_or(current.sex),
-            edit.consent.unwrap_or(current.consent),
+            // Consent changes only through `change_consent` below.
+            current.consent,
             now.date_naive(),
         )?;
-        let patient = crate::store::update_patient(&mut tx, current.id, &fields, now).await?;
-        self.audit(&mut tx, "patient.update", Some(&patient), serde_json::json!({ "fields": changed }))
-            .await?;
+        let mut patient = current.clone();
+        if changed.iter().any(|f| *f != "consent") {
+            patient = crate::store::update_patient(&mut tx, current.id, &fields, now).await?;
+            self.audit(&mut tx, "patient.update", Some(&patient), serde_json::json!({ "fields": changed }))
+                .await?;
+        }
+        if let Some(consent) = edit.consent.filter(|c| *c != current.consent) {
+            self.change_consent(&mut tx, &patient, consent, None, now).await?;
+            patient.consent = consent;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(fields = ?changed, "patient record edited");
         Ok(patient)

@@ -122,6 +122,10 @@ impl Workstation {
         }
         let mut tx = self.store.begin().await?;
         let found = self.open_patient(&principal, &mut tx, patient).await?;
+        if !found.consent.monitoring {
+            // Issue 12: refused before anything is stored (the store would refuse the batch too).
+            return Err(Error::NoMonitoringConsent { patient: found.id, refused: "readings refused" });
+        }
         bounds.check(at, found.birth_date).map_err(|problem| InvalidField::new("at", problem))?;
         let mut batch = Vec::with_capacity(values.len());
         for (field, kind, v) in &values {

@@ -388,6 +388,41 @@ export type ConsentForm = {
 	research: boolean,
 };
 
+/**  A patient's consent as in force: the flags and their version. */
+export type ConsentView = ConsentView_Serialize | ConsentView_Deserialize;
+
+/**  A patient's consent as in force: the flags and their version. */
+export type ConsentView_Deserialize = {
+	/**  Remote monitoring at this workstation. */
+	monitoring: boolean,
+	/**  Sending their data to the clinic server. */
+	clinic_sync: boolean,
+	/**  Research use of de-identified data. */
+	research: boolean,
+	/**  The version in force (1 at registration). */
+	version: number,
+	/**  When it was recorded, UTC ms. */
+	changed_at_ms?: number | null,
+	/**  Who recorded it. */
+	changed_by?: string | null,
+};
+
+/**  A patient's consent as in force: the flags and their version. */
+export type ConsentView_Serialize = {
+	/**  Remote monitoring at this workstation. */
+	monitoring: boolean,
+	/**  Sending their data to the clinic server. */
+	clinic_sync: boolean,
+	/**  Research use of de-identified data. */
+	research: boolean,
+	/**  The version in force (1 at registration). */
+	version: number,
+	/**  When it was recorded, UTC ms. */
+	changed_at_ms: number | null,
+	/**  Who recorded it. */
+	changed_by: string | null,
+};
+
 /**  A critical alert still new (unacknowledged): the banner holds it. */
 export type CriticalAlert = {
 	/**  The alert's id. */
@@ -776,6 +811,11 @@ export type PatientView_Deserialize = {
 	needs_review: string[],
 	/**  The monitor's stored assessments, oldest first (the newest [`RISK_TIMELINE_MAX`]). */
 	risk_history: RiskPoint_Deserialize[],
+	/**
+	 *  What the patient consented to, and which version that is (issue 12). Without
+	 *  monitoring consent there is no assessment.
+	 */
+	consent: ConsentView_Deserialize,
 };
 
 /**  Everything the patient screen shows but the charts. */
@@ -810,6 +850,11 @@ export type PatientView_Serialize = {
 	needs_review: string[],
 	/**  The monitor's stored assessments, oldest first (the newest [`RISK_TIMELINE_MAX`]). */
 	risk_history: RiskPoint_Serialize[],
+	/**
+	 *  What the patient consented to, and which version that is (issue 12). Without
+	 *  monitoring consent there is no assessment.
+	 */
+	consent: ConsentView_Serialize,
 };
 
 /**  One specialty's pool. */
@@ -1201,7 +1246,8 @@ export type WorklistRow_Deserialize = {
 	needs_review: string[],
 	/**
 	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-	 *  latest data) or `now` (assessed for this screen).
+	 *  latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
+	 *  monitoring consent: not assessed).
 	 */
 	assessed: string,
 };
@@ -1237,7 +1283,8 @@ export type WorklistRow_Serialize = {
 	needs_review: string[],
 	/**
 	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-	 *  latest data) or `now` (assessed for this screen).
+	 *  latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
+	 *  monitoring consent: not assessed).
 	 */
 	assessed: string,
 };

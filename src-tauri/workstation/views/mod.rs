@@ -107,7 +107,8 @@ view! {
         /// above every low-risk patient whatever the others scored (unknown never looks safe).
         pub needs_review: Vec<String>,
         /// Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-        /// latest data) or `now` (assessed for this screen).
+        /// latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
+        /// monitoring consent: not assessed).
         pub assessed: String,
     }
 }
@@ -309,6 +310,27 @@ view! {
         pub needs_review: Vec<String>,
         /// The monitor's stored assessments, oldest first (the newest [`RISK_TIMELINE_MAX`]).
         pub risk_history: Vec<RiskPoint>,
+        /// What the patient consented to, and which version that is (issue 12). Without
+        /// monitoring consent there is no assessment.
+        pub consent: ConsentView,
+    }
+}
+
+view! {
+    /// A patient's consent as in force: the flags and their version.
+    pub struct ConsentView {
+        /// Remote monitoring at this workstation.
+        pub monitoring: bool,
+        /// Sending their data to the clinic server.
+        pub clinic_sync: bool,
+        /// Research use of de-identified data.
+        pub research: bool,
+        /// The version in force (1 at registration).
+        pub version: u32,
+        /// When it was recorded, UTC ms.
+        pub changed_at_ms: Option<f64>,
+        /// Who recorded it.
+        pub changed_by: Option<String>,
     }
 }
 

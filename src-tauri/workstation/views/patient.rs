@@ -5,7 +5,7 @@ use chrono::{TimeZone, Utc};
 
 use super::convert::alert_view;
 use super::worklist::{news2_view, readings, snapshot};
-use super::{HrvView, PatientView, RISK_TIMELINE_MAX, RiskPoint, WeightView};
+use super::{ConsentView, HrvView, PatientView, RISK_TIMELINE_MAX, RiskPoint, WeightView};
 use crate::agents::alerting::AlertStatus;
 use crate::agents::{Orchestrator, review};
 use crate::analysis::hrv::{self, Correction};
@@ -43,12 +43,14 @@ impl Workstation {
         let history =
             crate::store::assessments::history(&mut *tx, patient.id, i64::MIN, i64::MAX, RISK_TIMELINE_MAX)
                 .await?;
+        let consent = crate::store::consent::latest(&mut *tx, patient.id).await?;
         self.audit_read("patient.view", Some(&patient), serde_json::json!({ "rr": rr.len() })).await;
         tx.commit().await.map_err(StoreError::from)?;
 
+        // Without monitoring consent the patient is not assessed (issue 12).
         let assessment = match snap.context {
-            Some(ctx) => Some(orchestrator.assess(ctx).await),
-            None => None,
+            Some(ctx) if patient.consent.monitoring => Some(orchestrator.assess(ctx).await),
+            _ => None,
         };
         self.persist_rollouts().await?;
         let (hrv, hrv_absent) = if rr.is_empty() {
@@ -102,6 +104,14 @@ impl Workstation {
                     event: a.event.clone(),
                 })
                 .collect(),
+            consent: ConsentView {
+                monitoring: patient.consent.monitoring,
+                clinic_sync: patient.consent.clinic_sync,
+                research: patient.consent.research,
+                version: consent.as_ref().map_or(0, |c| c.version),
+                changed_at_ms: consent.as_ref().map(|c| c.changed_at.timestamp_millis() as f64),
+                changed_by: consent.map(|c| c.changed_by),
+            },
         })
     }
 }

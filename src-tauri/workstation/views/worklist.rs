@@ -183,6 +183,9 @@ impl Workstation {
         let mut rows = Vec::with_capacity(patients.len());
         for (p, (snap, stored)) in patients.iter().zip(snapshots) {
             let assessed = match (stored, snap.context) {
+                // Issue 12: a patient without monitoring consent is not assessed, nor shown as
+                // assessed by an older stored assessment.
+                _ if !p.consent.monitoring => None,
                 (Some(stored), _) => Some((stored, "stored")),
                 (None, Some(ctx)) => Some((StoredAssessment::of(&orchestrator.assess(ctx).await), "now")),
                 (None, None) => None,
@@ -204,7 +207,12 @@ impl Workstation {
                     .as_ref()
                     .map(|(a, _)| a.needs_review.iter().map(|s| s.as_str().to_owned()).collect())
                     .unwrap_or_default(),
-                assessed: assessed.as_ref().map_or("none", |(_, how)| how).to_owned(),
+                assessed: match &assessed {
+                    Some((_, how)) => how,
+                    None if !p.consent.monitoring => "no_consent",
+                    None => "none",
+                }
+                .to_owned(),
             });
         }
         self.persist_rollouts().await?;

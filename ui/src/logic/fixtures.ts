@@ -1,5 +1,5 @@
 // Read-model builders for the tests: a valid value with the fields a test cares about.
-import type { AlertView, ImportProgressView, ImportReportView, ModelEventView, PackageRowView, WorklistRow } from "../bindings";
+import type { AlertView, ConsentView, ImportProgressView, ImportReportView, ModelEventView, PackageRowView, WorklistRow } from "../bindings";
 
 export function row(over: Partial<WorklistRow> & { name: string }): WorklistRow {
   return {
@@ -74,4 +74,16 @@ export function pkg(over: Partial<PackageRowView> & { version: string; state: st
 
 export function event(over: Partial<ModelEventView>): ModelEventView {
   return { at_ms: 0, agent: "early_warning", kind: "promoted", name: "early-warning-gbt", version: "1.0.0", automatic: false, reason: "", actor: "nurse", ...over };
+}
+
+export function consent(over: Partial<ConsentView>): ConsentView {
+  return {
+    monitoring: false,
+    clinic_sync: false,
+    research: false,
+    version: 1,
+    changed_at_ms: 1_000,
+    changed_by: "os:nurse",
+    ...over,
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { demographics, evidenceOrder, evidenceText, featureLabel, hrvRows, signed, weightRows } from "./patient";
+import { consent } from "./fixtures";
+import { consentSummary, demographics, evidenceOrder, evidenceText, featureLabel, hrvRows, signed, weightRows } from "./patient";
 
 const ev = (feature: string, triggered: boolean) => ({ feature, value: 88, threshold: 92, comparison: "<", triggered, source: "NEWS2" });
 
@@ -38,5 +39,22 @@ describe("patient panels", () => {
     expect(signed(-1.5, 1)).toBe("-1.5");
     expect(demographics("female", "1948-03-14")).toBe("Female, born 1948-03-14");
     expect(demographics("", null)).toBe("Unknown, birth date unknown");
+  });
+});
+
+describe("consent", () => {
+  it("names the flags in force and their version", () => {
+    const c = consentSummary(consent({ version: 3, monitoring: true, clinic_sync: true }));
+    expect(c.text).toBe("Consent v3: monitoring, clinic sync");
+    expect(c.monitored).toBe(true);
+    expect(c.title).toContain("by os:nurse");
+    expect(c.title).toContain("Sent to the clinic.");
+  });
+  it("says a patient without monitoring consent is not monitored and not sent", () => {
+    const c = consentSummary(consent({ version: 1 }));
+    expect(c.text).toBe("Consent v1: none");
+    expect(c.monitored).toBe(false);
+    expect(c.title).toContain("Not monitored");
+    expect(c.title).toContain("Nothing is sent to the clinic.");
   });
 });

@@ -1,6 +1,6 @@
 // The patient screen's panels in words: HRV, weight, evidence, findings. Pure.
-import type { EvidenceView, FindingView, HrvView, WeightView } from "../bindings";
-import { fixed, humanize, num, percent } from "./format";
+import type { ConsentView, EvidenceView, FindingView, HrvView, WeightView } from "../bindings";
+import { absoluteTime, fixed, humanize, num, percent } from "./format";
 
 export interface Row {
   label: string;
@@ -98,4 +98,17 @@ export function specialtyLabel(code: string): string {
 export function demographics(sex: string, birth: string | null | undefined): string {
   const s = humanize(sex || "unknown");
   return birth ? `${s}, born ${birth}` : `${s}, birth date unknown`;
+}
+
+/** The consent in force, in words: "Consent v3: monitoring, clinic sync" (or "none"), who recorded
+ * it when, and whether the patient is monitored at all (issue 12). */
+export function consentSummary(c: ConsentView): { text: string; title: string; monitored: boolean } {
+  const given = [c.monitoring ? "monitoring" : null, c.clinic_sync ? "clinic sync" : null, c.research ? "research" : null].filter((x): x is string => x !== null);
+  const recorded = c.changed_at_ms == null ? "" : `Recorded ${absoluteTime(c.changed_at_ms)}${c.changed_by ? ` by ${c.changed_by}` : ""}. `;
+  const sync = c.clinic_sync ? "Sent to the clinic." : "Nothing is sent to the clinic.";
+  return {
+    text: `Consent v${c.version}: ${given.length > 0 ? given.join(", ") : "none"}`,
+    title: `${recorded}${c.monitoring ? "Monitored." : "Not monitored: readings are refused and nothing is assessed."} ${sync}`,
+    monitored: c.monitoring,
+  };
 }

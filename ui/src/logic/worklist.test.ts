@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { row } from "./fixtures";
-import { compactVitals, filterRows } from "./worklist";
+import { compactVitals, filterRows, notMonitored } from "./worklist";
 
 describe("filterRows", () => {
   const rows = [
@@ -40,5 +40,13 @@ describe("compactVitals", () => {
       bp: "121/80",
       body_weight: "—",
     });
+  });
+});
+
+describe("notMonitored", () => {
+  it("marks only rows the backend did not assess for want of monitoring consent", () => {
+    expect(notMonitored(row({ name: "A", assessed: "no_consent" }))).toBe(true);
+    expect(notMonitored(row({ name: "B", assessed: "none" }))).toBe(false);
+    expect(notMonitored(row({ name: "C", assessed: "stored" }))).toBe(false);
   });
 });

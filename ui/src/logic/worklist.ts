@@ -45,3 +45,8 @@ export function compactVitals(latest: readonly VitalReading[]): { key: string; t
     cell("body_weight"),
   ];
 }
+
+/** A patient without monitoring consent is not assessed: their row shows no risk (issue 12). */
+export function notMonitored(r: WorklistRow): boolean {
+  return r.assessed === "no_consent";
+}

@@ -157,7 +157,7 @@ export function openPatientDialog(host: HTMLElement, current: PatientView | null
       field("patient-sex", "Sex", inputs.sex),
     ),
     current
-      ? h("p", { class: "muted small" }, "Consent is changed with `vigil patient edit --consent`.")
+      ? h("p", { class: "muted small" }, "Consent is recorded, with a note and as a new version, by `vigil patient consent`.")
       : h("fieldset", {}, h("legend", {}, "Consent"), box(consent.monitoring, "Monitoring at this workstation"), box(consent.clinic_sync, "Sending data to the clinic"), box(consent.research, "Research use")),
   ]);
   s.form.addEventListener("submit", (e) => {

@@ -5,7 +5,7 @@ import { h, message, setState } from "../dom";
 import { errorText } from "../errors";
 import { absoluteTime, relativeTime, riskClass, riskText } from "../logic/format";
 import { needsReviewText } from "../logic/live";
-import { demographics } from "../logic/patient";
+import { consentSummary, demographics } from "../logic/patient";
 import { onAlertsChanged } from "../live";
 import { chartPanel } from "./charts";
 import { openPatientDialog, openVitalsDialog } from "./entry";
@@ -52,15 +52,20 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
     const now = Date.now();
     name.textContent = p.name;
     root.dataset.patientId = p.patient_id;
+    const consent = consentSummary(p.consent);
     facts.replaceChildren(
       h("span", { class: "mono" }, `MRN ${p.mrn}`),
       ` · ${demographics(p.sex, p.birth_date)} · last data `,
       h("span", { title: absoluteTime(p.last_data_ms) }, relativeTime(p.last_data_ms, now)),
+      " · ",
+      h("span", { id: "patient-consent", class: consent.monitored ? "" : "chip needs-review", title: consent.title }, consent.text),
     );
     const a = p.assessment;
     overall.replaceChildren(
       h("span", { class: "muted small" }, "Overall risk"),
-      a ? h("span", { class: `${riskClass(a.risk_level)} big` }, riskText(a.risk_level, a.risk_score)) : h("span", { class: "muted" }, "not assessed"),
+      a
+        ? h("span", { class: `${riskClass(a.risk_level)} big` }, riskText(a.risk_level, a.risk_score))
+        : h("span", { class: "muted" }, consent.monitored ? "not assessed" : "not monitored (no consent)"),
       ...(p.needs_review.length > 0 ? [h("span", { class: "chip needs-review", id: "patient-needs-review" }, needsReviewText(p.needs_review))] : []),
     );
     history.replaceChildren(riskTimelinePanel(p.risk_history));
