@@ -74,6 +74,7 @@
 //! So a Bundle of Observations whose Patients are in the file is read twice.
 
 mod index;
+mod ndjson;
 mod observation;
 mod patient;
 mod stream;
