@@ -165,3 +165,26 @@ fn an_ndjson_line_over_the_bound_is_one_rejection_and_the_next_lines_import() {
         ]
     );
 }
+
+#[test]
+fn a_cancel_is_heard_while_the_file_is_first_read() {
+    /// Cancels at the first resource, before anything is reported.
+    struct Cancelled(u32);
+    impl RecordSink for Cancelled {
+        fn record(&mut self, _: ParsedRecord) -> ControlFlow<()> {
+            unreachable!("nothing is reported after a cancel")
+        }
+        fn reject(&mut self, _: Rejection) -> ControlFlow<()> {
+            unreachable!("nothing is reported after a cancel")
+        }
+        fn keep_going(&mut self) -> ControlFlow<()> {
+            self.0 += 1;
+            ControlFlow::Break(())
+        }
+    }
+    let text = format!(r#"{{"resourceType":"Bundle","entry":[{{"resource":{}}}]}}"#, heart_rate("a", "", ""));
+    let mut sink = Cancelled(0);
+    let result = fhir::parse("c.json", Cursor::new(text.as_bytes()), &mut sink);
+    assert!(matches!(result, Err(ParseError::Cancelled)), "{result:?}");
+    assert_eq!(sink.0, 1);
+}

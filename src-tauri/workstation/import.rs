@@ -143,6 +143,10 @@ impl RecordSink for ChannelSink {
         if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     }
 
+    fn keep_going(&mut self) -> ControlFlow<()> {
+        if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+
     fn patient(&mut self, patient: ParsedPatient) -> ControlFlow<()> {
         // Records before a patient were sent first, so order is kept.
         self.flush()?;

@@ -108,7 +108,10 @@ where
     // 1. Read everything, report nothing.
     let scan = loop {
         let mut scan = Scan::new(file);
-        let ended = pass(file, mode, &mut input, start, &mut |event: Event<'_>| scan.see(event))?;
+        let ended = pass(file, mode, &mut input, start, &mut |event: Event<'_>| {
+            scan.see(event);
+            sink.keep_going()
+        })?;
         match ended {
             // More than one JSON value: NDJSON whatever its name, read again as such.
             Ended::MoreThanOneValue => mode = Mode::Ndjson,
@@ -133,7 +136,7 @@ where
                 if !wanted.is_empty() {
                     index.add_wanted(&entry, &wanted);
                 }
-                ControlFlow::Continue(())
+                sink.keep_going()
             }
             Event::Broken(rejection) => sink.reject(rejection),
             Event::Rejected(rejection) if broken == 0 => sink.reject(rejection),
@@ -244,15 +247,15 @@ impl<'f> Scan<'f> {
         }
     }
 
-    fn see(&mut self, event: Event<'_>) -> ControlFlow<()> {
+    fn see(&mut self, event: Event<'_>) {
         let entry = match event {
             Event::Broken(_) => {
                 self.broken += 1;
-                return ControlFlow::Continue(());
+                return;
             }
             Event::Rejected(_) => {
                 self.rejected += 1;
-                return ControlFlow::Continue(());
+                return;
             }
             Event::Resource(entry) => entry,
         };
@@ -289,7 +292,6 @@ impl<'f> Scan<'f> {
             }
             _ => {}
         }
-        ControlFlow::Continue(())
     }
 }
 
