@@ -102,7 +102,7 @@ fn mutated_fhir_never_panics() {
     run("fhir", &seeds, interesting, |data| {
         for name in ["m.json", "m.ndjson"] {
             let mut sink = CollectingSink::default();
-            let _ = fhir::parse(name, data, &mut sink);
+            let _ = fhir::parse(name, std::io::Cursor::new(data), &mut sink);
         }
     });
 }

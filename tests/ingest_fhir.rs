@@ -6,6 +6,8 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Cursor;
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use vigil::domain::{AbsentReason, Kind, ObservationValue, PatientRef, Sex};
 use vigil::ingest::{CollectingSink, Location, ParsedPatient, ParsedRecord, Rejection, fhir};
@@ -14,7 +16,7 @@ fn import(name: &str) -> CollectingSink {
     let path = format!("{}/tests/fixtures/ingest/fhir/{name}", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap();
     let mut sink = CollectingSink::default();
-    fhir::parse(name, bytes.as_slice(), &mut sink).unwrap();
+    fhir::parse(name, Cursor::new(bytes.as_slice()), &mut sink).unwrap();
     sink
 }
 
@@ -87,7 +89,7 @@ fn each_official_vital_sign_imports_with_its_exact_values() {
         let mut resource: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         resource.as_object_mut().unwrap().remove("subject");
         let mut sink = CollectingSink::default();
-        fhir::parse(name, resource.to_string().as_bytes(), &mut sink).unwrap();
+        fhir::parse(name, Cursor::new(resource.to_string().as_bytes()), &mut sink).unwrap();
         assert_eq!(sink.rejections, vec![], "{name}");
         assert_eq!(sink.records, expected, "{name}");
     }

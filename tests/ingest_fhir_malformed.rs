@@ -5,6 +5,7 @@
 // functions, not this test crate's helpers (tests/common), hence the crate-wide allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Cursor;
 use std::ops::ControlFlow;
 
 use chrono::DateTime;
@@ -13,7 +14,7 @@ use vigil::ingest::{CollectingSink, ParseError, ParsedPatient, ParsedRecord, Rec
 
 fn parse(name: &str, bytes: &[u8]) -> Result<CollectingSink, ParseError> {
     let mut sink = CollectingSink::default();
-    fhir::parse(name, bytes, &mut sink).map(|()| sink)
+    fhir::parse(name, Cursor::new(bytes), &mut sink).map(|()| sink)
 }
 
 fn import(name: &str) -> Result<CollectingSink, ParseError> {
@@ -174,5 +175,8 @@ fn a_break_from_the_sink_cancels() {
     let path =
         format!("{}/tests/fixtures/ingest/fhir/official-vitals-transaction.json", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(path).unwrap();
-    assert!(matches!(fhir::parse("t.json", bytes.as_slice(), &mut Stop), Err(ParseError::Cancelled)));
+    assert!(matches!(
+        fhir::parse("t.json", Cursor::new(bytes.as_slice()), &mut Stop),
+        Err(ParseError::Cancelled)
+    ));
 }

@@ -7,6 +7,6 @@ use vigil::ingest::{CollectingSink, fhir};
 fuzz_target!(|data: &[u8]| {
     for name in ["fuzz.json", "fuzz.ndjson"] {
         let mut sink = CollectingSink::default();
-        let _ = fhir::parse(name, data, &mut sink);
+        let _ = fhir::parse(name, std::io::Cursor::new(data), &mut sink);
     }
 });

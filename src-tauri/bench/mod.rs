@@ -4,6 +4,7 @@
 
 mod agents;
 mod analysis;
+mod fhir;
 mod models;
 mod monitor;
 mod reads;
@@ -12,6 +13,7 @@ mod ui;
 
 pub use agents::{AgentsBenchOptions, AgentsBenchReport, agents_bench, full_context};
 pub use analysis::{AnalysisBenchOptions, AnalysisBenchReport, analysis_bench};
+pub use fhir::{FhirBenchReport, FhirFigures, fhir_bench, write_fhir_file};
 pub use models::{ModelsBenchReport, models_bench};
 pub use monitor::{MonitorBenchReport, monitor_bench};
 pub use reads::{ReadsBenchReport, reads_bench};

@@ -57,6 +57,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
         seconds: u64,
     },
+    /// The FHIR importer on a large Bundle and NDJSON: parse and import records/s, peak memory
+    Fhir {
+        /// Heart-rate Observations in each file (about 480 bytes each)
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        observations: u64,
+    },
     /// Reads while a large import holds the write lock: latency p50/p99 beside an idle store
     Reads {
         /// Rows in the imported CSV
@@ -148,6 +154,33 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 r.backlog_import_and_monitor_s,
                 (r.backlog_import_and_monitor_s / r.backlog_import_s - 1.0) * 100.0
             );
+        }
+        BenchCommand::Fhir { observations } => {
+            eprintln!(
+                "writing a Bundle and an NDJSON file of {observations} heart rates, parsing, importing ..."
+            );
+            let r = crate::bench::fhir_bench(observations).await?;
+            if json {
+                return render::json(&r);
+            }
+            let mib = |m: Option<f64>| m.map_or("n/a".to_owned(), |m| format!("{m:.0} MiB"));
+            for (name, f) in [("Bundle", &r.bundle), ("NDJSON", &r.ndjson)] {
+                say!("{name} of {} Observations, {:.0} MiB:", r.observations, f.file_mib);
+                say!(
+                    "  parse alone: {:.1} s, {:.0} records/s, {:.0} MiB/s; peak memory +{}",
+                    f.parse_s,
+                    f.parse_records_per_s,
+                    f.parse_mib_per_s,
+                    mib(f.parse_peak_mib)
+                );
+                say!(
+                    "  import into the encrypted store: {:.1} s, {:.0} records/s ({} accepted); peak memory +{}",
+                    f.import_s,
+                    f.import_records_per_s,
+                    f.accepted,
+                    mib(f.import_peak_mib)
+                );
+            }
         }
         BenchCommand::Reads { rows, idle_reads } => {
             eprintln!("importing {rows} rows twice (alone, then while a clinician reads) ...");

@@ -108,6 +108,11 @@ pub trait RecordSink {
         let _ = patient;
         ControlFlow::Continue(())
     }
+    /// Asked between resources while a parser reads without reporting (the FHIR importer's
+    /// first reading of a file), so a cancel is heard there too.
+    fn keep_going(&mut self) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
 }
 
 /// Why a whole file could not be parsed. Bad records are [`Rejection`]s, not errors; an error

@@ -144,6 +144,10 @@ impl RecordSink for ChannelSink {
         if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     }
 
+    fn keep_going(&mut self) -> ControlFlow<()> {
+        if self.cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+
     fn patient(&mut self, patient: ParsedPatient) -> ControlFlow<()> {
         // Records before a patient were sent first, so order is kept.
         self.flush()?;
@@ -491,13 +495,12 @@ struct Held {
     records: BTreeMap<String, u64>,
 }
 
-/// The largest file of each format that is read: a FHIR document and a FIT file are read
-/// whole, CSV and Apple Health exports are streamed.
+/// The largest file of each format that is read: a FIT file is read whole; CSV, FHIR (one
+/// resource at a time, issue 12) and Apple Health exports are streamed.
 fn max_bytes(format: Format) -> u64 {
     match format {
-        Format::Fhir => 512 << 20,
         Format::Fit => 64 << 20,
-        Format::Csv | Format::AppleHealth => 64 << 30,
+        Format::Csv | Format::Fhir | Format::AppleHealth => 64 << 30,
     }
 }
 

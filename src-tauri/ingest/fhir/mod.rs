@@ -51,277 +51,247 @@
 //! locations add the line. The sink hears, in order: structural rejections (broken NDJSON lines,
 //! entries that are not resources), Patients, then Observations in file order. Each Observation
 //! in the file is read once; one that appears twice (in two nested Bundles) gives its readings
-//! twice, and the store's deduplication keeps one. The whole file is held in memory.
+//! twice, and the store's deduplication keeps one.
+//!
+//! Memory (issue 12) stays bounded whatever the file's size: the file is read as a stream
+//! (`stream.rs`), holding one resource at a time (at most [`MAX_RESOURCE_BYTES`] of its JSON;
+//! past that a document is refused naming the entry, line and byte offset, and an NDJSON line
+//! is rejected) plus what must be known about the whole file, which grows with its Patients and
+//! its distinct references, never with its Observations. Because an Observation's subject may be
+//! a Patient that comes later in the file (and the import must see every Patient first to match
+//! identities, `workstation/identity.rs`), the file is read more than once, which is why the
+//! reader must be seekable:
+//! 1. every resource is read and nothing is reported: the file's shape (one document or NDJSON)
+//!    is settled, its Patients are read and kept with their `Type/id` and `fullUrl`, the
+//!    references its Observations make (`subject`, `hasMember`) are collected, and its
+//!    structural rejections are counted;
+//! 2. only when needed: references that no Patient answers are looked for among the other
+//!    resources (`hasMember` names an Observation, a subject names a Group), and the structural
+//!    rejections are reported (broken NDJSON lines in a pass of their own when there are both
+//!    kinds, to keep the order below);
+//! 3. the Patients are reported, then every Observation is read and reported.
+//!
+//! So a Bundle of Observations whose Patients are in the file is read twice.
 
+mod index;
+mod ndjson;
 mod observation;
 mod patient;
+mod stream;
 mod strict_json;
 
-use std::collections::HashMap;
-use std::io::BufRead;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::io::{BufRead, Seek, SeekFrom};
 use std::ops::ControlFlow;
 
 use serde_json::Value;
 
-use super::{Location, ParseError, RecordSink, Rejection};
-use crate::domain::PatientRef;
+use super::{Location, ParseError, ParsedPatient, RecordSink, Rejection};
+use index::Index;
 use observation::{Found, Observations};
+pub use stream::MAX_RESOURCE_BYTES;
+use stream::{Emit, Ended, Event, Mode};
 
 /// Parses a FHIR JSON or NDJSON file and reports every reading, patient and rejection to `sink`.
-pub fn parse<S: RecordSink + ?Sized>(
-    file: &str,
-    mut input: impl BufRead,
-    sink: &mut S,
-) -> Result<(), ParseError> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|source| ParseError::Io { file: file.to_owned(), source })?;
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+/// The reader is read from its position at the call, several times (module documentation).
+pub fn parse<R, S>(file: &str, mut input: R, sink: &mut S) -> Result<(), ParseError>
+where
+    R: BufRead + Seek,
+    S: RecordSink + ?Sized,
+{
+    let start = input.stream_position().map_err(|source| ParseError::Io { file: file.to_owned(), source })?;
     let lower = file.to_ascii_lowercase();
     let named_ndjson = lower.ends_with(".ndjson") || lower.ends_with(".jsonl");
-    let mut documents = Vec::new();
-    let mut early = Vec::new();
-    match strict_json::from_slice(text) {
-        Ok(value) if !named_ndjson => documents.push((value, None)),
-        Err(e) if !named_ndjson && !e.to_string().starts_with("trailing characters") => {
-            let location = Location { file: file.to_owned(), line: Some(e.line() as u64), element: None };
-            return Err(ParseError::Malformed { location, reason: format!("not valid JSON: {e}") });
+    let mut mode = if named_ndjson { Mode::Ndjson } else { Mode::Document };
+
+    // 1. Read everything, report nothing.
+    let scan = loop {
+        let mut scan = Scan::new(file);
+        let ended = pass(file, mode, &mut input, start, &mut |event: Event<'_>| {
+            scan.see(event);
+            sink.keep_going()
+        })?;
+        match ended {
+            // More than one JSON value: NDJSON whatever its name, read again as such.
+            Ended::MoreThanOneValue => mode = Mode::Ndjson,
+            Ended::Done => break scan,
         }
-        _ => {
-            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-                let line_number = i as u64 + 1;
-                let line = line.trim_ascii();
-                if line.is_empty() {
-                    continue;
+    };
+    let Scan { patients, mut index, references, broken, rejected, .. } = scan;
+
+    // 2. Find what Patients do not answer, and report the structural rejections.
+    let wanted: HashSet<String> = references
+        .into_inner()
+        .into_iter()
+        .filter(|reference| index.find(reference).is_none())
+        .flat_map(|reference| {
+            let derived = index::derived_key(&reference);
+            std::iter::once(reference).chain(derived)
+        })
+        .collect();
+    if !wanted.is_empty() || broken > 0 || rejected > 0 {
+        once(file, mode, &mut input, start, &mut |event: Event<'_>| match event {
+            Event::Resource(entry) => {
+                if !wanted.is_empty() {
+                    index.add_wanted(&entry, &wanted);
                 }
-                match strict_json::from_slice(line) {
-                    Ok(value) => documents.push((value, Some(line_number))),
-                    Err(e) => early.push(Rejection {
-                        location: Location { file: file.to_owned(), line: Some(line_number), element: None },
-                        reason: format!("not valid JSON: {e}"),
-                    }),
-                }
+                sink.keep_going()
             }
-        }
+            Event::Broken(rejection) => sink.reject(rejection),
+            Event::Rejected(rejection) if broken == 0 => sink.reject(rejection),
+            Event::Rejected(_) => ControlFlow::Continue(()),
+        })?;
     }
-    let mut walk = Walk { file, entries: Vec::new(), rejections: early };
-    for (value, line) in &documents {
-        walk.resource(value, String::new(), None, *line);
+    if broken > 0 && rejected > 0 {
+        once(file, mode, &mut input, start, &mut |event: Event<'_>| match event {
+            Event::Rejected(rejection) => sink.reject(rejection),
+            _ => ControlFlow::Continue(()),
+        })?;
     }
-    let Walk { entries, rejections, .. } = walk;
-    let flow = rejections.into_iter().try_for_each(|r| sink.reject(r));
-    if flow.is_break() || Import::new(file, &entries).run(sink).is_break() {
-        return Err(ParseError::Cancelled);
-    }
-    Ok(())
-}
 
-/// A resource found in the file, and where.
-#[derive(Debug)]
-struct Entry<'a> {
-    resource: &'a Value,
-    resource_type: &'a str,
-    id: Option<&'a str>,
-    full_url: Option<&'a str>,
-    /// `Bundle.entry[3].resource(Observation/bp)`, or `Observation/bp` at the top level.
-    path: String,
-    /// The NDJSON line.
-    line: Option<u64>,
-}
-
-impl Entry<'_> {
-    fn location(&self, file: &str, suffix: &str) -> Location {
-        Location { file: file.to_owned(), line: self.line, element: Some(format!("{}{suffix}", self.path)) }
-    }
-}
-
-/// Collects the resources of the documents, descending into Bundles.
-struct Walk<'f, 'a> {
-    file: &'f str,
-    entries: Vec<Entry<'a>>,
-    rejections: Vec<Rejection>,
-}
-
-impl<'a> Walk<'_, 'a> {
-    /// `prefix` is the path of the entry holding the resource (empty at the top level).
-    fn resource(&mut self, value: &'a Value, prefix: String, full_url: Option<&'a str>, line: Option<u64>) {
-        let reject = |this: &mut Self, element: String, reason: String| {
-            let element = if element.is_empty() { None } else { Some(element) };
-            this.rejections
-                .push(Rejection { location: Location { file: this.file.to_owned(), line, element }, reason });
+    // 3. Patients, then Observations.
+    for patient in patients {
+        let flow = match patient {
+            Ok(patient) => sink.patient(patient),
+            Err(rejection) => sink.reject(rejection),
         };
-        let Some(object) = value.as_object() else {
-            return reject(
-                self,
-                prefix,
-                format!("expected a FHIR resource (a JSON object), found {}", json_type(value)),
-            );
-        };
-        let Some(resource_type) = object.get("resourceType").and_then(Value::as_str) else {
-            return reject(self, prefix, "not a FHIR resource: no resourceType".into());
-        };
-        let id = object.get("id").and_then(Value::as_str);
-        let label = match id {
-            Some(id) => format!("{resource_type}/{id}"),
-            None => resource_type.to_owned(),
-        };
-        let path = if prefix.is_empty() { label } else { format!("{prefix}.resource({label})") };
-        if resource_type != "Bundle" {
-            self.entries.push(Entry { resource: value, resource_type, id, full_url, path, line });
-            return;
-        }
-        let path = if prefix.is_empty() { "Bundle".to_owned() } else { path };
-        let entries = match object.get("entry") {
-            None => return,
-            Some(Value::Array(entries)) => entries,
-            Some(other) => {
-                return reject(self, path, format!("Bundle.entry is {}, not an array", json_type(other)));
-            }
-        };
-        for (i, entry) in entries.iter().enumerate() {
-            let entry_path = format!("{path}.entry[{i}]");
-            match entry.get("resource") {
-                Some(resource) => {
-                    let full_url = entry.get("fullUrl").and_then(Value::as_str);
-                    self.resource(resource, entry_path, full_url, line);
-                }
-                None => {
-                    let method = entry.pointer("/request/method").and_then(Value::as_str);
-                    if !matches!(method, Some("DELETE" | "GET" | "HEAD")) {
-                        reject(self, entry_path, "the entry has no resource".into());
-                    }
-                }
-            }
+        if flow.is_break() {
+            return Err(ParseError::Cancelled);
         }
     }
-}
-
-/// The second pass: patients first, then observations, with references resolved in the file.
-struct Import<'f, 'e, 'a> {
-    file: &'f str,
-    entries: &'e [Entry<'a>],
-    /// `Type/id` and `fullUrl` to the entry's index.
-    index: HashMap<String, usize>,
-    /// Each Patient entry's MRN, or `None` when the Patient was rejected.
-    mrns: HashMap<usize, Option<String>>,
-}
-
-impl<'f, 'e, 'a> Import<'f, 'e, 'a> {
-    fn new(file: &'f str, entries: &'e [Entry<'a>]) -> Self {
-        let mut index = HashMap::new();
-        for (i, entry) in entries.iter().enumerate() {
-            if let Some(id) = entry.id {
-                index.entry(format!("{}/{id}", entry.resource_type)).or_insert(i);
-            }
-            if let Some(url) = entry.full_url {
-                index.entry(url.to_owned()).or_insert(i);
-            }
-        }
-        Self { file, entries, index, mrns: HashMap::new() }
-    }
-
-    fn run<S: RecordSink + ?Sized>(mut self, sink: &mut S) -> ControlFlow<()> {
-        for (i, entry) in self.entries.iter().enumerate().filter(|(_, e)| e.resource_type == "Patient") {
-            match patient::read(entry.resource) {
-                Ok(patient) => {
-                    self.mrns.insert(i, Some(patient.mrn.clone()));
-                    sink.patient(patient)?;
-                }
-                Err(reason) => {
-                    self.mrns.insert(i, None);
-                    sink.reject(Rejection { location: entry.location(self.file, ""), reason })?;
-                }
-            }
-        }
-        let mut observations = Observations::default();
-        for entry in self.entries.iter().filter(|e| e.resource_type == "Observation") {
-            let subject = |value: &Value| self.subject(value);
+    let mut observations = Observations::default();
+    once(file, mode, &mut input, start, &mut |event: Event<'_>| match event {
+        Event::Resource(entry) if entry.resource_type == "Observation" => {
+            let subject = |value: &Value| index.subject(value);
             for found in observations.read(entry.resource, None, &subject) {
                 match found {
                     Found::Record(record) => sink.record(record)?,
                     Found::Rejected { suffix, reason } => {
-                        sink.reject(Rejection { location: entry.location(self.file, &suffix), reason })?
+                        sink.reject(Rejection { location: entry.location(file, &suffix), reason })?;
                     }
                     Found::Member { suffix, reference } => {
-                        if self.find(&reference).is_none() {
+                        if index.find(&reference).is_none() {
                             let reason = format!("hasMember '{reference}' is not in this file");
-                            sink.reject(Rejection { location: entry.location(self.file, &suffix), reason })?;
+                            sink.reject(Rejection { location: entry.location(file, &suffix), reason })?;
                         }
                     }
                 }
             }
+            ControlFlow::Continue(())
         }
-        ControlFlow::Continue(())
+        _ => ControlFlow::Continue(()),
+    })
+}
+
+/// One reading of the file from `start`, after a byte-order mark.
+fn pass<R: BufRead + Seek>(
+    file: &str,
+    mode: Mode,
+    input: &mut R,
+    start: u64,
+    emit: &mut Emit<'_>,
+) -> Result<Ended, ParseError> {
+    let io = |source| ParseError::Io { file: file.to_owned(), source };
+    input.seek(SeekFrom::Start(start)).map_err(io)?;
+    let bom = input.fill_buf().map_err(io)?.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        input.consume(3);
+    }
+    stream::read(file, mode, &mut *input, start + if bom { 3 } else { 0 }, emit)
+}
+
+/// A reading after the first, whose shape is settled.
+fn once<R: BufRead + Seek>(
+    file: &str,
+    mode: Mode,
+    input: &mut R,
+    start: u64,
+    emit: &mut Emit<'_>,
+) -> Result<(), ParseError> {
+    match pass(file, mode, input, start, emit)? {
+        Ended::Done => Ok(()),
+        Ended::MoreThanOneValue => Err(ParseError::Malformed {
+            location: Location { file: file.to_owned(), line: None, element: None },
+            reason: "the file changed while it was read".into(),
+        }),
+    }
+}
+
+/// What the first reading keeps: the Patients, the references to resolve, counts.
+struct Scan<'f> {
+    file: &'f str,
+    /// The Patients, or why one was rejected, in file order.
+    patients: Vec<Result<ParsedPatient, Rejection>>,
+    /// Where each Patient is (`Patient/<id>`, `fullUrl`).
+    index: Index,
+    /// The distinct references the Observations make.
+    references: RefCell<HashSet<String>>,
+    /// Broken NDJSON lines.
+    broken: u64,
+    /// Other structural rejections.
+    rejected: u64,
+    observations: Observations,
+}
+
+impl<'f> Scan<'f> {
+    fn new(file: &'f str) -> Self {
+        Self {
+            file,
+            patients: Vec::new(),
+            index: Index::default(),
+            references: RefCell::default(),
+            broken: 0,
+            rejected: 0,
+            observations: Observations::default(),
+        }
     }
 
-    /// Finds a reference: a `fullUrl`, `Type/id`, or an absolute URL ending in `Type/id`
-    /// (`_history` stripped).
-    fn find(&self, reference: &str) -> Option<usize> {
-        if let Some(&i) = self.index.get(reference) {
-            return Some(i);
-        }
-        let trimmed = match reference.split_once("/_history/") {
-            Some((head, _)) => head,
-            None => reference,
+    fn see(&mut self, event: Event<'_>) {
+        let entry = match event {
+            Event::Broken(_) => {
+                self.broken += 1;
+                return;
+            }
+            Event::Rejected(_) => {
+                self.rejected += 1;
+                return;
+            }
+            Event::Resource(entry) => entry,
         };
-        let mut parts = trimmed.rsplit('/');
-        let id = parts.next()?;
-        let resource_type = parts.next()?;
-        self.index.get(&format!("{resource_type}/{id}")).copied()
-    }
-
-    /// The patient an Observation's `subject` names; see the module documentation.
-    fn subject(&self, subject: &Value) -> Result<Option<PatientRef>, String> {
-        if let Some(reference) = subject.get("reference") {
-            let reference = reference.as_str().ok_or("subject.reference is not a string")?;
-            if let Some(i) = self.find(reference) {
-                let Some(entry) = self.entries.get(i) else { return Ok(None) };
-                if entry.resource_type != "Patient" {
-                    return Err(format!("subject '{reference}' is a {}, not a Patient", entry.resource_type));
+        match entry.resource_type {
+            "Patient" => match patient::read(entry.resource) {
+                Ok(patient) => {
+                    self.index.add_patient(&entry, Some(&patient.mrn));
+                    self.patients.push(Ok(patient));
                 }
-                return match self.mrns.get(&i) {
-                    Some(Some(mrn)) => Ok(Some(PatientRef::Mrn(mrn.clone()))),
-                    _ => Err(format!("subject '{reference}' is a Patient without a usable identifier (MRN)")),
+                Err(reason) => {
+                    self.index.add_patient(&entry, None);
+                    self.patients.push(Err(Rejection { location: entry.location(self.file, ""), reason }));
+                }
+            },
+            "Observation" => {
+                // The same reading as the last pass, so every reference it will look up is here.
+                let note = |reference: &str| {
+                    let mut references = self.references.borrow_mut();
+                    if !references.contains(reference) {
+                        references.insert(reference.to_owned());
+                    }
                 };
+                let subject = |value: &Value| {
+                    if let Some(reference) = value.get("reference").and_then(Value::as_str) {
+                        note(reference);
+                    }
+                    Ok(None)
+                };
+                for found in self.observations.read(entry.resource, None, &subject) {
+                    if let Found::Member { reference, .. } = found {
+                        note(&reference);
+                    }
+                }
             }
-            // Not in this file. A Vigil patient id (`Patient/<uuid>`, or the `urn:uuid:<uuid>`
-            // that Vigil's own export uses) may name a patient in the store: the import looks
-            // it up and rejects the record when it is not there. Anything else (`Patient/p3`, a
-            // contained `#p`, another server's URL) names somebody this import cannot find:
-            // rejected here, never given to --patient, which is only for records naming nobody.
-            let trimmed = reference.split_once("/_history/").map_or(reference, |(head, _)| head);
-            let mut parts = trimmed.rsplit('/');
-            let (id, resource_type) = (parts.next().unwrap_or(""), parts.next());
-            if resource_type
-                .is_some_and(|t| t != "Patient" && t.starts_with(|c: char| c.is_ascii_uppercase()))
-            {
-                return Err(format!("subject '{reference}' is not a Patient"));
-            }
-            let uuid = match trimmed.strip_prefix("urn:uuid:") {
-                Some(uuid) => Some(uuid),
-                None if resource_type == Some("Patient") => Some(id),
-                None => None,
-            };
-            if let Some(PatientRef::Id(id)) = uuid.map(PatientRef::parse) {
-                return Ok(Some(PatientRef::Id(id)));
-            }
-            return Err(format!(
-                "subject '{reference}' names a patient that is not in this file and is not a Vigil \
-                 patient id, so this record cannot be matched to anyone; it was not stored (--patient \
-                 applies only to records that name nobody). Put the Patient resource in the file, or \
-                 give the subject an MRN identifier"
-            ));
+            _ => {}
         }
-        if let Some(value) = subject.pointer("/identifier/value") {
-            let value = value.as_str().ok_or("subject.identifier.value is not a string")?.trim();
-            if !value.is_empty() {
-                return Ok(Some(PatientRef::Mrn(value.to_owned())));
-            }
-        }
-        // A subject that is there but names nobody we can find (a display text alone, an empty
-        // identifier) still names somebody: never hand its records to --patient.
-        Err("subject has neither a reference nor an identifier value, so this record cannot be matched \
-             to a patient; it was not stored"
-            .to_owned())
     }
 }
 

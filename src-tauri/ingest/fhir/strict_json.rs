@@ -21,7 +21,7 @@ pub(super) fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
 }
 
 /// A [`Value`] decoded with unique keys.
-struct Strict(Value);
+pub(super) struct Strict(pub(super) Value);
 
 impl<'de> Deserialize<'de> for Strict {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -29,7 +29,9 @@ impl<'de> Deserialize<'de> for Strict {
     }
 }
 
-struct StrictVisitor;
+/// Builds a [`Value`], refusing a repeated key; the streaming reader (`stream.rs`) hands it
+/// whatever it does not walk itself.
+pub(super) struct StrictVisitor;
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -83,16 +85,21 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             if map.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "duplicate key '{}' in one object: which value holds is ambiguous",
-                    crate::ingest::shown(key.as_bytes())
-                )));
+                return Err(duplicate(&key));
             }
             let Strict(value) = access.next_value()?;
             map.insert(key, value);
         }
         Ok(Value::Object(map))
     }
+}
+
+/// The error for a key seen twice in one object.
+pub(super) fn duplicate<E: de::Error>(key: &str) -> E {
+    E::custom(format!(
+        "duplicate key '{}' in one object: which value holds is ambiguous",
+        crate::ingest::shown(key.as_bytes())
+    ))
 }
 
 #[cfg(test)]
