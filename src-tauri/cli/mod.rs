@@ -14,6 +14,7 @@ macro_rules! say {
 mod agents;
 mod analyze;
 mod args;
+mod audit;
 mod bench;
 mod import;
 mod packages;
@@ -74,9 +75,9 @@ pub enum Command {
     Export(patients::ExportArgs),
     /// Create a store holding synthetic DEMO patients (never into a store with real data)
     Demo,
-    /// Check the audit trail's hash chain
+    /// Verify, export and check the audit trail; list break-the-glass events
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit::AuditCommand),
     /// Analyse weights, vitals windows, HRV or NEWS2 from stdin (CSV/JSON) or the store; prints JSON
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
@@ -104,13 +105,6 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<settings::SettingsCommand>,
     },
-}
-
-/// Audit verbs.
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Recompute the chain and report the first broken row, if any
-    Verify,
 }
 
 /// Parses the command line (exits on `--help` or a usage error).
@@ -224,25 +218,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             ws.close().await;
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let ws = Workstation::open(OpenOptions::existing(&data_dir)).await?;
-            let result = ws.verify_audit().await?;
-            if json {
-                render::json(&result)?;
-            } else {
-                match result.first_broken {
-                    None => say!("Audit trail intact: {} events, chain verified", result.rows),
-                    Some(seq) => say!("Audit trail BROKEN at event {seq} of {}", result.rows),
-                }
-                if result.spooled > 0 {
-                    say!("{} read events wait in the spool: the next write chains them", result.spooled);
-                }
-            }
-            ws.close().await;
-            if result.first_broken.is_some() {
-                anyhow::bail!("the audit trail's hash chain is broken");
-            }
-        }
+        Command::Audit(cmd) => audit::run(cmd, &data_dir, json).await?,
         Command::Analyze(cmd) => analyze::run(cmd, &data_dir).await?,
         Command::Bench(cmd) => bench::run(cmd, json).await?,
         Command::Assess(args) => agents::run_assess(args, &data_dir, json).await?,

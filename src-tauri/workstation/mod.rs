@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analysis;
+mod audit_trail;
 mod demo;
 pub mod disk;
 mod error;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
+pub use audit_trail::{AuditExportReport, AuditSelection};
 pub use demo::DemoReport;
 pub use error::Error;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
@@ -159,6 +161,10 @@ impl Workstation {
         } else {
             return Err(StoreError::NotFound(path).into());
         };
+        // The audit chain's head, kept beside the key (store/audit_anchor.rs).
+        if let Err(e) = store.keep_audit_anchor(&key_source).await {
+            tracing::warn!(error = %e, "the audit anchor is not kept for this store");
+        }
         Ok(Self {
             store,
             data_dir: options.data_dir,
@@ -342,7 +348,8 @@ impl Workstation {
         Ok(crate::store::source_labels(self.store.pool()).await?)
     }
 
-    /// Checks the audit trail's hash chain.
+    /// Checks the audit trail's hash chain, then its anchor outside the data directory (an older
+    /// copy of the store or a deleted tail fails), and moves the anchor to the head when both hold.
     pub async fn verify_audit(&self) -> Result<AuditVerification, Error> {
         Ok(self.store.verify_audit().await?)
     }
