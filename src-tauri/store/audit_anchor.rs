@@ -466,7 +466,8 @@ impl AnchorKeeper {
         // The anchor this process made because there was none: say so (once).
         let created = self.created.lock().unwrap_or_else(|e| e.into_inner()).take();
         Ok(match created {
-            Some(seq) => AnchorCheck::Created { place, seq },
+            // Made at open (or by an earlier refresh) and since moved with the head.
+            Some(seq) => AnchorCheck::Created { place, seq: if intact { head_seq.max(seq) } else { seq } },
             None => AnchorCheck::Matched {
                 place,
                 seq: anchor.seq,
