@@ -14,6 +14,7 @@ macro_rules! say {
 mod agents;
 mod analyze;
 mod args;
+mod audit;
 mod bench;
 mod import;
 mod packages;
@@ -100,9 +101,9 @@ pub enum Command {
     /// Create a store holding synthetic DEMO patients and DEMO accounts (one per role, password
     /// `vigil-demo`; never into a store with real data)
     Demo,
-    /// Check the audit trail's hash chain
+    /// Verify, export and check the audit trail; list break-the-glass events
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit::AuditCommand),
     /// Analyse weights, vitals windows, HRV or NEWS2 from stdin (CSV/JSON) or the store; prints JSON
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
@@ -130,13 +131,6 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<settings::SettingsCommand>,
     },
-}
-
-/// Audit verbs.
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Recompute the chain and report the first broken row, if any
-    Verify,
 }
 
 /// The demonstration accounts' password (DEMO stores only; shown on their login screen).
@@ -247,25 +241,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             ws.close().await;
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let ws = session::open(&data_dir).await?;
-            let result = ws.verify_audit().await?;
-            if json {
-                render::json(&result)?;
-            } else {
-                match result.first_broken {
-                    None => say!("Audit trail intact: {} events, chain verified", result.rows),
-                    Some(seq) => say!("Audit trail BROKEN at event {seq} of {}", result.rows),
-                }
-                if result.spooled > 0 {
-                    say!("{} read events wait in the spool: the next write chains them", result.spooled);
-                }
-            }
-            ws.close().await;
-            if result.first_broken.is_some() {
-                anyhow::bail!("the audit trail's hash chain is broken");
-            }
-        }
+        Command::Audit(cmd) => audit::run(cmd, &data_dir, json).await?,
         Command::Analyze(cmd) => analyze::run(cmd, &data_dir).await?,
         Command::Bench(cmd) => bench::run(cmd, json).await?,
         Command::Assess(args) => agents::run_assess(args, &data_dir, json).await?,

@@ -5,6 +5,7 @@ use ring::digest::{Context, SHA256};
 use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::audit_anchor::AnchorCheck;
 use super::{Store, StoreError, time};
 use crate::domain::PatientId;
 
@@ -26,17 +27,43 @@ pub struct AuditEvent {
 pub struct AuditVerification {
     /// Rows checked.
     pub rows: i64,
-    /// The `seq` of the first row whose hash does not follow from its predecessor, if any.
+    /// The `seq` of the first row whose hash does not follow from its predecessor, or that does
+    /// not follow its predecessor's `seq` (rows were deleted), if any.
     pub first_broken: Option<i64>,
+    /// What is wrong at `first_broken`, in words.
+    pub problem: Option<String>,
+    /// The chain's last event (`seq`), 0 for an empty trail.
+    pub head: i64,
+    /// The anchor kept outside the data directory (`audit_anchor.rs`), checked against the chain.
+    pub anchor: AnchorCheck,
     /// Read events spooled (`audit_spool.rs`) and not yet chained; the next write chains them.
     pub spooled: i64,
     /// Read events this process could not spool (a full disk) and holds in memory.
     pub waiting_in_memory: usize,
 }
 
-const GENESIS: [u8; 32] = [0; 32];
+impl AuditVerification {
+    /// The chain verifies and its anchor, when one is kept, matches.
+    pub fn intact(&self) -> bool {
+        self.first_broken.is_none() && !self.anchor.failed()
+    }
+}
 
-fn chain_hash(
+/// Names the events missing between `before` and `seq`.
+pub(super) fn gap_problem(before: i64, seq: i64) -> String {
+    let missing = if seq - before == 2 {
+        format!("event {} is missing", before + 1)
+    } else {
+        format!("events {} to {} are missing", before + 1, seq - 1)
+    };
+    format!("{missing}: event {seq} follows event {before}")
+}
+
+/// The first row's `prev_hash`.
+pub(super) const GENESIS: [u8; 32] = [0; 32];
+
+/// A row's hash, from its predecessor's and its own fields.
+pub(super) fn chain_hash(
     prev: &[u8],
     at_ms: i64,
     actor: &str,
@@ -106,38 +133,66 @@ impl Store {
             Err(e) => tracing::warn!(error = %e, "spooled read events could not be chained before verifying"),
         }
         let (spooled, waiting_in_memory) = self.spool.pending().await?;
-        let rows = sqlx::query(
-            "SELECT seq, at_ms, actor, action, patient_id, detail, prev_hash, hash FROM audit ORDER BY seq",
-        )
-        .fetch_all(self.pool())
-        .await?;
         let mut prev = GENESIS.to_vec();
-        // A Vec's length is at most isize::MAX, which i64 holds on every target Vigil builds for.
-        let row_count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        for row in &rows {
-            let seq: i64 = row.get("seq");
-            let patient: Option<Vec<u8>> = row.get("patient_id");
-            let stored_prev: Vec<u8> = row.get("prev_hash");
-            let stored: Vec<u8> = row.get("hash");
-            let expected = chain_hash(
-                &prev,
-                row.get("at_ms"),
-                row.get::<&str, _>("actor"),
-                row.get::<&str, _>("action"),
-                patient.as_deref(),
-                row.get::<&str, _>("detail"),
-            );
-            if stored_prev != prev || stored != expected {
-                return Ok(AuditVerification {
-                    rows: row_count,
-                    first_broken: Some(seq),
-                    spooled,
-                    waiting_in_memory,
-                });
+        let (mut rows, mut last_seq, mut broken) = (0_i64, 0_i64, None);
+        // Pages by seq: a trail of millions of rows is never held whole.
+        'pages: loop {
+            let page = sqlx::query(
+                "SELECT seq, at_ms, actor, action, patient_id, detail, prev_hash, hash FROM audit \
+                 WHERE seq > ? ORDER BY seq LIMIT 10000",
+            )
+            .bind(last_seq)
+            .fetch_all(self.pool())
+            .await?;
+            if page.is_empty() {
+                break;
             }
-            prev = stored;
+            for row in &page {
+                let seq: i64 = row.get("seq");
+                let patient: Option<Vec<u8>> = row.get("patient_id");
+                let stored_prev: Vec<u8> = row.get("prev_hash");
+                let stored: Vec<u8> = row.get("hash");
+                let expected = chain_hash(
+                    &prev,
+                    row.get("at_ms"),
+                    row.get::<&str, _>("actor"),
+                    row.get::<&str, _>("action"),
+                    patient.as_deref(),
+                    row.get::<&str, _>("detail"),
+                );
+                rows += 1;
+                let problem = if stored_prev != prev || stored != expected {
+                    Some(format!(
+                        "event {seq} does not follow from the event before it: an event was edited or removed"
+                    ))
+                } else if seq != last_seq + 1 {
+                    // AUTOINCREMENT never reuses a seq and a rolled-back insert takes none back,
+                    // so a gap is rows deleted, and the rows after it chained onto the survivors.
+                    Some(gap_problem(last_seq, seq))
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    broken = Some((seq, problem));
+                    break 'pages;
+                }
+                prev = stored;
+                last_seq = seq;
+            }
         }
-        Ok(AuditVerification { rows: row_count, first_broken: None, spooled, waiting_in_memory })
+        let head: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit").fetch_one(self.pool()).await?;
+        if broken.is_some() {
+            rows = sqlx::query_scalar("SELECT COUNT(*) FROM audit").fetch_one(self.pool()).await?;
+        }
+        let anchor = match self.anchor.keeper() {
+            Some(keeper) => keeper.check(self.pool(), broken.is_none()).await?,
+            None => AnchorCheck::NotKept {
+                reason: "this store was opened without a place for its anchor (below the facade)".to_owned(),
+            },
+        };
+        let (first_broken, problem) = broken.unzip();
+        Ok(AuditVerification { rows, first_broken, problem, head, anchor, spooled, waiting_in_memory })
     }
 
     /// The most recent chained audit events, newest first: (at, actor, action, patient).

@@ -16,6 +16,9 @@
 //! When the spool cannot be written (a full disk, or a spool this key cannot open), events wait
 //! in this process's memory (the backlog) and are written with the next append that succeeds.
 //! The caller hears how many are waiting, so it can say so: nothing is dropped silently.
+//!
+//! Identical reads (same actor, action and patient) within ten minutes are coalesced before
+//! they reach the spool (`audit_coalesce.rs`): one event, and a count written with the next.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,6 +29,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
+use super::audit_coalesce::{Admit, Coalescer, Count};
 use super::{AuditEvent, Encryption, StoreError, time};
 
 /// The store_meta key of the fold watermark.
@@ -54,13 +58,38 @@ struct Pending {
 }
 
 impl Pending {
-    fn new(event: &AuditEvent, at: chrono::DateTime<chrono::Utc>) -> Self {
+    /// A read's event; `before` is the count of identical reads coalesced since the last one
+    /// written, which goes into its detail.
+    fn new(event: &AuditEvent, at_ms: i64, patient: Option<Vec<u8>>, before: Option<&Count>) -> Self {
+        let mut detail = event.detail.clone();
+        if let Some(count) = before {
+            match &mut detail {
+                serde_json::Value::Object(members) => {
+                    members.insert("coalesced".to_owned(), count.detail());
+                }
+                other => {
+                    detail = serde_json::json!({ "value": other.take(), "coalesced": count.detail() });
+                }
+            }
+        }
         Self {
-            at_ms: time::to_ms(at),
+            at_ms,
             actor: event.actor.clone(),
             action: event.action.to_owned(),
-            patient: event.patient.map(|p| p.as_bytes().to_vec()),
-            detail: event.detail.to_string(),
+            patient,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// A count of coalesced reads that no later identical read carried: an event of its own,
+    /// at the last read it counts.
+    fn counted(count: &Count) -> Self {
+        Self {
+            at_ms: count.last_ms,
+            actor: count.actor.clone(),
+            action: count.action.clone(),
+            patient: count.patient.clone(),
+            detail: serde_json::json!({ "coalesced": count.detail() }).to_string(),
         }
     }
 }
@@ -70,6 +99,9 @@ impl Pending {
 pub enum Spooled {
     /// Durably spooled.
     Recorded,
+    /// Identical to a read recorded less than ten minutes ago (same actor, action and patient):
+    /// counted, and the count is written with a later event (`audit_coalesce.rs`).
+    Coalesced,
     /// Held in this process's memory: the spool could not be written.
     Held {
         /// Events now waiting in memory, this one included.
@@ -91,6 +123,8 @@ pub(crate) struct Spool {
     backlog: Mutex<Vec<Pending>>,
     /// The highest event id known to be chained (a cache of the committed watermark).
     folded: AtomicI64,
+    /// Identical reads counted, not yet written.
+    coalescer: Coalescer,
 }
 
 impl Spool {
@@ -112,6 +146,7 @@ impl Spool {
                 id,
                 backlog: Mutex::new(Vec::new()),
                 folded: AtomicI64::new(0),
+                coalescer: Coalescer::default(),
             },
             Err(e) => {
                 tracing::warn!(spool = %path.display(), error = %e, "the audit spool cannot be opened: read events wait in memory");
@@ -121,6 +156,7 @@ impl Spool {
                     id: String::new(),
                     backlog: Mutex::new(Vec::new()),
                     folded: AtomicI64::new(0),
+                    coalescer: Coalescer::default(),
                 }
             }
         }
@@ -151,15 +187,34 @@ impl Spool {
         Ok((pool, id))
     }
 
-    /// Appends a read's event, with any backlog before it, in one spool transaction.
+    /// Appends a read's event, with any backlog before it, in one spool transaction; an event
+    /// identical to one recorded in the last ten minutes is only counted.
     pub(crate) async fn append(&self, event: &AuditEvent, at: chrono::DateTime<chrono::Utc>) -> Spooled {
+        let at_ms = time::to_ms(at);
+        let patient = event.patient.map(|p| p.as_bytes().to_vec());
+        let (admit, closed) = self.coalescer.admit(&event.actor, event.action, patient.as_deref(), at_ms);
         let mut batch = std::mem::take(&mut *self.lock_backlog());
-        batch.push(Pending::new(event, at));
+        batch.extend(closed.iter().map(Pending::counted));
+        let coalesced = match admit {
+            Admit::Write(before) => {
+                batch.push(Pending::new(event, at_ms, patient, before.as_ref()));
+                false
+            }
+            Admit::Counted => true,
+        };
+        if batch.is_empty() {
+            return Spooled::Coalesced;
+        }
+        self.write_batch(batch, coalesced).await
+    }
+
+    async fn write_batch(&self, batch: Vec<Pending>, coalesced: bool) -> Spooled {
         let result = match &self.pool {
             Some(pool) => write(pool, &batch).await.map_err(|e| e.to_string()),
             None => Err(format!("the audit spool {} could not be opened", self.path.display())),
         };
         match result {
+            Ok(()) if coalesced => Spooled::Coalesced,
             Ok(()) => Spooled::Recorded,
             Err(reason) => {
                 let mut backlog = self.lock_backlog();
@@ -280,8 +335,15 @@ impl Spool {
             .unwrap_or(0))
     }
 
-    /// Closes the spool's connections.
+    /// Writes the counts of coalesced reads still open, then closes the spool's connections.
+    /// Closing twice is harmless.
     pub(crate) async fn close(&self) {
+        let counts = self.coalescer.drain();
+        if !counts.is_empty() {
+            let mut batch = std::mem::take(&mut *self.lock_backlog());
+            batch.extend(counts.iter().map(Pending::counted));
+            self.write_batch(batch, false).await;
+        }
         if let Some(pool) = &self.pool {
             pool.close().await;
         }

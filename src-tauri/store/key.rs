@@ -45,6 +45,19 @@ impl StoreKey {
     pub(crate) fn pragma_value(&self) -> String {
         format!("\"x'{}'\"", self.to_hex())
     }
+
+    /// A MAC key for one purpose, derived from this key with HKDF-SHA256 (RFC 5869; the
+    /// extract-then-expand use recommended by NIST SP 800-56C rev. 2), `label` as HKDF's `info`,
+    /// so a key for another purpose can never verify its MACs. The store key is already 256
+    /// uniformly random bits, so a fixed salt is enough (RFC 5869, section 3.1). `None` only if
+    /// ring refuses the output length, which HMAC-SHA256's 32 bytes never exceeds.
+    pub(crate) fn derive_mac_key(&self, label: &[u8]) -> Option<ring::hmac::Key> {
+        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"vigil.store-key.hkdf");
+        let prk = salt.extract(&self.0);
+        let info = [label];
+        let okm = prk.expand(&info, ring::hmac::HMAC_SHA256).ok()?;
+        Some(ring::hmac::Key::from(okm))
+    }
 }
 
 impl fmt::Debug for StoreKey {

@@ -7,6 +7,10 @@
 mod alerts;
 pub(crate) mod assessments;
 mod audit;
+mod audit_anchor;
+mod audit_check;
+mod audit_coalesce;
+mod audit_export;
 mod audit_spool;
 pub(crate) mod consent;
 mod devices;
@@ -40,6 +44,12 @@ pub(crate) use alerts::{
 pub use assessments::{SpecialtyScore, StoredAssessment};
 pub(crate) use audit::record as audit_record;
 pub use audit::{AuditEvent, AuditVerification};
+pub use audit_anchor::{Anchor, AnchorCheck, AnchorPlace, REFRESH_EVERY as AUDIT_ANCHOR_REFRESH};
+pub use audit_check::{CheckedExport, ExportFault, check_export};
+pub use audit_coalesce::WINDOW as AUDIT_COALESCE_WINDOW;
+pub use audit_export::{
+    AuditFilter, BREAK_GLASS, BreakGlassEvent, EXPORT_FORMAT, ExportHead, ExportWritten, ExportedEvent,
+};
 pub use audit_spool::Spooled;
 pub use consent::ConsentVersion;
 pub(crate) use devices::{insert as insert_device, list as list_devices};
@@ -74,6 +84,15 @@ static OPEN_POOLS: std::sync::Mutex<Vec<SqlitePool>> = std::sync::Mutex::new(Vec
 /// it before exiting; closing twice is harmless. Returns the number of read audit events that
 /// could not be written (a full disk): the caller must say so, since they end with the process.
 pub async fn close_all() -> usize {
+    // The anchors first, while their pools are open: the chain's head as this process leaves it.
+    let anchors = std::mem::take(&mut *OPEN_ANCHORS.lock().unwrap_or_else(|e| e.into_inner()));
+    for (keeper, pool) in anchors {
+        if !pool.is_closed() {
+            if let Err(e) = keeper.advance(&pool).await {
+                tracing::warn!(error = %e, "the audit anchor could not be moved at exit");
+            }
+        }
+    }
     let pools = std::mem::take(&mut *OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()));
     for pool in pools {
         pool.close().await;
@@ -81,11 +100,16 @@ pub async fn close_all() -> usize {
     let spools = std::mem::take(&mut *OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()));
     let mut waiting = 0;
     for spool in spools {
-        waiting += spool.waiting();
+        // Closing writes the counts of coalesced reads; what it could not write is waiting.
         spool.close().await;
+        waiting += spool.waiting();
     }
     waiting
 }
+
+/// The audit anchors this process keeps, moved to their chain's head before the pools close.
+type OpenAnchor = (std::sync::Arc<audit_anchor::AnchorKeeper>, SqlitePool);
+static OPEN_ANCHORS: std::sync::Mutex<Vec<OpenAnchor>> = std::sync::Mutex::new(Vec::new());
 
 /// The audit spools this process opened, closed with the pools.
 static OPEN_SPOOLS: std::sync::Mutex<Vec<std::sync::Arc<Spool>>> = std::sync::Mutex::new(Vec::new());
@@ -209,6 +233,8 @@ pub struct Store {
     encrypted: bool,
     /// Where reads record their audit events (`audit_spool.rs`).
     spool: std::sync::Arc<Spool>,
+    /// The audit chain's anchor outside the data directory (`audit_anchor.rs`).
+    anchor: std::sync::Arc<audit_anchor::Slot>,
 }
 
 impl Store {
@@ -287,7 +313,12 @@ impl Store {
         OPEN_POOLS.lock().unwrap_or_else(|e| e.into_inner()).push(pool.clone());
         let spool = std::sync::Arc::new(Spool::open(path, &encryption).await);
         OPEN_SPOOLS.lock().unwrap_or_else(|e| e.into_inner()).push(spool.clone());
-        let store = Self { pool, path: path.to_owned(), encrypted, spool };
+        let key = match &encryption {
+            Encryption::Key(key) => Some(key),
+            Encryption::Plain => None,
+        };
+        let anchor = std::sync::Arc::new(audit_anchor::Slot::new(key));
+        let store = Self { pool, path: path.to_owned(), encrypted, spool, anchor };
         store.migrate().await?;
         Ok(store)
     }
@@ -410,8 +441,37 @@ impl Store {
         Ok((patients, observations))
     }
 
-    /// Closes every connection, checkpointing the WAL.
+    /// Keeps the audit chain's anchor beside the store's key (`audit_anchor.rs`): from now on it
+    /// follows the chain's head while the store is open (every [`AUDIT_ANCHOR_REFRESH`]), at
+    /// close and after `verify`. Does nothing for a store without a key or without a store id
+    /// (`verify` then says no anchor is kept), or when called twice.
+    pub async fn keep_audit_anchor(&self, key_source: &KeySource) -> Result<(), StoreError> {
+        let Some(store_id) = self.meta("store_id").await? else { return Ok(()) };
+        // The id names a file: only a well-formed UUID may.
+        if uuid::Uuid::parse_str(&store_id).is_err() {
+            return Err(StoreError::Corrupt {
+                what: "store_id",
+                problem: format!("'{store_id}' is not a UUID"),
+            });
+        }
+        let place = AnchorPlace::beside(key_source, &store_id);
+        if let Some(keeper) = self.anchor.keep(place, &store_id) {
+            OPEN_ANCHORS.lock().unwrap_or_else(|e| e.into_inner()).push((keeper.clone(), self.pool.clone()));
+            audit_anchor::spawn_refresh(keeper, self.pool.clone());
+        }
+        Ok(())
+    }
+
+    /// Closes every connection, checkpointing the WAL, after moving the audit anchor to the
+    /// chain's head and writing the counts of coalesced reads.
     pub async fn close(self) {
+        if let Some(keeper) = self.anchor.keeper() {
+            if !self.pool.is_closed() {
+                if let Err(e) = keeper.advance(&self.pool).await {
+                    tracing::warn!(error = %e, "the audit anchor could not be moved at close");
+                }
+            }
+        }
         self.pool.close().await;
         self.spool.close().await;
     }

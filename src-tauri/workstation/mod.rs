@@ -5,6 +5,7 @@
 pub mod access;
 mod alerts;
 mod analysis;
+mod audit_trail;
 mod consent;
 mod demo;
 pub mod disk;
@@ -28,6 +29,7 @@ use serde::Serialize;
 pub use access::{Clock, Secret, SessionInfo, UserSummary};
 pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
+pub use audit_trail::{AuditExportReport, AuditSelection};
 pub use consent::ConsentChange;
 pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;
@@ -174,6 +176,10 @@ impl Workstation {
         } else {
             return Err(StoreError::NotFound(path).into());
         };
+        // The audit chain's head, kept beside the key (store/audit_anchor.rs).
+        if let Err(e) = store.keep_audit_anchor(&key_source).await {
+            tracing::warn!(error = %e, "the audit anchor is not kept for this store");
+        }
         Ok(Self {
             store,
             data_dir: options.data_dir,
@@ -388,7 +394,8 @@ impl Workstation {
         Ok(crate::store::source_labels(self.store.pool()).await?)
     }
 
-    /// Checks the audit trail's hash chain.
+    /// Checks the audit trail's hash chain, then its anchor outside the data directory (an older
+    /// copy of the store or a deleted tail fails), and moves the anchor to the head when both hold.
     pub async fn verify_audit(&self) -> Result<AuditVerification, Error> {
         self.authorize(Operation::AuditVerify).await?;
         Ok(self.store.verify_audit().await?)
