@@ -22,6 +22,7 @@ async fn store(dir: &std::path::Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
     .await
     .unwrap();

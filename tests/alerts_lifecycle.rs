@@ -39,6 +39,7 @@ async fn with_alerts(dir: &Path) -> (Workstation, Vec<Alert>) {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
     .await
     .unwrap();

@@ -58,6 +58,7 @@ async fn workstation(dir: &Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     };
     let ws = Workstation::open(options).await.unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

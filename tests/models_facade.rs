@@ -43,6 +43,7 @@ async fn open(dir: &Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     };
     Workstation::open(options).await.unwrap()
 }

@@ -29,6 +29,7 @@ async fn workstation(data_dir: &Path, key: &Path) -> Workstation {
         data_dir: data_dir.to_owned(),
         key_source: Some(KeySource::File(key.to_owned())),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     };
     Workstation::open(options).await.unwrap()
 }

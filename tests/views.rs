@@ -23,6 +23,7 @@ async fn demo() -> (tempfile::TempDir, Workstation) {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     })
     .await
     .unwrap();
@@ -181,6 +182,7 @@ async fn charts_refuse_an_until_ms_that_is_not_a_time() {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     })
     .await
     .unwrap();

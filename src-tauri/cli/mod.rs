@@ -72,7 +72,7 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export a patient's record as CSV or a FHIR R4 Bundle
     Export(patients::ExportArgs),
-    /// Create a store holding synthetic DEMO patients (never into a store with real data)
+    /// Create a demo store holding synthetic DEMO patients (refuses a clinical store, even empty)
     Demo,
     /// Check the audit trail's hash chain
     #[command(subcommand)]
@@ -198,7 +198,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => patients::run_export(args, &data_dir).await?,
         Command::Import(args) => import::run(args, &data_dir, json).await?,
         Command::Demo => {
-            let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
+            let ws = Workstation::open(OpenOptions::demo(&data_dir)).await?;
             let report = ws.seed_demo(chrono::Utc::now()).await?;
             let status = ws.status().await?;
             if json {

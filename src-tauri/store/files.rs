@@ -121,6 +121,7 @@ pub fn owner_only_umask() -> u32 {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, reason = "test helpers: a failed unwrap is the report")]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

@@ -1,4 +1,5 @@
 //! Issue 12 regressions of the store's files and SQLCipher settings.
+#![allow(clippy::unwrap_used, reason = "test helpers: a failed unwrap is the report")]
 
 use super::*;
 

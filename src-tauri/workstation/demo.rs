@@ -82,8 +82,8 @@ impl Noise {
 }
 
 impl Workstation {
-    /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
-    /// non-demo patients.
+    /// Seeds synthetic demo patients ending at `now`. Refuses a clinical store (`purpose.rs`),
+    /// even an empty one, and a store that already holds non-demo patients.
     ///
     /// The patients, their observations, their audit events and the `demo` mark commit in one
     /// transaction: a seed that fails or is interrupted midway leaves the store as it was
@@ -91,6 +91,9 @@ impl Workstation {
     /// The default models are installed after it, each in its own audited call.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<DemoReport, Error> {
         let status = self.status().await?;
+        if status.purpose == super::StorePurpose::Clinical {
+            return Err(Error::ClinicalStore(status.store_path));
+        }
         if status.patients > 0 && !status.demo {
             return Err(Error::NotADemoStore(status.store_path));
         }
