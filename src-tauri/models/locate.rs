@@ -157,6 +157,12 @@ impl Search {
     }
 
     fn configured(&self, path: &Path) -> Result<Found, String> {
+        if !path.is_file() {
+            return Err(format!(
+                "ONNX Runtime not found: {CONFIGURED_ENV}={} is not a file; agents answer with their rules",
+                path.display()
+            ));
+        }
         let Some(want) = self.configured_sha256.as_deref().map(str::trim) else {
             return Err(format!(
                 "{CONFIGURED_ENV}={} is set without {DIGEST_ENV}: IT must give the library's \
@@ -164,12 +170,6 @@ impl Search {
                 path.display()
             ));
         };
-        if !path.is_file() {
-            return Err(format!(
-                "ONNX Runtime not found: {CONFIGURED_ENV}={} is not a file; agents answer with their rules",
-                path.display()
-            ));
-        }
         let got = file_sha256(path)?;
         if !got.eq_ignore_ascii_case(want) {
             return Err(format!(
@@ -258,6 +258,9 @@ mod tests {
     #[test]
     fn onnxruntime_loaded_from_an_unverified_path() {
         let root = tempfile::tempdir().unwrap();
+        let missing = Search { configured: Some(root.path().join("nothing")), ..Search::default() };
+        let err = missing.locate(Discovery::Trusted).unwrap_err();
+        assert!(err.starts_with("ONNX Runtime not found: VIGIL_ONNXRUNTIME="), "{err}");
         let it = lib_in(&root.path().join("it"), b"IT's build");
         // IT's path without a digest, with a wrong one, with the right one.
         let mut search = Search { configured: Some(it.clone()), ..Search::default() };
