@@ -11,6 +11,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}"
 export CARGO_TERM_COLOR=never
 # The Python reference implementations the agreement tests compare against (setup.sh made it).
 export PATH="$HOME/.cache/vigil/venv/bin:$PATH"
+# The model tests load ONNX Runtime as IT would configure it for a clinical store: the venv's
+# onnxruntime 1.32.0 library with its pinned SHA-256 (src-tauri/models/locate.rs KNOWN_DIGESTS).
+# A clinical store never searches the venv by itself.
+VIGIL_ONNXRUNTIME="$(ls "$HOME"/.cache/vigil/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.32.0 | head -n 1)"
+export VIGIL_ONNXRUNTIME
+export VIGIL_ONNXRUNTIME_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 
 step() { printf '\n=== %s\n' "$*"; }
 

@@ -2,6 +2,11 @@
 //!
 //! Never log patient data (names, values) at info level or above: log ids, counts and kinds.
 //! `VIGIL_LOG` (an `EnvFilter` directive such as `vigil=debug`) overrides the levels.
+//!
+//! The logs name patients' ids and what was done to them: `logs/` is 0700 and its files 0600.
+//! tracing-appender creates each day's file itself with the process's umask, so [`init`] sets the
+//! umask to 077 first ([`crate::store::owner_only_umask`]) and tightens files an older version
+//! left open.
 
 use std::path::Path;
 
@@ -24,8 +29,9 @@ pub fn init(data_dir: &Path, desktop: bool) -> Option<WorkerGuard> {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_filter(directive(if desktop { "info,sqlx=error" } else { "warn,sqlx=error" }));
+    crate::store::owner_only_umask();
     let logs = data_dir.join("logs");
-    let (file, guard) = if data_dir.is_dir() && std::fs::create_dir_all(&logs).is_ok() {
+    let (file, guard) = if data_dir.is_dir() && private_logs(&logs).is_ok() {
         match tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("vigil")
@@ -48,4 +54,16 @@ pub fn init(data_dir: &Path, desktop: bool) -> Option<WorkerGuard> {
     };
     let _ = tracing_subscriber::registry().with(stderr).with(file).try_init();
     guard
+}
+
+/// Makes `logs` an owner-only directory whose existing files are owner-only.
+fn private_logs(logs: &Path) -> std::io::Result<()> {
+    crate::store::private_dir(logs)?;
+    for entry in std::fs::read_dir(logs)? {
+        let path = entry?.path();
+        if path.is_file() {
+            crate::store::private_file(&path)?;
+        }
+    }
+    Ok(())
 }

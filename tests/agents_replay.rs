@@ -97,6 +97,7 @@ fn options(dir: &Path) -> OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     }
 }
 

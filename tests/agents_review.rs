@@ -37,6 +37,7 @@ async fn the_review_workflow_routes_by_data_and_skips_the_summary_in_an_emergenc
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     };
     let ws = common::open(options).await;
     let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());

@@ -298,6 +298,7 @@ async fn a_stored_diastolic_of_grade_3_reaches_the_cardiology_rule_through_the_f
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     };
     let ws = common::open(options).await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

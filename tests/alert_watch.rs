@@ -26,6 +26,7 @@ async fn workstation(dir: &Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     })
     .await
 }

@@ -24,6 +24,7 @@ async fn store(dir: &std::path::Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
     .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

@@ -42,6 +42,7 @@ async fn with_alerts(dir: &Path) -> (Workstation, Vec<Alert>) {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
     .await;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

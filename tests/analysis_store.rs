@@ -27,6 +27,7 @@ fn options(dir: &Path, create: bool) -> OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     }
 }
 

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -22,13 +23,13 @@ use vigil::workstation::{CancelToken, ImportOptions, Monitor, PatientEdit, STORE
 use vigil::{OpenOptions, Workstation};
 
 async fn workstation(dir: &Path) -> Workstation {
-    Workstation::open(OpenOptions {
+    common::open(OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
     .await
-    .unwrap()
 }
 
 async fn add(ws: &Workstation, mrn: &str, consent: Consent) -> PatientId {
@@ -71,7 +72,7 @@ fn refused(patient: PatientId) -> String {
 async fn assert_outbox_is_consented(ws: &Workstation, step: &str) {
     let consent: HashMap<PatientId, Consent> =
         ws.patients().await.unwrap().into_iter().map(|p| (p.id, p.consent)).collect();
-    for m in ws.pending_outbox(1_000_000).await.unwrap() {
+    for m in as_role!(&ws, Auditor, ws.pending_outbox(1_000_000).await).unwrap() {
         if matches!(m.entity.as_str(), "patient" | "observations" | "alert") {
             assert!(m.patient_id.is_some(), "{step}: a {} message names no patient: {m:?}", m.entity);
         }
@@ -104,7 +105,11 @@ async fn assessed(ws: &Workstation, p: PatientId) -> usize {
 }
 
 async fn pending_of(ws: &Workstation, p: PatientId) -> Vec<vigil::store::OutboxMessage> {
-    ws.pending_outbox(1_000_000).await.unwrap().into_iter().filter(|m| m.patient_id == Some(p)).collect()
+    as_role!(&ws, Auditor, ws.pending_outbox(1_000_000).await)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.patient_id == Some(p))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,7 +193,7 @@ async fn consent_flags_stored_but_never_checked() {
     assert_eq!((history[0].consent, history[0].note.as_deref()), (Consent::FULL, Some("at registration")));
     assert_eq!((history[1].consent, history[1].note.as_deref()), (Consent::NONE, Some("withdrawn by phone")));
     assert_eq!(history[1].changed_by, ws.actor());
-    let audit = ws.recent_audit(50).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(50).await).unwrap();
     assert!(audit.iter().any(|(_, _, action, who)| action == "consent.change" && *who == Some(full)));
     ws.close().await;
     let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
@@ -330,7 +335,7 @@ async fn every_consent_change_keeps_readings_assessments_and_the_outbox_within_c
         }
     }
     assert!(alerts_seen >= 32, "the alarming vitals alert under every monitored start ({alerts_seen})");
-    assert!(ws.verify_audit().await.is_ok());
+    assert!(as_role!(&ws, Auditor, ws.verify_audit().await).is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +359,7 @@ async fn update_patient_changes_consent_through_the_same_path() {
         history.iter().map(|v| (v.version, v.consent)).collect::<Vec<_>>(),
         [(1, local), (2, Consent::FULL)]
     );
-    let audit = ws.recent_audit(20).await.unwrap();
+    let audit = as_role!(&ws, Auditor, ws.recent_audit(20).await).unwrap();
     for action in ["patient.update", "consent.change"] {
         assert!(audit.iter().any(|(_, _, a, who)| a == action && *who == Some(p)), "{action}: {audit:?}");
     }
@@ -441,15 +446,15 @@ async fn a_store_from_before_consent_keeps_only_what_may_be_sent() {
     .unwrap();
     drop(conn);
 
-    let ws = Workstation::open(OpenOptions {
+    let ws = common::open(OpenOptions {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
         create: false,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     })
-    .await
-    .unwrap();
+    .await;
     let synced_id: PatientId = synced.to_string().parse().unwrap();
-    let outbox = ws.pending_outbox(100).await.unwrap();
+    let outbox = as_role!(&ws, Auditor, ws.pending_outbox(100).await).unwrap();
     assert_eq!(outbox.len(), 2, "{outbox:#?}");
     assert!(outbox.iter().all(|m| m.patient_id == Some(synced_id)), "{outbox:#?}");
     let observations = outbox.iter().find(|m| m.entity == "observations").unwrap();

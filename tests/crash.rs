@@ -33,6 +33,7 @@ fn options(dir: &Path) -> OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: false,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     }
 }
 

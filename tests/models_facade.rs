@@ -46,6 +46,7 @@ async fn open(dir: &Path) -> Workstation {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     };
     common::open(options).await
 }
@@ -248,7 +249,19 @@ fn the_packages_verbs_work_end_to_end_from_the_command_line() {
     let (ok, _, err) = run(&["packages", "keygen", "--out", key.to_str().unwrap()]);
     assert!(!ok && err.contains("never overwritten"), "{err}");
     let file = dir.path().join("ew.vigilpkg");
-    let fixture = fixture("early-warning-gbt-1.1.0");
+    // `vigil init` makes a clinical store, which refuses demonstration models: the fixture,
+    // as a clinic's own (non-demonstration) package signed by a key made here and trusted below.
+    let fixture = dir.path().join("early-warning-gbt-1.1.0");
+    std::fs::create_dir(&fixture).unwrap();
+    for f in ["model.onnx", "test_vectors.json"] {
+        std::fs::copy(self::fixture("early-warning-gbt-1.1.0").join(f), fixture.join(f)).unwrap();
+    }
+    let mut manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(self::fixture("early-warning-gbt-1.1.0").join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    manifest["demonstration"] = false.into();
+    std::fs::write(fixture.join("manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
     json(run(&[
         "packages",
         "build",

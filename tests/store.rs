@@ -22,7 +22,13 @@ fn options(dir: &Path, create: bool) -> OpenOptions {
         data_dir: dir.join("data"),
         key_source: Some(KeySource::File(dir.join("vigil.key"))),
         create,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     }
+}
+
+/// A store made for the demo (`vigil demo`).
+fn demo_options(dir: &Path) -> OpenOptions {
+    OpenOptions { purpose: vigil::workstation::StorePurpose::Demo, ..options(dir, true) }
 }
 
 fn patient(mrn: &str) -> NewPatient {
@@ -337,14 +343,14 @@ async fn a_store_from_a_newer_vigil_is_refused() {
 #[tokio::test]
 async fn the_demo_seed_refuses_a_store_with_real_patients() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = common::open(options(dir.path(), true)).await;
+    let ws = common::open(demo_options(dir.path())).await;
     ws.add_patient(patient("REAL-1")).await.unwrap();
     let err = as_role!(&ws, It, ws.seed_demo(Utc::now()).await).unwrap_err();
     assert!(err.to_string().contains("holds patients that are not demo data"), "{err}");
     assert_eq!(ws.status().await.unwrap().patients, 1);
 
     let dir = tempfile::tempdir().unwrap();
-    let ws = common::open(options(dir.path(), true)).await;
+    let ws = common::open(demo_options(dir.path())).await;
     let seeded = as_role!(&ws, It, ws.seed_demo(Utc::now()).await).unwrap();
     let status = ws.status().await.unwrap();
     assert!(status.demo);
@@ -377,7 +383,7 @@ async fn a_demo_seed_cut_anywhere_leaves_an_empty_store_or_a_whole_demo() {
     let mut polls = 1;
     loop {
         let dir = tempfile::tempdir().unwrap();
-        let ws = common::open(options(dir.path(), true)).await;
+        let ws = common::open(demo_options(dir.path())).await;
         common::sign_in_as(&ws, vigil::domain::access::Role::It).await;
         let now = Utc::now();
         let finished = interrupted(ws.seed_demo(now), polls).await;

@@ -32,6 +32,7 @@ async fn workstation(data_dir: &Path, key: &Path) -> Workstation {
         data_dir: data_dir.to_owned(),
         key_source: Some(KeySource::File(key.to_owned())),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
     };
     common::open(options).await
 }
@@ -227,11 +228,15 @@ async fn a_full_disk_keeps_reads_working_and_says_which_disk_is_full() {
     assert_eq!(ws.status().await.unwrap().observations, 110);
     ws.close().await;
     let ws = workstation(&data, &key).await;
-    assert!(ws.verify_audit().await.unwrap().intact());
+    assert!(as_role!(&ws, Auditor, ws.verify_audit().await).unwrap().intact());
     let mut export = Vec::new();
-    ws.export_audit(&vigil::workstation::AuditSelection::default(), &mut export, Path::new("memory"))
-        .await
-        .unwrap();
+    as_role!(
+        &ws,
+        Auditor,
+        ws.export_audit(&vigil::workstation::AuditSelection::default(), &mut export, Path::new("memory"))
+            .await
+    )
+    .unwrap();
     let counted: Vec<u64> = String::from_utf8(export)
         .unwrap()
         .lines()

@@ -26,6 +26,7 @@ async fn demo() -> (tempfile::TempDir, Workstation) {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     })
     .await;
     let report = as_role!(&ws, It, ws.seed_demo(chrono::Utc::now()).await).unwrap();
@@ -184,6 +185,7 @@ async fn charts_refuse_an_until_ms_that_is_not_a_time() {
         data_dir: dir.path().join("data"),
         key_source: Some(KeySource::File(dir.path().join("key"))),
         create: true,
+        purpose: vigil::workstation::StorePurpose::Demo,
     })
     .await;
     for until_ms in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300, 1e300, 9.3e18, 8.3e15] {

@@ -64,6 +64,7 @@ pub async fn analysis_bench(o: &AnalysisBenchOptions) -> Result<AnalysisBenchRep
         data_dir: tmp.path().join("data"),
         key_source: Some(KeySource::File(tmp.path().join("bench.key"))),
         create: true,
+        purpose: crate::workstation::StorePurpose::Clinical,
     })
     .await?;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();

@@ -49,6 +49,7 @@ pub(crate) async fn bench_store(
         data_dir: dir.join(name),
         key_source: Some(crate::store::KeySource::File(dir.join(format!("{name}.key")))),
         create: true,
+        purpose: crate::workstation::StorePurpose::Clinical,
     })
     .await
 }

@@ -150,6 +150,7 @@ pub async fn models_bench(assessments: usize, installs: usize) -> anyhow::Result
         data_dir: dir.path().join("data"),
         key_source: Some(crate::store::KeySource::File(dir.path().join("key"))),
         create: true,
+        purpose: crate::workstation::StorePurpose::Demo,
     };
     let ws = Workstation::open(options).await?;
     ws.add_trusted_key(DEV_PUBLIC_KEY, "dev").await?;

@@ -118,6 +118,7 @@ pub async fn ui_bench(dir: &Path, streamed: u64, daily: u64) -> anyhow::Result<U
         data_dir: dir.to_owned(),
         key_source: Some(KeySource::File(dir.join("bench.key"))),
         create: true,
+        purpose: crate::workstation::StorePurpose::Demo,
     };
     let ws = Workstation::open(options).await?;
     let started = Instant::now();

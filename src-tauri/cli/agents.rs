@@ -429,7 +429,9 @@ fn model_lines(models: Option<&crate::workstation::ModelRuntime>) -> Vec<String>
         return vec!["models: no store here, every agent answers with its rules".to_owned()];
     };
     let mut out = vec![match &m.status {
-        crate::models::RuntimeStatus::Loaded { path } => format!("models: ONNX Runtime {path}"),
+        crate::models::RuntimeStatus::Loaded { path, source } => {
+            format!("models: ONNX Runtime {path} ({source})")
+        }
         crate::models::RuntimeStatus::Unavailable { reason } => format!("models: rules only — {reason}"),
     }];
     out.extend(m.problems().into_iter().map(|p| format!("  not loaded: {p}")));

@@ -98,8 +98,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export a patient's record as CSV or a FHIR R4 Bundle
     Export(patients::ExportArgs),
-    /// Create a store holding synthetic DEMO patients and DEMO accounts (one per role, password
-    /// `vigil-demo`; never into a store with real data)
+    /// Create a demo store holding synthetic DEMO patients and DEMO accounts (one per role,
+    /// password `vigil-demo`); refuses a clinical store, even an empty one
     Demo,
     /// Verify, export and check the audit trail; list break-the-glass events
     #[command(subcommand)]
@@ -209,7 +209,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => patients::run_export(args, &data_dir).await?,
         Command::Import(args) => import::run(args, &data_dir, json).await?,
         Command::Demo => {
-            let ws = Workstation::open(OpenOptions::create(&data_dir)).await?;
+            let ws = Workstation::open(OpenOptions::demo(&data_dir)).await?;
             let accounts = ws.create_demo_accounts().await?;
             // The seed is IT's job (it installs the demonstration models too).
             ws.sign_in("it", crate::workstation::Secret::new(DEMO_PASSWORD.to_owned())).await?;

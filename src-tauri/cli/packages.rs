@@ -215,12 +215,15 @@ async fn run_store(cmd: PackagesCommand, ws: &Workstation, json: bool) -> anyhow
 fn list_text(view: &PackagesView) -> String {
     let mut out = String::new();
     match &view.runtime {
-        RuntimeStatus::Loaded { path } => {
-            let _ = writeln!(out, "ONNX Runtime: {path}");
+        RuntimeStatus::Loaded { path, source } => {
+            let _ = writeln!(out, "ONNX Runtime: {path} ({source})");
         }
         RuntimeStatus::Unavailable { reason } => {
             let _ = writeln!(out, "ONNX Runtime: {reason}");
         }
+    }
+    if let Some(note) = &view.note {
+        let _ = writeln!(out, "{note}");
     }
     for p in &view.problems {
         let _ = writeln!(out, "not loaded: {p}");

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{args::parse_instant, render};
@@ -134,8 +133,8 @@ pub struct ExportArgs {
     /// csv (the long import shape) or fhir (an R4 Bundle)
     #[arg(long, value_parser = ["csv", "fhir"])]
     format: String,
-    /// Write to this file instead of standard output
-    #[arg(long, short)]
+    /// Write to this file (owner-only, replaced whole) instead of standard output
+    #[arg(long, short, visible_alias = "out")]
     output: Option<PathBuf>,
 }
 
@@ -293,11 +292,15 @@ pub(super) async fn run_observations(
 pub(super) async fn run_export(args: ExportArgs, data_dir: &Path) -> anyhow::Result<()> {
     let format = if args.format == "csv" { ExportFormat::Csv } else { ExportFormat::Fhir };
     let ws = super::session::open(data_dir).await?;
-    let text = ws.export(&PatientRef::parse(&args.patient), format).await?;
+    let patient = PatientRef::parse(&args.patient);
+    // The facade writes the file itself, so its audit event names the file and the digest.
+    let result = match &args.output {
+        Some(path) => ws.export_to(&patient, format, path).await.map(|_| None),
+        None => ws.export(&patient, format).await.map(Some),
+    };
     ws.close().await;
-    match args.output {
-        Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
-        None => render::emit(&text)?,
+    if let Some(text) = result? {
+        render::emit(&text)?;
     }
     Ok(())
 }

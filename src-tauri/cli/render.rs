@@ -52,6 +52,7 @@ pub(super) fn status(s: &StoreStatus) -> String {
             if s.encrypted { format!("on (SQLCipher; key in {})", s.key_source) } else { "OFF".into() },
         ),
         ("Schema version", s.schema_version.to_string()),
+        ("Purpose", s.purpose.as_str().to_owned()),
         ("Patients", s.patients.to_string()),
         ("Observations", s.observations.to_string()),
     ];
@@ -60,6 +61,9 @@ pub(super) fn status(s: &StoreStatus) -> String {
     }
     if s.demo {
         let _ = writeln!(out, "{:<16}DEMO store: synthetic patients, not real data", "Note");
+    }
+    if let Some(note) = s.purpose.models_note() {
+        let _ = writeln!(out, "{:<16}{note}", "Models");
     }
     out
 }

@@ -69,11 +69,59 @@ fn csv(patient: &Patient, observations: &[Observation]) -> String {
 }
 
 fn csv_field(text: &str) -> String {
+    let text = neutralise_formula(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_owned()
+        text.into_owned()
     }
+}
+
+/// The characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection":
+/// `=`, `+`, `-`, `@`, tab and carriage return).
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell that a spreadsheet would run as a formula gets a leading `'`, which spreadsheets
+/// show as text (OWASP, "CSV Injection": <https://owasp.org/www-community/attacks/CSV_Injection>).
+/// A plain number (`-5.2`, `+3`, `1e-3`) is left alone: it is read as a number, not a formula.
+/// A cell that already starts with `'` gets one more, so [`unneutralise_formula`] (the CSV
+/// import) gives back exactly the text that was exported.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(FORMULA_STARTS) && !is_plain_number(text);
+    if risky || text.starts_with('\'') {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// The inverse of [`neutralise_formula`]: a cell `'` followed by a formula character or by
+/// another `'` loses its first `'`. Any other text (a lone `'abc` written by someone else) is
+/// kept as it is.
+pub fn unneutralise_formula(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => text,
+    }
+}
+
+/// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one digit before the exponent.
+fn is_plain_number(text: &str) -> bool {
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mut parts = mantissa.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next().unwrap_or("");
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
 }
 
 #[cfg(test)]
@@ -130,6 +178,35 @@ mod tests {
              MRN-1,2026-11-20T08:05:00+01:00,bp_diastolic,79,mm[Hg]\n\
              MRN-1,2026-11-20T07:00:00.250+01:00,body_weight,78.25,kg\n"
         );
+    }
+
+    #[test]
+    fn csv_formula_injection() {
+        // OWASP's examples and each formula character: neutralised with a leading quote.
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "\"'\r=1+1\""),
+            ("'=1", "''=1"),
+            ("-inf", "'-inf"),
+            ("-", "'-"),
+        ] {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+            assert_eq!(unneutralise_formula(&neutralise_formula(cell)), cell, "{cell:?}");
+        }
+        // Numbers are numbers; ordinary text is untouched.
+        for cell in ["-5.2", "+3", "1e-3", "-.5", "72", "MRN-1", "a=b"] {
+            assert_eq!(csv_field(cell), cell);
+        }
+        assert_eq!(unneutralise_formula("'abc"), "'abc", "a foreign quote is kept");
+        // A patient whose MRN is a formula is exported neutralised.
+        let (mut patient, observations) = sample();
+        patient.mrn = "=1+1".into();
+        let text = render(ExportFormat::Csv, &patient, &observations);
+        assert!(text.lines().skip(1).all(|l| l.starts_with("'=1+1,")), "{text}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - [`manifest`]: what a package declares; [`features`]: what each agent feeds a model.
 //! - [`package`]: the signed container (pure); [`trust`]: the keys IT trusts.
-//! - [`runtime`]: ONNX Runtime loaded at run time, and a loaded, tested model.
+//! - [`runtime`]: ONNX Runtime loaded at run time, and a loaded, tested model; [`locate`]:
+//!   where the library may come from, and its SHA-256 check.
 //! - [`rollout`]: per agent, the active, previous and candidate models, swapped atomically,
 //!   with shadow, canary, automatic promotion and rollback.
 //! - [`ModelAgent`]: the agent that puts a rollout beside the rules.
@@ -12,6 +13,7 @@
 mod agent;
 pub mod defaults;
 pub mod features;
+pub mod locate;
 pub mod manifest;
 pub mod package;
 pub mod rollout;
@@ -25,5 +27,5 @@ pub use rollout::{
     CandidateMode, Clock, Deployment, ModelSlot, MonotonicClock, RolloutEvent, RolloutPolicy, Scored,
     StatsView,
 };
-pub use runtime::{LoadedModel, ModelError, RuntimeStatus};
+pub use runtime::{Discovery, LoadedModel, ModelError, RuntimeStatus};
 pub use trust::{KeyId, KeyOrigin, TrustSet, TrustedKey};

@@ -1,12 +1,16 @@
 //! ONNX Runtime, loaded at run time (`ort` with `load-dynamic`, DESIGN.md section 2), and a
 //! loaded, checked model.
 //!
-//! The library is looked for, in order: the file `VIGIL_ONNXRUNTIME` (or ort's own
-//! `ORT_DYLIB_PATH`) names; `libonnxruntime.so*` beside the executable or in its `lib/`; the
-//! `onnxruntime` wheel of Python (`VIGIL_PYTHON`, the project's venv, then `python3`). When it is
-//! nowhere, [`runtime`] says so in one line and the agents keep answering with their rules.
+//! Where the library may come from depends on the store's purpose ([`Discovery`], `locate.rs`):
+//! a clinical store loads only IT's configured file or the install directory's, each checked
+//! against a SHA-256; a demo store may also use the Python venv. When it is nowhere, or refused,
+//! [`status`] says so in one line and the agents keep answering with their rules.
+//!
+//! The library is loaded once per process (ort keeps it in a global). A process that loaded it
+//! from a Python environment for a demo store does not use it for a clinical store.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -15,8 +19,11 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::{TensorElementType, TensorRef};
 
+use super::locate::{Found, Origin, Search};
 use super::manifest::Manifest;
 use super::package::VerifiedPackage;
+
+pub use super::locate::Discovery;
 
 /// The runtime's state, for `vigil agents status` and the window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -26,39 +33,88 @@ pub enum RuntimeStatus {
     Loaded {
         /// The library file.
         path: String,
+        /// How it was found and checked (`install directory, SHA-256 verified`, ...).
+        source: String,
     },
-    /// Not found or not loadable: models are off, rules answer.
+    /// Not found, refused or not loadable: models are off, rules answer.
     Unavailable {
         /// One line: what was tried and what failed.
         reason: String,
     },
 }
 
-static RUNTIME: OnceLock<Result<(Environment, PathBuf), String>> = OnceLock::new();
+/// The library loaded in this process, and where from.
+static LOADED: OnceLock<(Environment, Found)> = OnceLock::new();
+/// Why a search failed, per discovery, so a refused file is not hashed again at every call.
+static FAILED: Mutex<Option<HashMap<Discovery, String>>> = Mutex::new(None);
 
-/// The process's ONNX Runtime environment, loaded on first use.
-pub fn runtime() -> Result<&'static Environment, String> {
-    RUNTIME.get_or_init(load).as_ref().map(|(env, _)| env).map_err(Clone::clone)
+/// The process's ONNX Runtime environment for a store searching with `discovery`, loaded on
+/// first use.
+pub fn runtime(discovery: Discovery) -> Result<&'static Environment, String> {
+    loaded(discovery).map(|(env, _)| env)
 }
 
-/// Whether the runtime is there, and where from.
-pub fn status() -> RuntimeStatus {
-    match RUNTIME.get_or_init(load) {
-        Ok((_, path)) => RuntimeStatus::Loaded { path: path.display().to_string() },
-        Err(reason) => RuntimeStatus::Unavailable { reason: reason.clone() },
+/// Whether the runtime is there for `discovery`, and where from.
+pub fn status(discovery: Discovery) -> RuntimeStatus {
+    match loaded(discovery) {
+        Ok((_, found)) => RuntimeStatus::Loaded {
+            path: found.path.display().to_string(),
+            source: found.origin.describe().to_owned(),
+        },
+        Err(reason) => RuntimeStatus::Unavailable { reason },
     }
 }
 
-fn load() -> Result<(Environment, PathBuf), String> {
-    let path = locate()?;
+fn loaded(discovery: Discovery) -> Result<&'static (Environment, Found), String> {
+    if let Some(l) = LOADED.get() {
+        return admit(l, discovery);
+    }
+    let mut failed = FAILED.lock().unwrap_or_else(|p| p.into_inner());
+    // Another thread may have loaded it while this one waited for the lock.
+    if let Some(l) = LOADED.get() {
+        return admit(l, discovery);
+    }
+    if let Some(reason) = failed.as_ref().and_then(|f| f.get(&discovery)) {
+        return Err(reason.clone());
+    }
+    match Search::from_env().locate(discovery).and_then(start) {
+        Ok(pair) => {
+            let l = LOADED.get_or_init(|| pair);
+            admit(l, discovery)
+        }
+        Err(reason) => {
+            tracing::warn!("{reason}");
+            failed.get_or_insert_with(HashMap::new).insert(discovery, reason.clone());
+            Err(reason)
+        }
+    }
+}
+
+/// A clinical store does not use a library loaded from a Python environment.
+fn admit(
+    l: &'static (Environment, Found),
+    discovery: Discovery,
+) -> Result<&'static (Environment, Found), String> {
+    if discovery == Discovery::Trusted && l.1.origin == Origin::Development {
+        return Err(format!(
+            "ONNX Runtime in this process was loaded from a Python environment ({}) for a demo \
+             store; a clinical store does not use it. Models are off, agents answer with their rules",
+            l.1.path.display()
+        ));
+    }
+    Ok(l)
+}
+
+fn start(found: Found) -> Result<(Environment, Found), String> {
+    let path: PathBuf = found.path.clone();
     let env = ort::init_from(&path)
         .map_err(|e| format!("ONNX Runtime at {} does not load: {e}", path.display()))?
         .with_name("vigil")
         .with_logger(std::sync::Arc::new(ort_log))
         .build()
         .map_err(|e| format!("ONNX Runtime at {} does not start: {e}", path.display()))?;
-    tracing::info!(path = %path.display(), "ONNX Runtime loaded");
-    Ok((env, path))
+    tracing::info!(path = %path.display(), source = found.origin.describe(), "ONNX Runtime loaded");
+    Ok((env, found))
 }
 
 /// ONNX Runtime's own log, into `tracing` (its messages name operators and shapes, never
@@ -72,73 +128,6 @@ fn ort_log(level: ort::logging::LogLevel, category: &str, _id: &str, location: &
         LogLevel::Warning => tracing::info!(target: "onnxruntime", category, "{message}"),
         LogLevel::Info | LogLevel::Verbose => tracing::debug!(target: "onnxruntime", category, "{message}"),
     }
-}
-
-fn find_lib(dir: &Path) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("libonnxruntime.so") || n == "libonnxruntime.dylib" || n == "onnxruntime.dll"
-            })
-        })
-        .collect();
-    // The longest name is the fully versioned file (libonnxruntime.so.1.32.0), not a symlink.
-    found.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
-    found.into_iter().next()
-}
-
-fn python_wheel(python: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new(python)
-        .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let dir = String::from_utf8(out.stdout).ok()?;
-    out.status.success().then(|| find_lib(&Path::new(dir.trim()).join("capi")))?
-}
-
-/// Finds the library file; the error lists what was tried.
-pub fn locate() -> Result<PathBuf, String> {
-    for var in ["VIGIL_ONNXRUNTIME", "ORT_DYLIB_PATH"] {
-        if let Some(p) = std::env::var_os(var) {
-            let p = PathBuf::from(p);
-            return if p.is_file() {
-                Ok(p)
-            } else {
-                Err(format!("ONNX Runtime not found: {var}={} is not a file", p.display()))
-            };
-        }
-    }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-        if let Some(p) = find_lib(&dir).or_else(|| find_lib(&dir.join("lib"))) {
-            return Ok(p);
-        }
-    }
-    // The project's venv (scripts/setup.sh): look for the wheel's file directly; starting
-    // Python to import onnxruntime takes a few hundred milliseconds of the window's start.
-    let venv = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/vigil/venv"));
-    if let Some(lib) = venv.as_ref().and_then(|v| std::fs::read_dir(v.join("lib")).ok()) {
-        for python in lib.filter_map(|e| e.ok()) {
-            if let Some(p) = find_lib(&python.path().join("site-packages/onnxruntime/capi")) {
-                return Ok(p);
-            }
-        }
-    }
-    let mut pythons: Vec<PathBuf> = std::env::var_os("VIGIL_PYTHON").map(PathBuf::from).into_iter().collect();
-    if let Some(v) = &venv {
-        pythons.push(v.join("bin/python3"));
-    }
-    pythons.push(PathBuf::from("python3"));
-    for python in &pythons {
-        if let Some(p) = python_wheel(python) {
-            return Ok(p);
-        }
-    }
-    Err("ONNX Runtime not found (set VIGIL_ONNXRUNTIME, put libonnxruntime.so beside vigil, or pip install \
-         onnxruntime==1.32.0): models are off, agents answer with their rules"
-        .to_owned())
 }
 
 /// Why a model cannot be loaded or did not answer.
@@ -199,11 +188,17 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
-    /// Loads `package`: creates the session (one thread), checks opset, input and output
-    /// against the manifest, warms up, and runs every test vector.
+    /// Loads `package` on the runtime a clinical store may use ([`Discovery::Trusted`]): see
+    /// [`LoadedModel::load_in`].
     pub fn load(package: &VerifiedPackage) -> Result<LoadedModel, ModelError> {
+        Self::load_in(package, Discovery::Trusted)
+    }
+
+    /// Loads `package` on the runtime `discovery` allows: creates the session (one thread),
+    /// checks opset, input and output against the manifest, warms up, and runs every test vector.
+    pub fn load_in(package: &VerifiedPackage, discovery: Discovery) -> Result<LoadedModel, ModelError> {
         let started = Instant::now();
-        let env = runtime().map_err(ModelError::RuntimeUnavailable)?;
+        let env = runtime(discovery).map_err(ModelError::RuntimeUnavailable)?;
         let load_err = |e: ort::Error<_>| ModelError::Load(e.to_string());
         let session = Session::builder(env)
             .map_err(|e| ModelError::Load(e.to_string()))?

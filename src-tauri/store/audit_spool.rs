@@ -116,7 +116,7 @@ pub enum Spooled {
 pub(crate) struct Spool {
     path: PathBuf,
     /// `None` when the spool could not be opened: events then wait in the backlog.
-    pool: Option<SqlitePool>,
+    pub(super) pool: Option<SqlitePool>,
     /// This spool file's identity; the watermark names it, so a new spool file starts at zero.
     id: String,
     /// Events that could not be written yet, oldest first.
@@ -163,6 +163,9 @@ impl Spool {
     }
 
     async fn connect(path: &Path, encryption: &Encryption) -> Result<(SqlitePool, String), sqlx::Error> {
+        // Owner-only before SQLite opens it: its -wal and -shm take the main file's mode.
+        super::files::private_file(path)?;
+        super::files::tighten_side_files(path)?;
         let mut options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
@@ -171,7 +174,7 @@ impl Spool {
             .busy_timeout(Duration::from_secs(10))
             .disable_statement_logging();
         if let Encryption::Key(key) = encryption {
-            options = options.pragma("key", key.pragma_value()).pragma("cipher_log_level", "NONE");
+            options = super::keyed(options, key).pragma("cipher_log_level", "NONE");
         }
         let pool = super::pool_options(2).connect_with(options).await?;
         for statement in SCHEMA {

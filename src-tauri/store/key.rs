@@ -10,40 +10,61 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The environment variable that names a key file.
 pub const KEY_FILE_ENV: &str = "VIGIL_KEY_FILE";
 /// The keyring service name; the account is the store's path.
 pub const KEYRING_SERVICE: &str = "org.vigil.workstation";
 
-/// A 256-bit SQLCipher key. Its `Debug` output never shows the bytes.
+/// A 256-bit SQLCipher key. Its `Debug` output never shows the bytes, it has no `Display`, and
+/// its bytes are overwritten when it is dropped (`zeroize`, which the compiler may not elide;
+/// OWASP Cryptographic Storage Cheat Sheet: keep keys in memory no longer than needed). The
+/// hex texts it hands out are [`Zeroizing`] too.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoreKey([u8; 32]);
+
+impl Zeroize for StoreKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for StoreKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for StoreKey {}
 
 impl StoreKey {
     /// A new random key from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, KeyError> {
-        let mut bytes = [0u8; 32];
-        SystemRandom::new().fill(&mut bytes).map_err(|_| KeyError::Random)?;
-        Ok(Self(bytes))
+        let mut key = Self([0u8; 32]);
+        SystemRandom::new().fill(&mut key.0).map_err(|_| KeyError::Random)?;
+        Ok(key)
     }
 
     /// Parses 64 hexadecimal digits (surrounding white space ignored).
     pub fn from_hex(text: &str) -> Option<Self> {
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut bytes).ok()?;
-        Some(Self(bytes))
+        let mut key = Self([0u8; 32]);
+        hex::decode_to_slice(text.trim(), &mut key.0).ok()?;
+        Some(key)
     }
 
-    /// The 64 hexadecimal digits.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+    /// The 64 hexadecimal digits, wiped when dropped.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(self.0))
     }
 
     /// The SQLCipher `PRAGMA key` value in raw-key form, which skips PBKDF2: the key is
     /// already 256 random bits. (<https://www.zetetic.net/sqlcipher/sqlcipher-api/#key>)
+    /// sqlx keeps this text in the pool's connect options for as long as the pool lives (it
+    /// keys each new connection with it); SQLCipher's own copy is wiped by
+    /// `cipher_memory_security` (`store/mod.rs`).
     pub(crate) fn pragma_value(&self) -> String {
-        format!("\"x'{}'\"", self.to_hex())
+        format!("\"x'{}'\"", self.to_hex().as_str())
     }
 
     /// A MAC key for one purpose, derived from this key with HKDF-SHA256 (RFC 5869; the
@@ -114,7 +135,7 @@ impl KeySource {
         match self {
             KeySource::File(path) => save_file(path, key),
             KeySource::Keyring { account } => keyring_entry(account)?
-                .set_password(&key.to_hex())
+                .set_password(key.to_hex().as_str())
                 .map_err(|e| KeyError::Keyring(e.to_string())),
         }
     }
@@ -225,7 +246,8 @@ fn save_file(path: &Path, key: &StoreKey) -> Result<(), KeyError> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(io)?;
-    file.write_all(format!("{}\n", key.to_hex()).as_bytes()).map_err(io)?;
+    let text = Zeroizing::new(format!("{}\n", key.to_hex().as_str()));
+    file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
 }
 
@@ -238,9 +260,23 @@ mod tests {
         let a = StoreKey::generate().unwrap();
         let b = StoreKey::generate().unwrap();
         assert_ne!(a, b);
-        assert_eq!(StoreKey::from_hex(&format!("  {}\n", a.to_hex())), Some(a.clone()));
+        assert_eq!(StoreKey::from_hex(&format!("  {}\n", a.to_hex().as_str())), Some(a.clone()));
         assert_eq!(format!("{a:?}"), "StoreKey(..)");
         assert_eq!(StoreKey::from_hex("abc"), None);
+    }
+
+    #[test]
+    fn store_key_is_zeroized_when_dropped() {
+        // `unsafe` is forbidden in this crate, so freed memory cannot be read back: check that
+        // the wipe Drop runs clears the bytes, and that the type promises to run it on drop.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<StoreKey>();
+        let mut key = StoreKey::from_hex(&"ab".repeat(32)).unwrap();
+        key.zeroize();
+        assert_eq!(key.0, [0u8; 32]);
+        // No Display exists; Debug hides the bytes.
+        let key = StoreKey::from_hex(&"ab".repeat(32)).unwrap();
+        assert_eq!(format!("{key:?}"), "StoreKey(..)");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod audit_export;
 mod audit_spool;
 pub(crate) mod consent;
 mod devices;
+mod files;
 mod key;
 pub(crate) mod models;
 mod observations;
@@ -53,6 +54,8 @@ pub use audit_export::{
 pub use audit_spool::Spooled;
 pub use consent::ConsentVersion;
 pub(crate) use devices::{insert as insert_device, list as list_devices};
+pub use files::owner_only_umask;
+pub(crate) use files::{private_dir, private_file};
 pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};
 pub use models::{DeploymentRow, EventRow, PackageRow};
 pub use observations::{InsertReport, ObservationQuery, TimeRange};
@@ -189,6 +192,14 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A store file or the data directory could not be made owner-only.
+    #[error("cannot make {path} readable by its owner only: {source}")]
+    Permissions {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A database error.
     #[error("store error: {0}")]
     Database(#[from] sqlx::Error),
@@ -244,9 +255,12 @@ impl Store {
         if path.exists() {
             return Err(StoreError::AlreadyExists(path.to_owned()));
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            files::private_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         }
+        // 0600 before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
+        files::private_file(path)
+            .map_err(|source| StoreError::Permissions { path: path.to_owned(), source })?;
         Self::connect(path, encryption, true, "a new key").await
     }
 
@@ -256,6 +270,15 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::NotFound(path.to_owned()));
         }
+        // A store made before issue 12, or a directory IT created with a loose mode.
+        let tighten = |p: &Path, r: std::io::Result<()>| {
+            r.map_err(|source| StoreError::Permissions { path: p.to_owned(), source })
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tighten(dir, files::private_dir(dir))?;
+        }
+        tighten(path, files::private_file(path))?;
+        tighten(path, files::tighten_side_files(path))?;
         Self::connect(path, encryption, false, key_source).await
     }
 
@@ -282,7 +305,8 @@ impl Store {
             .pragma("cache_size", "-32768");
         let encrypted = matches!(encryption, Encryption::Key(_));
         if let Encryption::Key(key) = &encryption {
-            options = options.pragma("key", key.pragma_value());
+            memory_security().await?;
+            options = keyed(options, key);
         }
         // Probe the key on one connection first, so a wrong key fails at once instead of inside
         // the pool's retry loop. SQLCipher's own log would print decryption failures to stderr
@@ -292,7 +316,7 @@ impl Store {
             .create_if_missing(create)
             .disable_statement_logging();
         if let Encryption::Key(key) = &encryption {
-            probe = probe.pragma("key", key.pragma_value()).pragma("cipher_log_level", "NONE");
+            probe = keyed(probe, key).pragma("cipher_log_level", "NONE");
         }
         let probed = async {
             let mut conn = SqliteConnection::connect_with(&probe).await?;
@@ -481,6 +505,32 @@ impl Store {
     }
 }
 
+/// Turns SQLCipher's memory security on for this process, once, before any connection is keyed.
+///
+/// `PRAGMA cipher_memory_security = ON` makes SQLCipher lock its allocations in RAM (no swap)
+/// and overwrite every allocation it frees, so page plaintext and key material do not linger
+/// in freed memory. SQLCipher 4.5 turned it off by default; its API documentation says it
+/// must be set before the database is keyed (<https://www.zetetic.net/sqlcipher/sqlcipher-api/#cipher_memory_security>).
+/// sqlx always runs `PRAGMA key` first on a connection, so the pragma runs here on a plain
+/// in-memory connection: the setting is process-wide (a global in SQLCipher, which can only be
+/// switched on), and every store and spool connection then repeats it ([`keyed`]).
+async fn memory_security() -> Result<(), StoreError> {
+    static ON: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ON.get_or_try_init(|| async {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.disable_statement_logging();
+        let mut conn = SqliteConnection::connect_with(&options).await?;
+        sqlx::query("PRAGMA cipher_memory_security = ON").execute(&mut conn).await?;
+        conn.close().await
+    })
+    .await?;
+    Ok(())
+}
+
+/// `options` keyed with `key`, with SQLCipher's memory security on (see [`memory_security`]).
+pub(crate) fn keyed(options: SqliteConnectOptions, key: &StoreKey) -> SqliteConnectOptions {
+    options.pragma("cipher_memory_security", "ON").pragma("key", key.pragma_value())
+}
+
 /// Pool settings shared by the store and its audit spool. A connection that comes back still
 /// inside a transaction is closed, not reused: when a COMMIT fails on a full disk SQLite has
 /// already rolled back, sqlx's own ROLLBACK then fails, and the connection would refuse every
@@ -513,3 +563,6 @@ fn is_not_a_database(error: &sqlx::Error) -> bool {
 pub(crate) fn new_uuid() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }
+
+#[cfg(test)]
+mod trust_tests;

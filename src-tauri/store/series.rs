@@ -295,6 +295,7 @@ mod tests {
             data_dir: dir.path().join("data"),
             key_source: Some(KeySource::File(dir.path().join("key"))),
             create: true,
+            purpose: crate::workstation::StorePurpose::Clinical,
         })
         .await
         .unwrap()
@@ -363,6 +364,7 @@ mod tests {
             data_dir: dir.path().join("data"),
             key_source: Some(KeySource::File(dir.path().join("key"))),
             create: true,
+            purpose: crate::workstation::StorePurpose::Clinical,
         })
         .await
         .unwrap()

@@ -139,9 +139,11 @@ mod tests {
             data_dir: dir.path().join("data"),
             key_source: Some(KeySource::File(dir.path().join("vigil.key"))),
             create: true,
+            purpose: crate::workstation::StorePurpose::Clinical,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .act_as_for_tests(crate::domain::access::Role::Auditor);
         let patient = crate::domain::PatientId::from_uuid(uuid::Uuid::now_v7());
         let at = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z").unwrap().with_timezone(&Utc);
         let mut tx = ws.store().begin().await.unwrap();

@@ -97,10 +97,9 @@ impl Workstation {
         if self.has_users().await? {
             return Ok(false);
         }
-        let (patients, _) = self.store.counts().await?;
-        let demo = self.store.meta("demo").await?.as_deref() == Some("true");
-        if patients > 0 && !demo {
-            return Err(Error::NotADemoStore(self.store.path().display().to_string()));
+        // Published demonstration passwords belong in demo stores only (`purpose.rs`).
+        if self.purpose().await? != super::StorePurpose::Demo {
+            return Err(Error::ClinicalStore(self.store.path().display().to_string()));
         }
         let hash = super::access::hash_password(super::Secret::new(DEMO_PASSWORD.to_owned())).await?;
         let now = self.clock.now();
@@ -128,6 +127,8 @@ impl Workstation {
 
     /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
     /// non-demo patients.
+    /// Seeds synthetic demo patients ending at `now`. Refuses a clinical store (`purpose.rs`),
+    /// even an empty one, and a store that already holds non-demo patients.
     ///
     /// The patients, their observations, their audit events and the `demo` mark commit in one
     /// transaction: a seed that fails or is interrupted midway leaves the store as it was
@@ -136,6 +137,9 @@ impl Workstation {
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<DemoReport, Error> {
         self.authorize(Operation::DemoSeed).await?;
         let status = self.status().await?;
+        if status.purpose == super::StorePurpose::Clinical {
+            return Err(Error::ClinicalStore(status.store_path));
+        }
         if status.patients > 0 && !status.demo {
             return Err(Error::NotADemoStore(status.store_path));
         }

@@ -18,6 +18,20 @@ pub enum Error {
     /// The demo seed was asked of a store that holds real data.
     #[error("{0} holds patients that are not demo data; the demo seed only goes into a new store")]
     NotADemoStore(String),
+    /// `vigil demo` was asked of a store made for clinical use (`store_meta.purpose`).
+    #[error(
+        "{0} is a clinical store (made by `vigil init` or the window); `vigil demo` seeds only a \
+         demo store. Nothing was changed: run `vigil demo --data-dir` with another directory"
+    )]
+    ClinicalStore(String),
+    /// An export could not be written to its destination.
+    #[error("cannot write the export to {path}: {problem}; nothing was written there")]
+    Export {
+        /// The destination file.
+        path: String,
+        /// What failed.
+        problem: String,
+    },
     /// A file could not be imported; nothing of it was stored.
     #[error("{0}; nothing from this file was stored")]
     Import(String),

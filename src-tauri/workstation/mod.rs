@@ -10,11 +10,13 @@ mod consent;
 mod demo;
 pub mod disk;
 mod error;
+mod export_file;
 mod identity;
 mod import;
 mod models;
 mod monitor;
 mod patient_edit;
+mod purpose;
 mod settings;
 mod users;
 pub mod views;
@@ -33,17 +35,19 @@ pub use audit_trail::{AuditExportReport, AuditSelection};
 pub use consent::ConsentChange;
 pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;
+pub use export_file::ExportReceipt;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};
 pub use models::{InstallReport, ModelRuntime, PackageState, PackageVersion, PackagesView, Rollout};
 pub use monitor::{Monitor, MonitorConfig, MonitorPass, RaisedAlert};
 pub use patient_edit::PatientEdit;
+pub use purpose::StorePurpose;
 pub use settings::{SETTINGS, SettingSpec, SettingValue};
 pub use vitals::{SpotVitals, VitalsEntry};
 
 use crate::domain::{
     Device, NewDevice, NewObservation, NewPatient, Observation, Patient, PatientRef, SourceKind,
 };
-use crate::export::{self, ExportFormat};
+use crate::export::ExportFormat;
 use crate::store::{
     AuditEvent, AuditVerification, Encryption, InsertReport, KeySource, ObservationQuery, Store, StoreError,
 };
@@ -61,17 +65,25 @@ pub struct OpenOptions {
     /// Create the store (and its key) when there is none. Only `vigil init`, `vigil demo` and
     /// the desktop's first run do; every other verb refuses to open a store that is not there.
     pub create: bool,
+    /// The purpose a store created now is given (`purpose.rs`). An existing store keeps the
+    /// purpose it was made with, whatever this says.
+    pub purpose: StorePurpose,
 }
 
 impl OpenOptions {
     /// Open an existing store in `data_dir`.
     pub fn existing(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), key_source: None, create: false }
+        Self { data_dir: data_dir.into(), key_source: None, create: false, purpose: StorePurpose::Clinical }
     }
 
-    /// Open the store in `data_dir`, creating it when absent.
+    /// Open the store in `data_dir`, creating a clinical one when absent.
     pub fn create(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), key_source: None, create: true }
+        Self { data_dir: data_dir.into(), key_source: None, create: true, purpose: StorePurpose::Clinical }
+    }
+
+    /// Open the store in `data_dir`, creating a demo one when absent (`vigil demo`).
+    pub fn demo(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), key_source: None, create: true, purpose: StorePurpose::Demo }
     }
 }
 
@@ -100,6 +112,8 @@ pub struct StoreStatus {
     pub observations: i64,
     /// The store holds synthetic demo data.
     pub demo: bool,
+    /// What the store is for, fixed when it was made.
+    pub purpose: StorePurpose,
     /// Database and WAL size in bytes.
     #[cfg_attr(feature = "desktop", specta(type = u32))]
     pub size_bytes: u64,
@@ -163,11 +177,12 @@ impl Workstation {
             let mut tx = store.begin().await?;
             Store::set_meta(&mut tx, "store_id", &crate::store::new_uuid().to_string()).await?;
             Store::set_meta(&mut tx, "created_at", &Utc::now().to_rfc3339()).await?;
+            Store::set_meta(&mut tx, purpose::PURPOSE_KEY, options.purpose.as_str()).await?;
             let event = AuditEvent {
                 actor: actor.clone(),
                 action: "store.create",
                 patient: None,
-                detail: serde_json::json!({}),
+                detail: serde_json::json!({ "purpose": options.purpose.as_str() }),
             };
             crate::store::audit_record(&mut tx, &event, Utc::now()).await?;
             tx.commit().await.map_err(StoreError::from)?;
@@ -264,6 +279,7 @@ impl Workstation {
             patients,
             observations,
             demo: self.store.meta("demo").await?.as_deref() == Some("true"),
+            purpose: self.purpose().await?,
             size_bytes: self.store.size_bytes(),
             store_id: self.store.meta("store_id").await?.unwrap_or_default(),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -372,17 +388,15 @@ impl Workstation {
         Ok(report)
     }
 
-    /// A patient's record as CSV (the long import shape) or a FHIR R4 Bundle.
+    /// A patient's record as CSV (the long import shape) or a FHIR R4 Bundle, for the caller to
+    /// print on standard output: audited with the destination `stdout` and the text's SHA-256.
+    /// To write a file, use [`Workstation::export_to`] (`export_file.rs`).
     pub async fn export(&self, reference: &PatientRef, format: ExportFormat) -> Result<String, Error> {
-        let principal = self.authorize(Operation::Export).await?;
-        let mut tx = self.store.begin_read().await?;
-        let patient = self.open_patient(&principal, &mut tx, reference).await?;
-        let observations =
-            crate::store::query_observations(&mut *tx, patient.id, &ObservationQuery::default()).await?;
-        let detail = serde_json::json!({ "format": format.as_str(), "rows": observations.len() });
-        self.audit_read("patient.export", Some(&patient), detail).await;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(export::render(format, &patient, &observations))
+        self.authorize(Operation::Export).await?;
+        let (patient, text, rows) = self.read_for_export(reference, format).await?;
+        let receipt = export_file::receipt("stdout".to_owned(), text.as_bytes(), rows);
+        self.audit_read("patient.export", Some(&patient), export_file::detail(format, &receipt)).await;
+        Ok(text)
     }
 
     /// A label for every source (file name, device, `manual`, `demo`). Provenance, not

@@ -17,8 +17,8 @@ use crate::agents::{Agent, Orchestrator, OrchestratorConfig, Specialty};
 use crate::models::rollout::{Candidate, CandidateStats};
 use crate::models::trust::KeyOrigin;
 use crate::models::{
-    CandidateMode, Deployment, LoadedModel, ModelAgent, ModelSlot, Package, RolloutEvent, RolloutPolicy,
-    RuntimeStatus, StatsView, TrustSet, TrustedKey, VerifiedPackage,
+    CandidateMode, Deployment, Discovery, LoadedModel, ModelAgent, ModelSlot, Package, RolloutEvent,
+    RolloutPolicy, RuntimeStatus, StatsView, TrustSet, TrustedKey, VerifiedPackage,
 };
 use crate::store::models::{self as rows, KeyRow};
 use crate::store::{DeploymentRow, EventRow, PackageRow, StoreError};
@@ -101,6 +101,10 @@ pub struct PackagesView {
     pub events: Vec<EventRow>,
     /// Models that could not be loaded at start (their agents answer with rules).
     pub problems: Vec<String>,
+    /// The store's purpose (`purpose.rs`).
+    pub purpose: super::StorePurpose,
+    /// What the purpose means for models, when it limits them (a clinical store).
+    pub note: Option<String>,
 }
 
 /// The loaded rollouts of this workstation: one slot per specialty, the models loaded so far
@@ -109,6 +113,8 @@ pub struct PackagesView {
 pub struct ModelRuntime {
     /// ONNX Runtime's state.
     pub status: RuntimeStatus,
+    /// Where this store may load ONNX Runtime from (its purpose's).
+    discovery: Discovery,
     slots: BTreeMap<Specialty, Arc<ModelSlot>>,
     loaded: Mutex<HashMap<String, Arc<LoadedModel>>>,
     problems: Mutex<Vec<String>>,
@@ -205,6 +211,14 @@ fn row_of(agent: Specialty, d: &Deployment) -> DeploymentRow {
     }
 }
 
+/// A clinical store's refusal of a development or demonstration package (`purpose.rs`).
+fn admit(package: &VerifiedPackage, purpose: super::StorePurpose) -> Result<(), String> {
+    match purpose {
+        super::StorePurpose::Clinical => super::purpose::clinical_refusal(package).map_or(Ok(()), Err),
+        super::StorePurpose::Demo => Ok(()),
+    }
+}
+
 fn parse_agent(s: &str) -> Option<Specialty> {
     Specialty::ALL.into_iter().find(|a| a.as_str() == s)
 }
@@ -228,6 +242,15 @@ impl Workstation {
     /// Trusts a public key (hex) in the store. Audited.
     pub async fn add_trusted_key(&self, public_key: &str, label: &str) -> Result<TrustedKey, Error> {
         self.authorize(Operation::PackagesManage).await?;
+        if super::purpose::is_development_key(public_key)
+            && self.purpose().await? == super::StorePurpose::Clinical
+        {
+            return Err(Error::Models(
+                "the Vigil development key signs demonstration models only; a clinical store does not \
+                 trust it (nothing was changed)"
+                    .to_owned(),
+            ));
+        }
         let key = TrustedKey::parse(public_key, label, KeyOrigin::Store, "the key argument")
             .map_err(|e| Error::Models(e.to_string()))?;
         let mut tx = self.store.begin().await?;
@@ -263,9 +286,12 @@ impl Workstation {
         }
         let bytes = rows::package_bytes(self.store.pool(), sha256).await?;
         let trust = self.trust_set().await?;
+        let purpose = self.purpose().await?;
+        let discovery = runtime.discovery;
         let model = tokio::task::spawn_blocking(move || -> Result<LoadedModel, String> {
             let verified = Package::verify(&bytes, &trust).map_err(|e| e.to_string())?;
-            LoadedModel::load(&verified).map_err(|e| e.to_string())
+            admit(&verified, purpose)?;
+            LoadedModel::load_in(&verified, discovery).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
@@ -301,12 +327,14 @@ impl Workstation {
         self.authorize(Operation::AgentsRead).await?;
         self.models
             .get_or_try_init(|| async {
-                let status = tokio::task::spawn_blocking(crate::models::runtime::status)
+                let discovery = self.purpose().await?.discovery();
+                let status = tokio::task::spawn_blocking(move || crate::models::runtime::status(discovery))
                     .await
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 let policy = RolloutPolicy::default();
                 let runtime = ModelRuntime {
                     status,
+                    discovery,
                     slots: Specialty::ALL
                         .into_iter()
                         .map(|s| (s, Arc::new(ModelSlot::new(s, policy))))
@@ -373,11 +401,14 @@ impl Workstation {
         self.authorize(Operation::PackagesManage).await?;
         let name = name.to_owned();
         let trust = self.trust_set().await?;
+        let purpose = self.purpose().await?;
         let started = std::time::Instant::now();
         let checked = tokio::task::spawn_blocking(
             move || -> Result<(VerifiedPackage, LoadedModel, Vec<u8>), String> {
                 let verified = Package::verify(&bytes, &trust).map_err(|e| e.to_string())?;
-                let model = LoadedModel::load(&verified).map_err(|e| e.to_string())?;
+                admit(&verified, purpose)?;
+                let model =
+                    LoadedModel::load_in(&verified, purpose.discovery()).map_err(|e| e.to_string())?;
                 Ok((verified, model, bytes))
             },
         )
@@ -681,12 +712,15 @@ impl Workstation {
                 row,
             })
             .collect();
+        let purpose = self.purpose().await?;
         Ok(PackagesView {
             runtime: runtime.status.clone(),
             packages,
             deployments,
             events,
             problems: runtime.problems(),
+            purpose,
+            note: purpose.models_note().map(str::to_owned),
         })
     }
 }

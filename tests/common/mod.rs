@@ -17,7 +17,7 @@ pub(crate) async fn raw_connection(path: &Path, key: &StoreKey, create: bool) ->
         .unwrap()
         .filename(path)
         .create_if_missing(create)
-        .pragma("key", format!("\"x'{}'\"", key.to_hex()));
+        .pragma("key", format!("\"x'{}'\"", key.to_hex().as_str()));
     SqliteConnection::connect_with(&options).await.unwrap()
 }
 

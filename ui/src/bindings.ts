@@ -1016,6 +1016,13 @@ export type StatusCounts = {
 	resolved: number,
 };
 
+/**  What a store is for. */
+export type StorePurpose = 
+/**  Real patients: verified components only, no demonstration models. */
+"clinical" | 
+/**  Synthetic demo data and development: demonstration models, the Python venv's runtime. */
+"demo";
+
 /**
  *  The store's state, as the first window and `vigil status` show it. (The `specta(type)`
  *  attributes only shape the generated TypeScript: integers travel as JSON numbers, exact below
@@ -1038,6 +1045,8 @@ export type StoreStatus = {
 	observations: number,
 	/**  The store holds synthetic demo data. */
 	demo: boolean,
+	/**  What the store is for, fixed when it was made. */
+	purpose: StorePurpose,
 	/**  Database and WAL size in bytes. */
 	size_bytes: number,
 	/**  This store's id (the workstation's identity towards the clinic server). */

@@ -11,6 +11,7 @@ const status: StoreStatus = {
   patients: 8,
   observations: 36048,
   demo: true,
+  purpose: "demo",
   size_bytes: 6_186_598,
   store_id: "01a206ff-9e9d-71a1-a9ea-cd9315c372c0",
   app_version: "0.1.0",

@@ -271,7 +271,9 @@ impl Rows<'_> {
                 if text.trim().is_empty() {
                     return Err("patient: is empty".into());
                 }
-                Some(PatientRef::parse(text))
+                // Vigil's own export quotes a cell that a spreadsheet would run as a formula
+                // (`'=...`, export::neutralise_formula); the MRN is the text after the quote.
+                Some(PatientRef::parse(crate::export::unneutralise_formula(text)))
             }
         };
         let effective = self.times.parse("time", field(c.time).trim_ascii())?;

@@ -218,7 +218,7 @@ view! {
 /// The agents-and-models view from the pools' metrics and the packages.
 pub fn agents_view(metrics: &[PoolMetrics], packages: &PackagesView) -> AgentsView {
     let (runtime_ok, runtime) = match &packages.runtime {
-        RuntimeStatus::Loaded { path } => (true, path.clone()),
+        RuntimeStatus::Loaded { path, source } => (true, format!("{path} ({source})")),
         RuntimeStatus::Unavailable { reason } => (false, reason.clone()),
     };
     let active = |agent: &str| {
