@@ -23,10 +23,12 @@ export const DEMO_PASSWORD = "vigil-demo";
 
 /**
  * The real app (on `name`'s copy of the seeded store; without a name, on VIGIL_DATA_DIR),
- * signed in as `account` (a demo account; null: left on the sign-in screen).
+ * signed in as `account` (a demo account; null: left on the sign-in or first-run screen).
  */
-export async function openApp(name, { account = "clinician" } = {}) {
-  const args = name ? ["--data-dir", storeFor(name)] : [];
+export async function openApp(name, { account = "clinician", empty = false } = {}) {
+  // `empty`: a data directory with no store yet (the window's first run creates it).
+  const dir = name && (empty ? join(process.env.VIGIL_E2E_WORK, "empty", name) : storeFor(name));
+  const args = name ? ["--data-dir", dir] : [];
   const browser = await remote({
     hostname: "127.0.0.1",
     port: 4444,
@@ -46,10 +48,12 @@ export async function signIn(browser, account, password = DEMO_PASSWORD) {
   await name.setValue(account);
   await (await browser.$("#login-password")).setValue(password);
   await (await browser.$("#login-submit")).click();
-  await browser.waitUntil(async () => (await (await browser.$("#session-user")).getText()).startsWith(`${account} (`), {
-    timeout: 20_000,
-    timeoutMsg: `${account} could not sign in: ${await browser.execute(() => document.getElementById("login-error")?.textContent ?? "")}`,
-  });
+  try {
+    await browser.waitUntil(async () => (await (await browser.$("#session-user")).getText()).startsWith(`${account} (`), { timeout: 20_000 });
+  } catch {
+    const why = await browser.execute(() => document.getElementById("login-error")?.textContent ?? "");
+    throw new Error(`${account} could not sign in: ${why}`);
+  }
 }
 
 /** `vigil ARGS` on test file `name`'s store copy, as the command-line session `cliLogin` opened. */
