@@ -3,7 +3,9 @@
 # Xvfb, tauri-driver (which starts WebKitWebDriver and the app) and the WebDriver tests inside a
 # private PID namespace, so that nothing outlives the run (DESIGN.md section 2).
 # Each test file opens the app on its own copy of the seeded store (tests/e2e/session.mjs), so
-# the files do not depend on the order they run in.
+# the files do not depend on the order they run in, and signs in with a demo account (password
+# vigil-demo); the seeding signs in on the command line the same way, and signs out at the end,
+# so no copy holds a command-line session. The idle-lock test's copy locks after 1 idle minute.
 # Screenshots of each view go to tests/e2e/screenshots/ (or $VIGIL_E2E_SCREENSHOTS).
 # scripts/bench-ui.sh reuses the harness: VIGIL_E2E_STORE names a store to open instead of the
 # seeded demo, VIGIL_E2E_SCRIPT a node script to run instead of the tests, VIGIL_E2E_RELEASE=1
@@ -29,7 +31,10 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
     exit "$status"
   fi
   vigil() { "$VIGIL_E2E_APP" "$@"; }
+  # Every verb after `vigil demo` acts as a signed-in account (the demo's, password on stdin).
+  login() { printf 'vigil-demo\n' | vigil login "$1" > /dev/null; }
   vigil demo --json > "$work/seed.json"
+  login clinician
   # The window monitors every reading that reaches the store: process the demo's backlog now,
   # so no window raises the demo's alerts while another test compares it with the CLI.
   vigil monitor --once > /dev/null
@@ -38,10 +43,12 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   # critical), so the inbox has several to acknowledge, resolve and filter by severity.
   for mrn in DEMO-0002 DEMO-0003 DEMO-0004; do vigil assess "$mrn" --threshold 0.6 --json > /dev/null; done
   # A model version to roll back: 1.1.0 (test fixture, signed with the development key) over
-  # the demo's 1.0.0.
+  # the demo's 1.0.0. Packages are IT's.
+  login it
   vigil packages build tests/fixtures/models/early-warning-gbt-1.1.0 \
     --key scripts/models/dev-signing-key.pk8 --out "$work/ew-1.1.0.vigilpkg" > /dev/null
   vigil packages install "$work/ew-1.1.0.vigilpkg" --activate > /dev/null
+  login clinician
   # What the CLI says of each patient, for the patient screen to agree with: the screen's read
   # model (`patient view`), and NEWS2 and HRV from the analysis verbs (another path to the same
   # stored data).
@@ -63,6 +70,14 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
     echo "DEMO-0002,2024-03-01T08:00:00+01:00,spo2,96,%"
   } > "$work/vitals.csv"
   vigil import "$work/vitals.csv" --dry-run --json > "$work/import-dry.json"
+  vigil logout > /dev/null
+  # The idle-lock test's own copy of the store locks after one idle minute (an admin's setting).
+  mkdir -p "$work/stores"
+  cp -r "$work/data" "$work/stores/idle_lock"
+  login() { printf 'vigil-demo\n' | vigil --data-dir "$work/stores/idle_lock" login "$1" > /dev/null; }
+  login admin
+  vigil --data-dir "$work/stores/idle_lock" settings set idle_lock_minutes 1 > /dev/null
+  vigil --data-dir "$work/stores/idle_lock" logout > /dev/null
   status=0
   unshare --fork --pid --mount-proc --kill-child env VIGIL_E2E_INSIDE=1 "$0" || status=$?
   rm -rf "$work"

@@ -14,7 +14,9 @@ vigil="$CARGO_TARGET_DIR/release/vigil"
 # machine has no keyring. Real stores keep their key in the OS keyring or IT's VIGIL_KEY_FILE.
 demo_dir="${VIGIL_DEMO_DIR:-$HOME/.local/share/vigil-demo}"
 export VIGIL_KEY_FILE="$demo_dir/demo.key"
+# `vigil demo` also makes the demo's accounts (clinician, nurse, admin, it, auditor).
 "$vigil" --data-dir "$demo_dir" demo
+echo "Sign in as clinician (patients and alerts; or nurse, admin, it, auditor), password vigil-demo"
 
 if [ -z "${DISPLAY:-}" ]; then
   Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &

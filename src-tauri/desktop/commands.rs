@@ -217,3 +217,35 @@ pub(crate) async fn promote_package(
 pub(crate) async fn rollback_package(state: State<'_, AppState>, name: String) -> Reply<String> {
     state.workstation()?.rollback_package(&name).await.map_err(words)
 }
+
+/// One row of the audit trail, for the auditor's screen.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub(crate) struct AuditEntryView {
+    /// When (UTC ms).
+    pub at_ms: f64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who (`user:NAME`, `service:NAME`, `system:monitor`, `anonymous`).
+    pub actor: String,
+    /// What (`patient.read`, `session.login`, `access.denied`, ...).
+    pub action: String,
+    /// Whose record, when the event concerns a patient (the id only).
+    pub patient_id: Option<String>,
+}
+
+/// The newest `limit` events of the audit trail, newest first (the auditor's role).
+#[tauri::command]
+#[specta::specta]
+pub(crate) async fn audit_trail(state: State<'_, AppState>, limit: u32) -> Reply<Vec<AuditEntryView>> {
+    let events = state.workstation()?.recent_audit(i64::from(limit.clamp(1, 10_000))).await.map_err(words)?;
+    Ok(events
+        .into_iter()
+        .map(|(at, actor, action, patient)| AuditEntryView {
+            at_ms: at.timestamp_millis() as f64,
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            actor,
+            action,
+            patient_id: patient.map(|p| p.to_string()),
+        })
+        .collect())
+}

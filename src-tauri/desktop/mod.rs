@@ -84,6 +84,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             entry::add_patient,
             entry::update_patient,
             commands::alert_watch,
+            commands::audit_trail,
             session::session_state,
             session::create_admin,
             session::sign_in,

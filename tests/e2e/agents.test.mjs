@@ -7,7 +7,8 @@ import { openApp, openView, screenshot } from "./session.mjs";
 let browser;
 
 before(async () => {
-  browser = await openApp("agents");
+  // Rolling a model package back is IT's (packages.manage).
+  browser = await openApp("agents", { account: "it" });
 });
 
 after(async () => {

@@ -3,16 +3,17 @@
 // row count them, with no reload (the same DOM stays in place); the critical banner stays; and
 // the window's own import lists the alerts it raised.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { openApp, openView, readyView, screenshot, storeFor } from "./session.mjs";
+import { cli, cliLogin, openApp, openView, readyView, screenshot } from "./session.mjs";
 
 let browser;
 
 before(async () => {
   browser = await openApp("live");
+  // The CLI acts as a clinician too, in its own session on this store.
+  cliLogin("live");
   // Patients to import deteriorating vitals for (registered on this file's store only).
   vigil("patient", "add", "--mrn", "LIVE-0001", "--name", "Live Example");
   vigil("patient", "add", "--mrn", "LIVE-0002", "--name", "Live Second");
@@ -40,7 +41,7 @@ function deteriorating(name) {
 
 /** `vigil ARGS` on this file's store, while the window has it open. */
 function vigil(...args) {
-  return execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor("live"), ...args], { env: process.env });
+  return cli("live", ...args);
 }
 
 const badge = async () => {

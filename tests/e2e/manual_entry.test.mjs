@@ -9,7 +9,8 @@ import { openApp, readyView, screenshot } from "./session.mjs";
 let browser;
 
 before(async () => {
-  browser = await openApp("manual_entry");
+  // Manual entry is the nurse's work.
+  browser = await openApp("manual_entry", { account: "nurse" });
 });
 
 after(async () => {

@@ -1,5 +1,6 @@
 // One WebDriver session on the real app, started by tauri-driver (scripts/e2e.sh starts it),
 // and the helpers every test file uses.
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { remote } from "webdriverio";
@@ -17,16 +18,54 @@ export function storeFor(name) {
   return dir;
 }
 
-/** The real app (on `name`'s copy of the seeded store; without a name, on VIGIL_DATA_DIR). */
-export async function openApp(name) {
-  const args = name ? ["--data-dir", storeFor(name)] : [];
-  return remote({
+/** The password of every account `vigil demo` makes. */
+export const DEMO_PASSWORD = "vigil-demo";
+
+/**
+ * The real app (on `name`'s copy of the seeded store; without a name, on VIGIL_DATA_DIR),
+ * signed in as `account` (a demo account; null: left on the sign-in or first-run screen).
+ */
+export async function openApp(name, { account = "clinician", empty = false } = {}) {
+  // `empty`: a data directory with no store yet (the window's first run creates it).
+  const dir = name && (empty ? join(process.env.VIGIL_E2E_WORK, "empty", name) : storeFor(name));
+  const args = name ? ["--data-dir", dir] : [];
+  const browser = await remote({
     hostname: "127.0.0.1",
     port: 4444,
     logLevel: "warn",
     capabilities: {
       "tauri:options": { application: process.env.VIGIL_E2E_APP, args },
     },
+  });
+  if (account) await signIn(browser, account);
+  return browser;
+}
+
+/** Fills the sign-in screen and waits for the app (the header names who is signed in). */
+export async function signIn(browser, account, password = DEMO_PASSWORD) {
+  const name = await browser.$("#login-name");
+  await name.waitForDisplayed({ timeout: 30_000, timeoutMsg: "no sign-in screen" });
+  await name.setValue(account);
+  await (await browser.$("#login-password")).setValue(password);
+  await (await browser.$("#login-submit")).click();
+  try {
+    await browser.waitUntil(async () => (await (await browser.$("#session-user")).getText()).startsWith(`${account} (`), { timeout: 20_000 });
+  } catch {
+    const why = await browser.execute(() => document.getElementById("login-error")?.textContent ?? "");
+    throw new Error(`${account} could not sign in: ${why}`);
+  }
+}
+
+/** `vigil ARGS` on test file `name`'s store copy, as the command-line session `cliLogin` opened. */
+export function cli(name, ...args) {
+  return execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor(name), ...args], { env: process.env });
+}
+
+/** Signs `account` in on the command line for `name`'s store copy (the password on stdin). */
+export function cliLogin(name, account = "clinician") {
+  execFileSync(process.env.VIGIL_E2E_APP, ["--data-dir", storeFor(name), "login", account], {
+    env: process.env,
+    input: `${DEMO_PASSWORD}\n`,
   });
 }
 

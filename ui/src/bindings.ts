@@ -51,6 +51,8 @@ export const commands = {
 	updatePatient: (patient: string, form: PatientForm_Deserialize) => __TAURI_INVOKE<string>("update_patient", { patient, form }),
 	/**  The badge count and the banner's critical alerts (which are escalated), now. */
 	alertWatch: () => __TAURI_INVOKE<AlertWatch>("alert_watch"),
+	/**  The newest `limit` events of the audit trail, newest first (the auditor's role). */
+	auditTrail: (limit: number) => __TAURI_INVOKE<AuditEntryView_Serialize[]>("audit_trail", { limit }),
 	/**
 	 *  The session's state; an idle session is locked by this call (timers may poll it: it is not
 	 *  activity and writes no audit row unless it locks the session).
@@ -273,6 +275,37 @@ export type AssessmentView_Serialize = {
 	event: string | null,
 	/**  Findings, highest first. */
 	findings: FindingView_Serialize[],
+};
+
+/**  One row of the audit trail, for the auditor's screen. */
+export type AuditEntryView = AuditEntryView_Serialize | AuditEntryView_Deserialize;
+
+/**  One row of the audit trail, for the auditor's screen. */
+export type AuditEntryView_Deserialize = {
+	/**  When (UTC ms). */
+	at_ms: number | null,
+	/**  When (RFC 3339, UTC). */
+	at: string,
+	/**  Who (`user:NAME`, `service:NAME`, `system:monitor`, `anonymous`). */
+	actor: string,
+	/**  What (`patient.read`, `session.login`, `access.denied`, ...). */
+	action: string,
+	/**  Whose record, when the event concerns a patient (the id only). */
+	patient_id?: string | null,
+};
+
+/**  One row of the audit trail, for the auditor's screen. */
+export type AuditEntryView_Serialize = {
+	/**  When (UTC ms). */
+	at_ms: number | null,
+	/**  When (RFC 3339, UTC). */
+	at: string,
+	/**  Who (`user:NAME`, `service:NAME`, `system:monitor`, `anonymous`). */
+	actor: string,
+	/**  What (`patient.read`, `session.login`, `access.denied`, ...). */
+	action: string,
+	/**  Whose record, when the event concerns a patient (the id only). */
+	patient_id: string | null,
 };
 
 /**  A candidate in rollout. */

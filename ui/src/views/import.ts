@@ -132,8 +132,13 @@ export function mountImport(ctx: ViewContext): Unmount {
     const who = patient.value.trim();
     commands
       .importFiles(list, who === "" ? null : who, channel)
-      .then((reports) => (run.reports = reports))
-      .catch((e: unknown) => (run.error = errorText(e)))
+      // A run forgotten meanwhile (the session locked) keeps nothing of its reports.
+      .then((reports) => {
+        if (session.run === run) run.reports = reports;
+      })
+      .catch((e: unknown) => {
+        if (session.run === run) run.error = errorText(e);
+      })
       .finally(() => {
         run.running = false;
         if (run.cancelling) run.cancelled = true;
@@ -167,6 +172,18 @@ export function mountImport(ctx: ViewContext): Unmount {
     session.redraw = null;
     if (frame) cancelAnimationFrame(frame);
   };
+}
+
+/**
+ * The session locked or ended: the form's paths, the patient and the last reports (which name
+ * patients) are forgotten. An import still running goes on in the backend; its report is not
+ * kept here.
+ */
+export function forgetImport(): void {
+  session.paths = "";
+  session.patient = "";
+  session.run = null;
+  session.redraw = null;
 }
 
 function count(label: string, field: string, value: number | null, emphasis = false): HTMLElement[] {

@@ -5,7 +5,8 @@ import { errorText } from "../errors";
 import { statusRows } from "../status";
 import type { Unmount, ViewContext } from "./view";
 
-export function mountSettings(ctx: ViewContext, onStatus: (s: StoreStatus) => void): Unmount {
+/** `agents`: whether the role may read the agents (the ONNX Runtime line); the auditor may not. */
+export function mountSettings(ctx: ViewContext, onStatus: (s: StoreStatus) => void, agents: boolean): Unmount {
   const state = { alive: true };
   const { root, heading } = viewRoot("settings", "Settings and status");
   const error = h("div", { id: "store-error", class: "error", role: "alert", hidden: true });
@@ -14,7 +15,7 @@ export function mountSettings(ctx: ViewContext, onStatus: (s: StoreStatus) => vo
   root.append(
     h("div", { class: "view-head" }, heading),
     h("section", { class: "card", "aria-labelledby": "store-title" }, h("h2", { id: "store-title" }, "Store"), error, list),
-    h("section", { class: "card", "aria-labelledby": "models-title" }, h("h2", { id: "models-title" }, "Models"), runtime),
+    ...(agents ? [h("section", { class: "card", "aria-labelledby": "models-title" }, h("h2", { id: "models-title" }, "Models"), runtime)] : []),
   );
   ctx.main.replaceChildren(root);
 
@@ -41,10 +42,9 @@ export function mountSettings(ctx: ViewContext, onStatus: (s: StoreStatus) => vo
     })
     .finally(() => list.setAttribute("aria-busy", "false"));
 
-  const models = commands
-    .agents()
+  const models = (agents ? commands.agents() : Promise.resolve(null))
     .then((a) => {
-      if (!state.alive) return;
+      if (!state.alive || a === null) return;
       runtime.replaceChildren(
         h("strong", {}, "ONNX Runtime: "),
         a.runtime_ok ? h("span", { class: "ok" }, "✔ loaded") : h("span", { class: "warn" }, "✖ not available — agents answer with their rules"),
