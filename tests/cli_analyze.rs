@@ -122,11 +122,9 @@ fn a_patients_stored_hrv_stream_feeds_the_window() {
         &dir.path().join("vigil.key"),
         vigil::domain::access::Role::Clinician,
     );
-    for args in [&["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient", "--consent", "monitoring"]]
-    {
-        let out = vigil(dir.path(), args, "");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    let args = ["patient", "add", "--mrn", "MRN-H", "--name", "Stream Patient", "--consent", "monitoring"];
+    let out = vigil(dir.path(), &args, "");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     let mut csv = String::from("time,heart_rate,hrv_sdnn\n");
     for s in 1..=300 {
         let ms = if s <= 240 { 50 } else { 20 };

@@ -28,6 +28,23 @@ pub enum PatientCommand {
         /// The patient's id or MRN
         patient: String,
     },
+    /// Mark a patient's record restricted (opening it then needs a reason), or lift it with --lift
+    Restrict {
+        /// The patient's id or MRN
+        patient: String,
+        /// Lift the restriction instead
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Open a restricted record for 4 hours, giving the reason (break the glass; audited and
+    /// listed by `vigil audit btg`)
+    Open {
+        /// The patient's id or MRN
+        patient: String,
+        /// Why you need the record now (at least 8 characters)
+        #[arg(long)]
+        reason: String,
+    },
     /// The patient screen without the window: latest vitals, NEWS2, the assessment now, open
     /// alerts, HRV of the last 24 h, the weight filter and its flags (no alert is raised)
     View {
@@ -175,6 +192,26 @@ pub(super) async fn run_patient(cmd: PatientCommand, data_dir: &Path, json: bool
         PatientCommand::Show { patient } => {
             let patient = ws.patient(&PatientRef::parse(&patient)).await?;
             if json { render::json(&patient)? } else { render::emit(&render::patient(&patient))? }
+        }
+        PatientCommand::Restrict { patient, lift } => {
+            let changed = ws.set_restricted(&PatientRef::parse(&patient), !lift).await?;
+            if json {
+                render::json(&serde_json::json!({ "restricted": !lift, "changed": changed }))?;
+            } else {
+                say!(
+                    "{}{}",
+                    if lift { "Restriction lifted" } else { "Record restricted" },
+                    if changed { "" } else { " (already so)" }
+                );
+            }
+        }
+        PatientCommand::Open { patient, reason } => {
+            let until = ws.break_glass(&PatientRef::parse(&patient), &reason).await?;
+            if json {
+                render::json(&serde_json::json!({ "until": until }))?;
+            } else {
+                say!("Restricted record opened until {until}; this access is audited and reviewed");
+            }
         }
         PatientCommand::View { patient } => {
             let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await?;

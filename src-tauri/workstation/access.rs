@@ -278,7 +278,7 @@ impl Workstation {
         reference: &crate::domain::PatientRef,
     ) -> Result<crate::domain::Patient, Error> {
         let patient = super::find(tx, reference).await?;
-        self.check_restricted(principal, &mut **tx, patient.id).await?;
+        self.check_restricted(principal, tx, patient.id).await?;
         Ok(patient)
     }
 
@@ -617,7 +617,13 @@ impl Workstation {
     /// Ends a command-line session (`vigil logout`).
     pub async fn end_cli_session(&self, token: &str) -> Result<bool, Error> {
         let now = self.clock.now();
-        let actor = self.actor_name();
+        // The session's own account signs out (not `anonymous`, which this handle is until now).
+        let actor = match users::find_session(self.store.pool(), &token_digest(token)).await? {
+            Some((user_id, _)) => users::by_id(self.store.pool(), user_id)
+                .await?
+                .map_or_else(|| "anonymous".to_owned(), |u| principal_of(&u).actor()),
+            None => self.actor_name(),
+        };
         let mut tx = self.store.begin().await?;
         let ended = users::end_session(&mut tx, &token_digest(token), now).await?;
         if ended {
