@@ -7,7 +7,8 @@
 //! (`"coalesced": {"reads": n, "first": t, "last": t}`), or, when no such read comes within
 //! the window, as an event of its own (same actor, action and patient, at the last counted
 //! read, detail `{"coalesced": ...}`) with the next read of anything, or when the store closes.
-//! Exports (`*.export`) are never coalesced: each one is a copy leaving the store.
+//! Exports (`*.export`) are never coalesced: each one is a copy leaving the store. Nor are
+//! security events (`access.*`, `session.*`, `user.*`): each refusal or sign-in is its own row.
 //!
 //! So the trail keeps who read which patient's data at a resolution of [`WINDOW`], and how
 //! many times. The counts live in this process's memory until written: a process that is
@@ -98,7 +99,10 @@ impl Coalescer {
             }
             false
         });
-        if action.ends_with(".export") {
+        // Security events are never merged either: each refusal, sign-in and lock is its own row.
+        if action.ends_with(".export")
+            || ["access.", "session.", "user."].iter().any(|p| action.starts_with(p))
+        {
             return (Admit::Write(None), closed);
         }
         let key = (actor.to_owned(), action.to_owned(), patient.map(<[u8]>::to_vec));
