@@ -15,9 +15,9 @@ before(async () => {
   // The CLI acts as a clinician too, in its own session on this store.
   cliLogin("live");
   // Patients to import deteriorating vitals for (registered on this file's store only).
-  vigil("patient", "add", "--mrn", "LIVE-0001", "--name", "Live Example");
-  vigil("patient", "add", "--mrn", "LIVE-0002", "--name", "Live Second");
-  vigil("patient", "add", "--mrn", "LIVE-0003", "--name", "Live Third");
+  vigil("patient", "add", "--mrn", "LIVE-0001", "--name", "Live Example", "--consent", "monitoring");
+  vigil("patient", "add", "--mrn", "LIVE-0002", "--name", "Live Second", "--consent", "monitoring");
+  vigil("patient", "add", "--mrn", "LIVE-0003", "--name", "Live Third", "--consent", "monitoring");
 });
 
 after(async () => {
