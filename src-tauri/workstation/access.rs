@@ -58,6 +58,23 @@ pub(crate) enum SessionState {
     Locked { principal: Principal },
 }
 
+impl SessionState {
+    /// Whether an active person's session has been idle past `idle` at `now` (services never
+    /// idle out).
+    fn idle_out(&self, now: DateTime<Utc>, idle: Duration) -> bool {
+        matches!(self, SessionState::Active { principal, last_activity, .. }
+            if !principal.service && now - *last_activity >= idle)
+    }
+
+    /// Locks an active session; returns whom it locked (none when it was not active).
+    fn lock_active(&mut self) -> Option<Principal> {
+        let SessionState::Active { principal, .. } = self else { return None };
+        let principal = principal.clone();
+        *self = SessionState::Locked { principal: principal.clone() };
+        Some(principal)
+    }
+}
+
 /// The time source for sessions, lockout and grants (a test holds it still or moves it).
 #[derive(Clone)]
 pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
@@ -200,26 +217,26 @@ impl Workstation {
         let idle = self.idle_limit();
         let refusal = {
             let mut state = self.session.lock().unwrap_or_else(|e| e.into_inner());
-            match &mut *state {
-                SessionState::SignedOut => Err((None, Error::NotSignedIn)),
-                SessionState::Locked { principal, .. } => {
-                    Err((Some(principal.clone()), Error::SessionLocked))
-                }
-                SessionState::Active { principal, last_activity, .. } => {
-                    if !principal.service && now - *last_activity >= idle {
-                        let p = principal.clone();
-                        *state = SessionState::Locked { principal: p.clone() };
-                        Err((Some(p), Error::SessionIdle { minutes: idle.num_minutes() }))
-                    } else if !access::allowed(principal.role, operation) {
-                        Err((
-                            Some(principal.clone()),
-                            Error::AccessDenied { role: principal.role, operation },
-                        ))
-                    } else {
-                        if self.activity_from_calls {
-                            *last_activity = now;
+            if state.idle_out(now, idle) {
+                Err((state.lock_active(), Error::SessionIdle { minutes: idle.num_minutes() }))
+            } else {
+                match &mut *state {
+                    SessionState::SignedOut => Err((None, Error::NotSignedIn)),
+                    SessionState::Locked { principal, .. } => {
+                        Err((Some(principal.clone()), Error::SessionLocked))
+                    }
+                    SessionState::Active { principal, last_activity, .. } => {
+                        if !access::allowed(principal.role, operation) {
+                            Err((
+                                Some(principal.clone()),
+                                Error::AccessDenied { role: principal.role, operation },
+                            ))
+                        } else {
+                            if self.activity_from_calls {
+                                *last_activity = now;
+                            }
+                            Ok(principal.clone())
                         }
-                        Ok(principal.clone())
                     }
                 }
             }
@@ -412,11 +429,7 @@ impl Workstation {
         self.load_idle_limit().await?;
         let now = self.clock.now();
         let principal = principal_of(&user);
-        let previous = self.replace_session(SessionState::Active {
-            principal: principal.clone(),
-            started: now,
-            last_activity: now,
-        });
+        let (previous, info) = self.activate(&principal, now, now);
         if let Some(previous) = previous.filter(|p| p.id != principal.id) {
             self.audit_access(
                 "session.logout",
@@ -426,7 +439,7 @@ impl Workstation {
             .await;
         }
         self.audit_access("session.login", Some(&principal), serde_json::json!({ "via": self.via() })).await;
-        Ok(self.session_info().unwrap_or_else(|| unreachable_info(&principal)))
+        Ok(info)
     }
 
     /// Signs a service account in with its token (`vigil monitor`, IT's scripts).
@@ -448,13 +461,9 @@ impl Workstation {
         }
         let now = self.clock.now();
         let principal = principal_of(&user);
-        self.replace_session(SessionState::Active {
-            principal: principal.clone(),
-            started: now,
-            last_activity: now,
-        });
+        let (_, info) = self.activate(&principal, now, now);
         self.audit_access("session.login", Some(&principal), serde_json::json!({ "via": "token" })).await;
-        Ok(self.session_info().unwrap_or_else(|| unreachable_info(&principal)))
+        Ok(info)
     }
 
     /// Ends the session (logout).
@@ -466,19 +475,14 @@ impl Workstation {
 
     /// Locks the session by hand (the window's lock button); the idle timeout locks it too.
     pub async fn lock(&self) {
-        let locked = {
-            let mut state = self.session.lock().unwrap_or_else(|e| e.into_inner());
-            match &*state {
-                SessionState::Active { principal, .. } => {
-                    let p = principal.clone();
-                    *state = SessionState::Locked { principal: p.clone() };
-                    Some(p)
-                }
-                _ => None,
-            }
-        };
+        self.lock_now("by hand").await;
+    }
+
+    /// Locks an active session and audits why (`session.lock`).
+    async fn lock_now(&self, reason: &'static str) {
+        let locked = self.session.lock().unwrap_or_else(|e| e.into_inner()).lock_active();
         if let Some(p) = locked {
-            self.audit_access("session.lock", Some(&p), serde_json::json!({ "reason": "by hand" })).await;
+            self.audit_access("session.lock", Some(&p), serde_json::json!({ "reason": reason })).await;
         }
     }
 
@@ -486,20 +490,18 @@ impl Workstation {
     pub async fn unlock(&self, password: Secret) -> Result<SessionInfo, Error> {
         let locked = match &*self.session.lock().unwrap_or_else(|e| e.into_inner()) {
             SessionState::Locked { principal, .. } => Some(principal.clone()),
-            SessionState::Active { principal, .. } => return Ok(info_of(principal, false, self)),
+            SessionState::Active { principal, started, .. } => {
+                return Ok(info_of(principal, false, Some(*started), self));
+            }
             SessionState::SignedOut => None,
         };
         let principal = locked.ok_or(Error::NotSignedIn)?;
         let user = self.check_credentials(&principal.name, password).await?;
         let now = self.clock.now();
         let principal = principal_of(&user);
-        self.replace_session(SessionState::Active {
-            principal: principal.clone(),
-            started: now,
-            last_activity: now,
-        });
+        let (_, info) = self.activate(&principal, now, now);
         self.audit_access("session.unlock", Some(&principal), serde_json::json!({})).await;
-        Ok(info_of(&principal, false, self))
+        Ok(info)
     }
 
     /// The person did something (a key, a click): the idle timer starts again. The window calls
@@ -508,10 +510,11 @@ impl Workstation {
         let now = self.clock.now();
         let idle = self.idle_limit();
         let mut state = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        if state.idle_out(now, idle) {
+            return;
+        }
         if let SessionState::Active { last_activity, .. } = &mut *state {
-            if now - *last_activity < idle {
-                *last_activity = now;
-            }
+            *last_activity = now;
         }
     }
 
@@ -521,14 +524,12 @@ impl Workstation {
         let now = self.clock.now();
         let idle = self.idle_limit();
         let state = self.session.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let idle_out = state.idle_out(now, idle);
         match state {
             SessionState::SignedOut => None,
-            SessionState::Locked { principal, .. } => Some(info_of(&principal, true, self)),
-            SessionState::Active { principal, started, last_activity } => {
-                let idle_out = !principal.service && now - last_activity >= idle;
-                let mut info = info_of(&principal, idle_out, self);
-                info.since = started.to_rfc3339();
-                Some(info)
+            SessionState::Locked { principal, .. } => Some(info_of(&principal, true, None, self)),
+            SessionState::Active { principal, started, .. } => {
+                Some(info_of(&principal, idle_out, Some(started), self))
             }
         }
     }
@@ -538,20 +539,7 @@ impl Workstation {
     pub async fn session_status(&self) -> Option<SessionInfo> {
         let info = self.session_info()?;
         if info.locked {
-            let newly = {
-                let mut state = self.session.lock().unwrap_or_else(|e| e.into_inner());
-                match &*state {
-                    SessionState::Active { principal, .. } => {
-                        let p = principal.clone();
-                        *state = SessionState::Locked { principal: p.clone() };
-                        Some(p)
-                    }
-                    _ => None,
-                }
-            };
-            if let Some(p) = newly {
-                self.audit_access("session.lock", Some(&p), serde_json::json!({ "reason": "idle" })).await;
-            }
+            self.lock_now("idle").await;
         }
         Some(info)
     }
@@ -579,7 +567,7 @@ impl Workstation {
         crate::store::audit_record(&mut tx, &event, now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.load_idle_limit().await?;
-        self.replace_session(SessionState::Active { principal, started: now, last_activity: now });
+        self.activate(&principal, now, now);
         Ok(token)
     }
 
@@ -610,8 +598,7 @@ impl Workstation {
             tx.commit().await.map_err(StoreError::from)?;
             return Err(Error::SessionIdle { minutes: self.idle_limit().num_minutes() });
         }
-        self.replace_session(SessionState::Active { principal, started, last_activity: now });
-        Ok(self.session_info().unwrap_or_else(|| unreachable_info(&principal_of(&user))))
+        Ok(self.activate(&principal, started, now).1)
     }
 
     /// Ends a command-line session (`vigil logout`).
@@ -676,6 +663,17 @@ impl Workstation {
         Ok(())
     }
 
+    /// Makes `principal` the active session; returns who was signed in before, and the session.
+    fn activate(
+        &self,
+        principal: &Principal,
+        started: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> (Option<Principal>, SessionInfo) {
+        let active = SessionState::Active { principal: principal.clone(), started, last_activity: now };
+        (self.replace_session(active), info_of(principal, false, Some(started), self))
+    }
+
     fn replace_session(&self, next: SessionState) -> Option<Principal> {
         let mut state = self.session.lock().unwrap_or_else(|e| e.into_inner());
         let previous = std::mem::replace(&mut *state, next);
@@ -696,25 +694,19 @@ pub(crate) fn principal_of(user: &users::UserRow) -> Principal {
     Principal { id: user.id, name: user.name.clone(), role: user.role, service: user.service }
 }
 
-fn info_of(principal: &Principal, locked: bool, ws: &Workstation) -> SessionInfo {
+fn info_of(
+    principal: &Principal,
+    locked: bool,
+    since: Option<DateTime<Utc>>,
+    ws: &Workstation,
+) -> SessionInfo {
     SessionInfo {
         user: principal.name.clone(),
         role: principal.role,
         service: principal.service,
         locked,
-        since: String::new(),
+        since: since.map(|t| t.to_rfc3339()).unwrap_or_default(),
         idle_lock_minutes: if principal.service { 0 } else { ws.idle_limit().num_minutes() },
-    }
-}
-
-fn unreachable_info(principal: &Principal) -> SessionInfo {
-    SessionInfo {
-        user: principal.name.clone(),
-        role: principal.role,
-        service: principal.service,
-        locked: true,
-        since: String::new(),
-        idle_lock_minutes: 0,
     }
 }
 
