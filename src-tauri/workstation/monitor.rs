@@ -331,10 +331,12 @@ impl Workstation {
         let mut i = 0;
         let mut pending_minute: Option<i64> = None;
         let mut tick_minute: Option<i64> = None;
-        while i < readings.len() {
-            let second = readings[i].effective_ms.div_euclid(1000);
-            let minute = second.div_euclid(60);
-            if let Some(m) = pending_minute.filter(|m| *m != minute) {
+        loop {
+            // A minute of spot readings that the window did not tick through gets one spot
+            // assessment when the readings move past it, or when they end.
+            let second = readings.get(i).map(|r| r.effective_ms.div_euclid(1000));
+            let minute = second.map(|s| s.div_euclid(60));
+            if let Some(m) = pending_minute.filter(|m| Some(*m) != minute) {
                 if tick_minute != Some(m) {
                     self.spot(
                         tx,
@@ -352,6 +354,7 @@ impl Workstation {
                 }
                 pending_minute = None;
             }
+            let (Some(second), Some(minute)) = (second, minute) else { break };
             let mut sample = blank(second);
             let mut streamed = false;
             while i < readings.len() && readings[i].effective_ms.div_euclid(1000) == second {
@@ -389,21 +392,6 @@ impl Workstation {
                 .await?;
             self.keep(tx, patient, &mut watched, &assessment, raised, config.store_every_s, walk.now, pass)
                 .await?;
-        }
-        if let Some(m) = pending_minute.filter(|m| tick_minute != Some(*m)) {
-            self.spot(
-                tx,
-                orchestrator,
-                patient,
-                &mut watched,
-                (m + 1) * 60_000 - 1,
-                &policy,
-                &mut limiter,
-                &mut open,
-                walk,
-                pass,
-            )
-            .await?;
         }
         monitor.watched.insert(patient.id, watched);
         Ok(())
