@@ -30,7 +30,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::workstation::{OpenOptions, Workstation};
+use crate::workstation::{DEMO_PASSWORD, OpenOptions, Workstation};
 
 pub use args::parse_instant;
 
@@ -132,9 +132,6 @@ pub enum Command {
         command: Option<settings::SettingsCommand>,
     },
 }
-
-/// The demonstration accounts' password (DEMO stores only; shown on their login screen).
-pub const DEMO_PASSWORD: &str = crate::workstation::DEMO_PASSWORD;
 
 /// Parses the command line (exits on `--help` or a usage error).
 pub fn parse() -> Cli {

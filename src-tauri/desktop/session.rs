@@ -8,7 +8,7 @@ use tauri::State;
 use super::AppState;
 use super::commands::words;
 use crate::domain::PatientRef;
-use crate::workstation::{DEMO_PASSWORD, Secret, SessionInfo};
+use crate::workstation::{DEMO_PASSWORD, Secret, SessionInfo, StorePurpose};
 
 type Reply<T> = Result<T, String>;
 
@@ -30,7 +30,7 @@ pub(crate) struct SessionView {
 pub(crate) async fn session_state(state: State<'_, AppState>) -> Reply<SessionView> {
     let ws = state.workstation()?;
     let first_run = !ws.has_users().await.map_err(words)?;
-    let demo = ws.is_demo_store().await.map_err(words)?;
+    let demo = ws.purpose().await.map_err(words)? == StorePurpose::Demo;
     Ok(SessionView {
         first_run,
         demo_password: demo.then(|| DEMO_PASSWORD.to_owned()),

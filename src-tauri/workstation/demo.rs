@@ -120,13 +120,6 @@ impl Workstation {
         Ok(true)
     }
 
-    /// Whether this is a DEMO store (its login screen shows the demonstration accounts).
-    pub async fn is_demo_store(&self) -> Result<bool, Error> {
-        Ok(self.store.meta("demo").await?.as_deref() == Some("true"))
-    }
-
-    /// Seeds synthetic demo patients ending at `now`. Refuses a store that already holds
-    /// non-demo patients.
     /// Seeds synthetic demo patients ending at `now`. Refuses a clinical store (`purpose.rs`),
     /// even an empty one, and a store that already holds non-demo patients.
     ///

@@ -177,16 +177,6 @@ impl Workstation {
         tracing::warn!("a restricted record was opened by break-the-glass");
         Ok(until.to_rfc3339())
     }
-
-    /// Whether a patient's record is restricted (the lists mark it).
-    pub async fn is_restricted(&self, reference: &PatientRef) -> Result<bool, Error> {
-        self.authorize(Operation::PatientList).await?;
-        let mut tx = self.store.begin_read().await?;
-        let patient = find(&mut tx, reference).await?;
-        let restricted = users::is_restricted(&mut *tx, patient.id).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(restricted)
-    }
 }
 
 fn summary(row: &users::UserRow) -> UserSummary {
