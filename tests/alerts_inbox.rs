@@ -151,14 +151,7 @@ fn an_unknown_level_is_an_error_naming_it_and_the_valid_ones() {
 }
 
 fn vigil(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .env(vigil::store::KEY_FILE_ENV, dir.join("vigil.key"))
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    common::cli(&dir.join("data"), &dir.join("vigil.key"), args, "")
 }
 
 #[tokio::test]

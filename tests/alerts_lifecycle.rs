@@ -10,7 +10,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use vigil::agents::alerting::{Alert, AlertStatus};
@@ -103,14 +103,7 @@ async fn resolving_without_a_note_is_refused_and_changes_nothing() {
 }
 
 fn vigil(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .env(vigil::store::KEY_FILE_ENV, dir.join("vigil.key"))
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    common::cli(&dir.join("data"), &dir.join("vigil.key"), args, "")
 }
 
 fn json(out: &Output) -> serde_json::Value {

@@ -10,16 +10,10 @@ mod common;
 use vigil::domain::access::Role;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn vigil(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env("VIGIL_DATA_DIR", dir.join("data"))
-        .env(vigil::store::KEY_FILE_ENV, dir.join("vigil.key"))
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    common::cli(&dir.join("data"), &dir.join("vigil.key"), args, "")
 }
 
 fn ok(out: &Output) -> String {

@@ -9,9 +9,8 @@
 #[macro_use]
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -28,18 +27,7 @@ fn fixture(path: &str) -> PathBuf {
 
 /// Runs `vigil` on a data directory and key file under `dir`.
 fn vigil(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env("VIGIL_DATA_DIR", dir.join("data"))
-        .env(vigil::store::KEY_FILE_ENV, dir.join("vigil.key"))
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    common::cli(&dir.join("data"), &dir.join("vigil.key"), args, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -234,14 +234,7 @@ async fn an_edit_of_a_patient_is_audited_kept_and_sent_and_a_taken_mrn_is_refuse
 }
 
 fn vigil(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .env(vigil::store::KEY_FILE_ENV, dir.join("vigil.key"))
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    common::cli(&dir.join("data"), &dir.join("vigil.key"), args, "")
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
