@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
@@ -163,6 +164,7 @@ async fn counts(dir: &Path) -> (i64, i64, String) {
         .fetch_one(&mut conn)
         .await
         .unwrap();
+    conn.close().await.unwrap();
     (steps, results, state)
 }
 
@@ -188,7 +190,7 @@ async fn state_and_result_commit_together_or_not_at_all() {
     .execute(&mut conn)
     .await
     .unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
     let before = counts(dir.path()).await;
     let ws = common::open(options(dir.path(), false)).await;
     let err = ws
@@ -220,7 +222,7 @@ async fn a_version_1_state_in_the_store_is_upgraded_and_used() {
     .execute(&mut conn)
     .await
     .unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
 
     let ws = common::open(options(dir.path(), false)).await;
     let state = ws.weight_state(&mrn("W-5")).await.unwrap().unwrap();

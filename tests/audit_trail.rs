@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -142,7 +143,7 @@ async fn a_deleted_audit_tail_fails_verify() {
     let mut conn = common::raw_connection(&path, &key, false).await;
     sqlx::query("DROP TRIGGER audit_no_delete").execute(&mut conn).await.unwrap();
     sqlx::query("DELETE FROM audit WHERE seq > 2").execute(&mut conn).await.unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
 
     let verified = verify(dir.path()).await;
     assert_eq!(verified.first_broken, None, "a cut chain is still a chain");

@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -444,7 +445,7 @@ async fn a_store_from_before_consent_keeps_only_what_may_be_sent() {
     .execute(&mut conn)
     .await
     .unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
 
     let ws = common::open(OpenOptions {
         data_dir: dir.path().join("data"),

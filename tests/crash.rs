@@ -13,6 +13,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -112,7 +113,7 @@ async fn a_killed_writer_loses_no_committed_data() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-    drop(conn);
+    conn.close().await.unwrap();
     child.kill().unwrap(); // SIGKILL: no destructors, no WAL checkpoint
     child.wait().unwrap();
     // Drain what the writer announced before the kill, so the comparison is with its last

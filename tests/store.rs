@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -244,7 +245,7 @@ async fn an_edited_audit_row_breaks_the_chain() {
     assert!(refused.unwrap_err().to_string().contains("append-only"));
     sqlx::query("DROP TRIGGER audit_no_update").execute(&mut conn).await.unwrap();
     sqlx::query("UPDATE audit SET actor = 'os:mallory' WHERE seq = 2").execute(&mut conn).await.unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
     let ws = common::open(options(dir.path(), false)).await;
     let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
     assert_eq!(verified.first_broken, Some(2));
@@ -261,6 +262,7 @@ async fn observations_cannot_be_updated_in_place() {
     let mut conn = common::raw_connection(&dir.path().join("data").join(STORE_FILE), &key, false).await;
     let err = sqlx::query("UPDATE observations SET value = 1").execute(&mut conn).await.unwrap_err();
     assert!(err.to_string().contains("observations are immutable"), "{err}");
+    conn.close().await.unwrap();
 }
 
 #[tokio::test]
@@ -281,6 +283,7 @@ async fn observations_cannot_be_deleted() {
     let (rows,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM observations").fetch_one(&mut conn).await.unwrap();
     assert_eq!(rows, 3, "nothing was deleted");
+    conn.close().await.unwrap();
 }
 
 #[tokio::test]
@@ -306,7 +309,7 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
         .execute(&mut conn)
         .await
         .unwrap();
-        drop(conn);
+        conn.close().await.unwrap();
 
         let ws = common::open(options(dir.path(), false)).await;
         let status = ws.status().await.unwrap();
@@ -335,7 +338,7 @@ async fn a_store_from_a_newer_vigil_is_refused() {
     .execute(&mut conn)
     .await
     .unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
     let err = Workstation::open(options(dir.path(), false)).await.unwrap_err();
     assert!(err.to_string().contains("has schema version 999, newer than this Vigil knows"), "{err}");
 }

@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+use sqlx::Connection;
 use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
@@ -170,7 +171,7 @@ async fn a_store_older_than_purposes_is_demo_only_with_the_demo_mark() {
     let db = dir.path().join("data/vigil.db");
     let mut conn = common::raw_connection(&db, &key, false).await;
     sqlx::query("DELETE FROM store_meta WHERE key = 'purpose'").execute(&mut conn).await.unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
     let ws = clinical(dir.path()).await;
     assert_eq!(ws.purpose().await.unwrap(), StorePurpose::Clinical);
     ws.close().await;
@@ -179,7 +180,7 @@ async fn a_store_older_than_purposes_is_demo_only_with_the_demo_mark() {
         .execute(&mut conn)
         .await
         .unwrap();
-    drop(conn);
+    conn.close().await.unwrap();
     let ws = clinical(dir.path()).await;
     assert_eq!(ws.purpose().await.unwrap(), StorePurpose::Demo);
     ws.close().await;
