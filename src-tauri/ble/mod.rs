@@ -1,0 +1,3 @@
+//! Bluetooth LE health devices (issue 13).
+
+pub mod link;
