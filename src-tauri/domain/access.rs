@@ -122,6 +122,8 @@ pub enum Operation {
     DevicesRead,
     /// Register a device.
     DeviceAdd,
+    /// Assign a device to a patient, or a multi-user device's user to a patient.
+    DeviceAssign,
     /// The agents, their pools and the model packages (no patient data).
     AgentsRead,
     /// Install, promote, roll back packages; trust or distrust signing keys.
@@ -223,6 +225,7 @@ pub const PERMISSIONS: &[Permission] = &[
     Permission { operation: Operation::AlertResolve, name: "alerts.resolve", roles: CLINICAL },
     Permission { operation: Operation::DevicesRead, name: "device.list", roles: CLINICAL },
     Permission { operation: Operation::DeviceAdd, name: "device.create", roles: CLINICAL },
+    Permission { operation: Operation::DeviceAssign, name: "device.assign", roles: CLINICAL },
     Permission {
         operation: Operation::AgentsRead,
         name: "agents.read",

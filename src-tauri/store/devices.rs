@@ -85,3 +85,195 @@ fn from_row(row: &SqliteRow) -> Result<Device, StoreError> {
         patient_id: patient.map(|p| patients::patient_id(&p)).transpose()?,
     })
 }
+
+/// A device with what its links last reported (migration 0012).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRecord {
+    /// The registered device.
+    pub device: Device,
+    /// Its advertised name.
+    pub name: Option<String>,
+    /// Firmware revision.
+    pub firmware: Option<String>,
+    /// Battery level, %.
+    pub battery_pct: Option<u8>,
+    /// When it last sent a value, ms.
+    pub last_seen_ms: Option<i64>,
+    /// Receive time minus device time, ms, as last estimated.
+    pub clock_offset_ms: Option<i64>,
+    /// A multi-user device's users: (user index, patient).
+    pub users: Vec<(u8, crate::domain::PatientId)>,
+}
+
+const RECORD_COLUMNS: &str =
+    "id, kind, make, model, serial, ble_address, patient_id, name, firmware, battery_pct, last_seen_ms, clock_offset_ms";
+
+/// Every device with its link state, by kind then make.
+pub(crate) async fn records(tx: &mut Transaction<'static, Sqlite>) -> Result<Vec<DeviceRecord>, StoreError> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM devices ORDER BY kind, make, model, ble_address");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(record_from_row(tx, row).await?);
+    }
+    Ok(out)
+}
+
+/// The device with this BLE address (upper case) or id.
+pub(crate) async fn record(
+    tx: &mut Transaction<'static, Sqlite>,
+    device: &DeviceRef,
+) -> Result<Option<DeviceRecord>, StoreError> {
+    let row = match device {
+        DeviceRef::Id(id) => {
+            let sql = format!("SELECT {RECORD_COLUMNS} FROM devices WHERE id = ?");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_bytes().as_slice()).fetch_optional(&mut **tx).await?
+        }
+        DeviceRef::Address(address) => {
+            let sql = format!("SELECT {RECORD_COLUMNS} FROM devices WHERE ble_address = ?");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(address.to_ascii_uppercase()).fetch_optional(&mut **tx).await?
+        }
+    };
+    match row {
+        Some(row) => Ok(Some(record_from_row(tx, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn record_from_row(tx: &mut Transaction<'static, Sqlite>, row: &SqliteRow) -> Result<DeviceRecord, StoreError> {
+    let device = from_row(row)?;
+    let users = sqlx::query("SELECT user_index, patient_id FROM device_users WHERE device_id = ? ORDER BY user_index")
+        .bind(device.id.as_bytes().as_slice())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.get::<i64, _>("user_index") as u8, patients::patient_id(r.get::<&[u8], _>("patient_id"))?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(DeviceRecord {
+        device,
+        name: row.get("name"),
+        firmware: row.get("firmware"),
+        battery_pct: row.get::<Option<i64>, _>("battery_pct").map(|b| b.clamp(0, 100) as u8),
+        last_seen_ms: row.get("last_seen_ms"),
+        clock_offset_ms: row.get("clock_offset_ms"),
+        users,
+    })
+}
+
+/// How a device is named: by id or by its BLE address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceRef {
+    /// Its id.
+    Id(DeviceId),
+    /// Its BLE address, any case.
+    Address(String),
+}
+
+impl std::fmt::Display for DeviceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceRef::Id(id) => write!(f, "{id}"),
+            DeviceRef::Address(a) => f.write_str(a),
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceRef {
+    type Err = std::convert::Infallible;
+    /// A UUID is an id; anything else an address.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match uuid::Uuid::parse_str(s.trim()) {
+            Ok(u) => DeviceRef::Id(DeviceId::from_uuid(u)),
+            Err(_) => DeviceRef::Address(s.trim().to_ascii_uppercase()),
+        })
+    }
+}
+
+/// Assigns the device to `patient` (or to nobody) with its outbox message.
+pub(crate) async fn assign(
+    tx: &mut Transaction<'static, Sqlite>,
+    device: &Device,
+    patient: Option<crate::domain::PatientId>,
+    at: DateTime<Utc>,
+) -> Result<Device, StoreError> {
+    sqlx::query("UPDATE devices SET patient_id = ? WHERE id = ?")
+        .bind(patient.map(|p| p.as_bytes().to_vec()))
+        .bind(device.id.as_bytes().as_slice())
+        .execute(&mut **tx)
+        .await?;
+    let updated = Device { patient_id: patient, ..device.clone() };
+    let payload = serde_json::to_value(&updated)
+        .map_err(|e| StoreError::Corrupt { what: "device", problem: e.to_string() })?;
+    // The message names the new patient, or the old one when unassigned: either way the
+    // assignment is that patient's data and follows their clinic-sync consent.
+    let named = patient.or(device.patient_id);
+    outbox::enqueue(tx, "device", Some(updated.id.as_bytes()), named, "update", &payload, at).await?;
+    Ok(updated)
+}
+
+/// Maps (or, with `None`, unmaps) a multi-user device's user index to a patient.
+pub(crate) async fn set_user(
+    tx: &mut Transaction<'static, Sqlite>,
+    device: DeviceId,
+    user_index: u8,
+    patient: Option<crate::domain::PatientId>,
+) -> Result<(), StoreError> {
+    match patient {
+        Some(p) => {
+            sqlx::query(
+                "INSERT INTO device_users (device_id, user_index, patient_id) VALUES (?, ?, ?) \
+                 ON CONFLICT (device_id, user_index) DO UPDATE SET patient_id = excluded.patient_id",
+            )
+            .bind(device.as_bytes().as_slice())
+            .bind(i64::from(user_index))
+            .bind(p.as_bytes().as_slice())
+            .execute(&mut **tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM device_users WHERE device_id = ? AND user_index = ?")
+                .bind(device.as_bytes().as_slice())
+                .bind(i64::from(user_index))
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What a link reported about its device; `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkReport {
+    /// Advertised name.
+    pub name: Option<String>,
+    /// Firmware revision.
+    pub firmware: Option<String>,
+    /// Battery level, %.
+    pub battery_pct: Option<u8>,
+    /// Newest value received, ms.
+    pub last_seen_ms: Option<i64>,
+    /// Receive time minus device time, ms.
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Keeps what a link reported.
+pub(crate) async fn note_link(
+    tx: &mut Transaction<'static, Sqlite>,
+    device: DeviceId,
+    report: &LinkReport,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE devices SET name = COALESCE(?, name), firmware = COALESCE(?, firmware), \
+         battery_pct = COALESCE(?, battery_pct), last_seen_ms = MAX(COALESCE(?, last_seen_ms), COALESCE(last_seen_ms, 0)), \
+         clock_offset_ms = COALESCE(?, clock_offset_ms) WHERE id = ?",
+    )
+    .bind(&report.name)
+    .bind(&report.firmware)
+    .bind(report.battery_pct.map(i64::from))
+    .bind(report.last_seen_ms)
+    .bind(report.clock_offset_ms)
+    .bind(device.as_bytes().as_slice())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

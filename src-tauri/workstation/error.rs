@@ -122,6 +122,9 @@ pub enum Error {
         /// What was refused (`not assessed`, `readings refused`).
         refused: &'static str,
     },
+    /// No device with this id or BLE address is registered.
+    #[error("no device {0} is registered (see `vigil ble devices`)")]
+    DeviceNotFound(String),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),
