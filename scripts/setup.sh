@@ -16,7 +16,9 @@ packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana
 if [ "$purpose" = test ]; then
   # WebKitWebDriver for the end-to-end tests, imagemagick for screenshots, a Secret Service
   # (gnome-keyring in a private D-Bus session) for the keyring test.
-  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps)
+  # python3-dbusmock (with python3-gi, python3-dbus): the stand-in BlueZ of tests/ble_bluez.rs.
+  packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps
+            python3-dbusmock python3-gi python3-dbus)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -99,7 +99,7 @@ async fn watch(args: MonitorArgs, data_dir: &Path, json: bool) -> anyhow::Result
 }
 
 /// SIGTERM (systemd stopping the service) or Ctrl-C.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{BatchOutcome, DeviceBatch, Error, Workstation};
 use crate::ble::assemble::{Assembled, Assignment, DeviceClock, assemble};
 use crate::ble::gatt::{Characteristic, DeviceInfo, decode};
-use crate::ble::link::session::SessionEvent;
+use crate::ble::link::session::{self, SessionConfig, SessionEvent};
+use crate::ble::link::{Link, LinkError};
 use crate::domain::{Device, DeviceId};
 use crate::store::{DeviceRecord, LinkReport};
 
@@ -301,4 +302,47 @@ where
         total.latencies_ms.extend(flushed.latencies_ms);
     }
     Ok(total)
+}
+
+/// The session settings for a health device: subscribe to every measurement that notifies or
+/// indicates, read the battery and device information on each connection, and ask a glucose
+/// meter for all its stored records (those already stored are dropped by content).
+pub fn health_session() -> SessionConfig {
+    let notifying = Characteristic::ALL.into_iter().filter(|c| c.notifies()).map(Characteristic::uuid).collect();
+    let read = [
+        Characteristic::BatteryLevel,
+        Characteristic::FirmwareRevision,
+        Characteristic::BodySensorLocation,
+        Characteristic::TemperatureType,
+    ]
+    .into_iter()
+    .map(Characteristic::uuid)
+    .collect();
+    let all_records = crate::ble::gatt::racp_request(crate::ble::gatt::RacpOp::ReportAll);
+    SessionConfig {
+        subscribe: notifying,
+        read,
+        after_connect: vec![(Characteristic::RecordAccessControlPoint.uuid(), all_records)],
+        ..SessionConfig::default()
+    }
+}
+
+/// Runs `link`'s session on its own task, its events tagged with `device` into `events`.
+/// Turning `stop` true ends it.
+pub fn spawn_link<L: Link + 'static>(
+    link: L,
+    device: DeviceId,
+    config: SessionConfig,
+    events: mpsc::Sender<(DeviceId, SessionEvent)>,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), LinkError>> {
+    let (tx, mut rx) = mpsc::channel(256);
+    tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            if events.send((device, event)).await.is_err() {
+                break;
+            }
+        }
+    });
+    tokio::spawn(async move { session::run(link, &config, tx, stop).await })
 }

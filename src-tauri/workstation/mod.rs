@@ -35,7 +35,9 @@ pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
 pub use audit_trail::{AuditExportReport, AuditSelection};
 pub use consent::ConsentChange;
-pub use device_feed::{DeviceFeed, FlushReport, LinkState, LiveDevice, run as run_device_feed};
+pub use device_feed::{
+    DeviceFeed, FlushReport, LinkState, LiveDevice, health_session, run as run_device_feed, spawn_link,
+};
 pub use devices::{BatchOutcome, DeviceBatch};
 pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;

@@ -145,6 +145,22 @@ pub struct BluezLink {
 }
 
 impl BluezLink {
+    /// What the device advertises (name, signal, health services).
+    pub async fn advert(&self) -> Advert {
+        let props = self.peripheral.properties().await.ok().flatten().unwrap_or_default();
+        Advert {
+            address: self.address.clone(),
+            name: props.local_name.or(props.advertisement_name),
+            rssi: props.rssi,
+            services: props
+                .services
+                .iter()
+                .filter_map(|u| HEALTH_SERVICES.iter().find(|s| sig_uuid(**s) == *u))
+                .map(|s| format!("{s:04x}"))
+                .collect(),
+        }
+    }
+
     fn failed(&self, e: impl std::fmt::Display) -> LinkError {
         let problem = e.to_string();
         if problem.contains("NotPermitted")
