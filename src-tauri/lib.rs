@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod analysis;
+pub mod ble;
 /// Clinical charts rendered to SVG (plotters), decimated to the pixel width.
 pub mod charts;
 pub mod domain;
