@@ -23,17 +23,20 @@ pub enum DeviceKind {
     WeightScale,
     /// A multi-sensor wearable (watch, ring, patch) whose data arrives by file export.
     Wearable,
+    /// Glucose service 0x1808.
+    GlucoseMeter,
 }
 
 impl DeviceKind {
     /// Every kind, in a stable order.
-    pub const ALL: [DeviceKind; 6] = [
+    pub const ALL: [DeviceKind; 7] = [
         DeviceKind::HeartRateMonitor,
         DeviceKind::PulseOximeter,
         DeviceKind::BloodPressureMonitor,
         DeviceKind::Thermometer,
         DeviceKind::WeightScale,
         DeviceKind::Wearable,
+        DeviceKind::GlucoseMeter,
     ];
 
     /// The name used on every interface and in the store.
@@ -45,6 +48,7 @@ impl DeviceKind {
             DeviceKind::Thermometer => "thermometer",
             DeviceKind::WeightScale => "weight_scale",
             DeviceKind::Wearable => "wearable",
+            DeviceKind::GlucoseMeter => "glucose_meter",
         }
     }
 }

@@ -59,6 +59,11 @@ pub enum Kind {
     /// a later reader scores that SpO2 on the scale the clinician chose. No LOINC code:
     /// exported under [`Kind::VIGIL_CODE_SYSTEM`].
     Spo2Scale,
+    /// Blood glucose, mmol/L (LOINC 15074-8 "Glucose [Moles/volume] in Blood"). The SI unit:
+    /// Bluetooth meters send kg/L or mol/L (GLS 3.106.2.5), both convert to it exactly up to
+    /// the molar mass, and mmol/L is what SI-reporting laboratories and the WHO diabetes
+    /// thresholds use; files in mg/dL convert at 180.156 g/mol (18.0156 mg/dL per mmol/L).
+    BloodGlucose,
 }
 
 /// The code table of [`Kind::Consciousness`] values: ACVPU (RCP 2017, NEWS2 chart 1 and
@@ -135,7 +140,7 @@ pub struct UnknownKind(pub String);
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::HeartRate,
         Kind::RrInterval,
         Kind::Spo2,
@@ -149,6 +154,7 @@ impl Kind {
         Kind::Consciousness,
         Kind::SupplementalOxygen,
         Kind::Spo2Scale,
+        Kind::BloodGlucose,
     ];
 
     /// The name used on every interface and in the store.
@@ -167,6 +173,7 @@ impl Kind {
             Kind::Consciousness => "consciousness",
             Kind::SupplementalOxygen => "supplemental_oxygen",
             Kind::Spo2Scale => "spo2_scale",
+            Kind::BloodGlucose => "blood_glucose",
         }
     }
 
@@ -183,6 +190,7 @@ impl Kind {
             Kind::Consciousness => "{ACVPU}",
             Kind::SupplementalOxygen => "{O2}",
             Kind::Spo2Scale => "{scale}",
+            Kind::BloodGlucose => "mmol/L",
         }
     }
 
@@ -208,8 +216,14 @@ impl Kind {
             Kind::HrvSdnn => Some("80404-7"),
             Kind::Consciousness => Some("67775-7"),
             Kind::SupplementalOxygen | Kind::Spo2Scale => None,
+            Kind::BloodGlucose => Some("15074-8"),
         }
     }
+
+    /// g/mol of glucose (C6H12O6: 6 × 12.011 + 12 × 1.008 + 6 × 15.999, IUPAC standard atomic
+    /// weights), to convert [`Kind::BloodGlucose`] from mass concentrations: 1 mmol/L =
+    /// 18.0156 mg/dL.
+    pub const GLUCOSE_MOLAR_MASS: f64 = 180.156;
 
     /// The code system for kinds without a LOINC code; the code is the kind's name.
     pub const VIGIL_CODE_SYSTEM: &'static str = "urn:vigil:observation-kind";
@@ -230,6 +244,7 @@ impl Kind {
             Kind::Consciousness => "Level of consciousness (ACVPU)",
             Kind::SupplementalOxygen => "Supplemental oxygen",
             Kind::Spo2Scale => "NEWS2 SpO2 scale",
+            Kind::BloodGlucose => "Blood glucose",
         }
     }
 
@@ -252,6 +267,10 @@ impl Kind {
             Kind::Consciousness => 0.0..=4.0,
             Kind::SupplementalOxygen => 0.0..=1.0,
             Kind::Spo2Scale => 1.0..=2.0,
+            // Meters read about 0.6-33.3 mmol/L (10-600 mg/dL) and show "LO"/"HI" beyond;
+            // hyperosmolar states rarely pass 55 mmol/L. 60 also catches most values sent in
+            // mg/dL by mistake (a normal 70-200 mg/dL is above it).
+            Kind::BloodGlucose => 0.5..=60.0,
         }
     }
 

@@ -376,6 +376,7 @@ pub(crate) fn label(kind: crate::domain::Kind) -> &'static str {
         Consciousness => "Consciousness (ACVPU)",
         SupplementalOxygen => "Air or oxygen",
         Spo2Scale => "SpO₂ scale",
+        BloodGlucose => "Blood glucose",
     }
 }
 
