@@ -7,11 +7,16 @@
 //! - a value with no timestamp (a heart-rate or continuous oximetry notification) happened
 //!   when it was received; each RR interval is placed by its `offset_ms` before that;
 //! - a value with a timestamp: the device's local date and time (the SIG Date Time has no
-//!   zone) read in the workstation's zone. The clock's offset is the smallest "received minus
-//!   device time" seen: a stored record resent later only adds age, so the smallest is the
-//!   nearest to live. Within [`TRUSTED_SKEW_MS`] the device's time is used as is; beyond it
-//!   the device time plus the offset (the clock is wrong, the sequence and spacing of its
-//!   readings are not). Never after the receive time;
+//!   zone) read in the workstation's zone. The clock's offset is estimated as the smallest
+//!   "received minus device time" seen (a stored record sent later only adds age, so the
+//!   smallest is the nearest to live) and recorded with the device. The device's time is kept,
+//!   as the guide asks, unless the clock is shown wrong: ahead of ours by more than
+//!   [`TRUSTED_SKEW_MS`] (no reading comes from the future), or behind by more than
+//!   [`RESET_CLOCK_MS`] (a clock back at its factory date after a battery change). Then the
+//!   time is the device's plus the offset, which keeps the sequence and spacing of its
+//!   readings. A clock a few minutes slow cannot be told from a record a few minutes old
+//!   without the device's Current Time (0x2A2B, not read yet), so it is kept and its offset
+//!   shown on the Devices screen. Never after the receive time;
 //! - "device clock not set": the receive time, and the status says so.
 //!
 //! A multi-user device's user index names the patient ([`Assignment::user`]); a reading for a
@@ -27,6 +32,8 @@ use crate::domain::{NewObservation, PatientId};
 /// A device clock within this of the workstation's is taken as right (two minutes: the PHD
 /// IG leaves the threshold to the manager; consumer devices drift seconds a week).
 pub const TRUSTED_SKEW_MS: i64 = 120_000;
+/// A device clock behind ours by more than a year was reset, not left with old records.
+pub const RESET_CLOCK_MS: i64 = 366 * 86_400_000;
 
 /// One device's clock, as estimated so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,7 +66,7 @@ impl DeviceClock {
         let raw = (received - at).num_milliseconds();
         let offset = self.offset_ms.map_or(raw, |o| o.min(raw));
         self.offset_ms = Some(offset);
-        if offset.abs() <= TRUSTED_SKEW_MS {
+        if (-TRUSTED_SKEW_MS..=RESET_CLOCK_MS).contains(&offset) {
             (at.min(received), Placement::DeviceTime)
         } else {
             ((at + Duration::milliseconds(offset)).min(received), Placement::Corrected)
@@ -162,19 +169,28 @@ mod tests {
         assert_eq!(clock.place(Some(DeviceTime::At(live)), received).0, utc("2026-03-01T09:59:57Z"));
         assert_eq!(clock.offset_ms, Some(3_000));
 
-        // A clock ten minutes slow: corrected, and a reading resent later lands on the same time.
+        // A clock ten minutes ahead: corrected, and a reading resent later lands on the same time.
+        let mut fast = DeviceClock::default();
+        let device = naive("2026-03-01T10:10:00Z");
+        let first = fast.place(Some(DeviceTime::At(device)), received);
+        assert_eq!(first, (received, Placement::Corrected));
+        let again = fast.place(Some(DeviceTime::At(device)), received + Duration::minutes(5));
+        assert_eq!(again.0, first.0, "a resend deduplicates by content");
+        // Ten minutes slow, or a record ten minutes old: kept, and the offset recorded.
         let mut slow = DeviceClock::default();
         let device = naive("2026-03-01T09:50:00Z");
-        let first = slow.place(Some(DeviceTime::At(device)), received);
-        assert_eq!(first, (received, Placement::Corrected));
-        let again = slow.place(Some(DeviceTime::At(device)), received + Duration::minutes(5));
-        assert_eq!(again.0, first.0, "a resend deduplicates by content");
+        assert_eq!(slow.place(Some(DeviceTime::At(device)), received).1, Placement::DeviceTime);
+        assert_eq!(slow.offset_ms, Some(600_000));
+        // A clock back at 2000-01-01: corrected to the receive time.
+        let mut reset = DeviceClock::default();
+        let device = naive("2000-01-01T00:00:00Z");
+        assert_eq!(reset.place(Some(DeviceTime::At(device)), received), (received, Placement::Corrected));
 
         assert_eq!(clock.place(Some(DeviceTime::NotSet), received), (received, Placement::ClockNotSet));
         assert_eq!(clock.place(None, received), (received, Placement::Received));
-        // A device clock ahead of ours never puts a reading in the future.
-        let mut fast = DeviceClock::default();
-        assert!(fast.place(Some(DeviceTime::At(naive("2026-03-01T10:00:30Z"))), received).0 <= received);
+        // A device clock a little ahead of ours never puts a reading in the future.
+        let mut ahead = DeviceClock::default();
+        assert_eq!(ahead.place(Some(DeviceTime::At(naive("2026-03-01T10:00:30Z"))), received).0, received);
     }
 
     #[test]

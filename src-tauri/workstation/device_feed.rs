@@ -22,7 +22,7 @@ use crate::domain::{Device, DeviceId};
 use crate::store::{DeviceRecord, LinkReport};
 
 /// How often values are committed.
-pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// How often assignments are read again (a device assigned while it streams).
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
