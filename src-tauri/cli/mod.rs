@@ -16,6 +16,7 @@ mod analyze;
 mod args;
 mod audit;
 mod bench;
+mod ble;
 mod import;
 mod packages;
 mod patients;
@@ -125,6 +126,9 @@ pub enum Command {
     /// Signed model packages for the agents: install, list, show, promote, rollback, keys
     #[command(subcommand)]
     Packages(packages::PackagesCommand),
+    /// Bluetooth LE health devices: decode a characteristic value
+    #[command(subcommand)]
+    Ble(ble::BleCommand),
     /// Show or change the workstation's settings (the clock tolerance for readings, ...)
     Settings {
         /// show (the default) or set NAME VALUE
@@ -248,6 +252,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,
         Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
         Command::Settings { command } => settings::run(command, &data_dir, json).await?,
+        Command::Ble(cmd) => ble::run(cmd, json)?,
     }
     Ok(())
 }
