@@ -96,7 +96,8 @@ fn anchored_seq(dir: &Path) -> i64 {
 /// ..., is at event Y: ...".
 fn ends_before_anchor(problem: &str) -> (i64, i64) {
     let number = |after: &str| -> i64 {
-        let rest = &problem[problem.find(after).unwrap_or_else(|| panic!("{after:?} in {problem}")) + after.len()..];
+        let rest =
+            &problem[problem.find(after).unwrap_or_else(|| panic!("{after:?} in {problem}")) + after.len()..];
         rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
     };
     assert!(
@@ -137,7 +138,10 @@ async fn an_older_copy_of_the_store_fails_verify_and_the_anchor_stays_as_evidenc
     copy_dir(&dir.path().join("data"), &dir.path().join("backup"));
     add_patients(dir.path(), "MRN-LATER", 5).await;
     let anchored = anchored_seq(dir.path());
-    assert!(anchored >= backed_up + 5, "five patient.create events moved the anchor: {backed_up} -> {anchored}");
+    assert!(
+        anchored >= backed_up + 5,
+        "five patient.create events moved the anchor: {backed_up} -> {anchored}"
+    );
     // The backup is restored over the data directory.
     std::fs::remove_dir_all(dir.path().join("data")).unwrap();
     copy_dir(&dir.path().join("backup"), &dir.path().join("data"));
@@ -155,7 +159,10 @@ async fn an_older_copy_of_the_store_fails_verify_and_the_anchor_stays_as_evidenc
     let again = verify(dir.path()).await;
     assert!(again.head > anchored, "{again:?}");
     let problem = self::problem(&again.anchor);
-    assert!(problem.starts_with(&format!("the store's event {anchored} is not the one its anchor")), "{problem}");
+    assert!(
+        problem.starts_with(&format!("the store's event {anchored} is not the one its anchor")),
+        "{problem}"
+    );
     assert_eq!(anchored_seq(dir.path()), anchored, "the anchor stays where it was");
 }
 
@@ -182,7 +189,10 @@ async fn a_deleted_audit_tail_fails_verify() {
     assert_eq!(verified.first_broken, Some(head + 1), "{verified:?}");
     assert_eq!(
         verified.problem.as_deref(),
-        Some(format!("events {} to {head} are missing: event {} follows event {cut}", cut + 1, head + 1).as_str())
+        Some(
+            format!("events {} to {head} are missing: event {} follows event {cut}", cut + 1, head + 1)
+                .as_str()
+        )
     );
     let problem = problem(&verified.anchor);
     assert!(problem.contains(&format!("event {head}")), "names the anchored event: {problem}");
@@ -278,22 +288,32 @@ async fn an_export_checks_offline_and_the_first_bad_line_is_named() {
     assert!(checked.complete);
     // Every event from the first, one line each, then the head line.
     let lines: Vec<&str> = std::str::from_utf8(&whole).unwrap().lines().collect();
-    let events = lines.len() as i64 - 1;
-    assert_eq!((checked.events as i64, checked.head_seq, report.rows as i64), (events, events, events));
+    let events = i64::try_from(lines.len()).unwrap() - 1;
+    assert_eq!(
+        (i64::try_from(checked.events).unwrap(), checked.head_seq, i64::try_from(report.rows).unwrap()),
+        (events, events, events)
+    );
     assert!(matches!(checked.anchor_seq, Some(seq) if 0 < seq && seq <= events), "{checked:?}");
     let json = |i: usize| serde_json::from_str::<serde_json::Value>(lines[i]).unwrap();
     let created = |patient: &Patient| {
         (0..lines.len() - 1)
             .find(|&i| {
                 let e = json(i);
-                e["action"] == "patient.create" && e["patient"].as_str() == Some(patient.id.to_string().as_str())
+                e["action"] == "patient.create"
+                    && e["patient"].as_str() == Some(patient.id.to_string().as_str())
             })
             .unwrap_or_else(|| panic!("no patient.create of {}", patient.id))
     };
     let (first, second) = (created(&added[0]), created(&added[1]));
     assert!(0 < first && first < second && second + 1 < lines.len() - 1, "{first} {second}");
     for i in 0..lines.len() - 1 {
-        assert_eq!(json(i)["seq"].as_i64(), Some(i as i64 + 1), "line {} is event {}", i + 1, i + 1);
+        assert_eq!(
+            json(i)["seq"].as_i64(),
+            Some(i64::try_from(i).unwrap() + 1),
+            "line {} is event {}",
+            i + 1,
+            i + 1
+        );
     }
 
     // One altered field: that line is named (the first patient.create).

@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use vigil::domain::access::Role;
 
 struct Store {
@@ -74,7 +73,11 @@ fn a_restricted_record_opens_only_with_a_reason_and_the_grant_is_listed() {
 
     // The clinician is refused, told that the record is restricted and how to open it.
     s.as_role(Role::Clinician);
-    for args in [&["patient", "show", "BTG-1"][..], &["patient", "view", "BTG-1"], &["export", "--format", "csv", "BTG-1"]] {
+    for args in [
+        &["patient", "show", "BTG-1"][..],
+        &["patient", "view", "BTG-1"],
+        &["export", "--format", "csv", "BTG-1"],
+    ] {
         let out = s.run(args);
         let stderr = refused(&out);
         assert!(
@@ -101,7 +104,8 @@ fn a_restricted_record_opens_only_with_a_reason_and_the_grant_is_listed() {
     // The auditor sees the grant, in text and in JSON.
     s.as_role(Role::Auditor);
     let listed = ok(&s.run(&["audit", "btg"]));
-    let line = listed.lines().find(|l| l.contains("user:test-clinician")).unwrap_or_else(|| panic!("{listed}"));
+    let line =
+        listed.lines().find(|l| l.contains("user:test-clinician")).unwrap_or_else(|| panic!("{listed}"));
     assert!(line.contains(&format!("patient {id}")) && line.contains(reason), "{line}");
     assert_eq!(listed.lines().count(), 1, "one grant: {listed}");
     let json: serde_json::Value = serde_json::from_str(&ok(&s.run(&["--json", "audit", "btg"]))).unwrap();

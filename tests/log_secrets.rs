@@ -141,7 +141,11 @@ fn store_key_in_the_debug_log_no_secret_or_patient_at_trace_in_any_verb() {
         s.vigil(&["user", "add", name, "--role", role], pw, false);
     }
     let token_file = s.path("svc.token");
-    s.vigil(&["user", "add", "svc1", "--role", "monitor", "--service", "--token-out", &token_file], "", false);
+    s.vigil(
+        &["user", "add", "svc1", "--role", "monitor", "--service", "--token-out", &token_file],
+        "",
+        false,
+    );
     s.vigil(&["user", "list"], "", false);
     s.vigil(&["user", "role", "nurse1", "clinician"], "", false);
     s.vigil(&["user", "role", "nurse1", "nurse"], "", false);
@@ -189,7 +193,11 @@ fn store_key_in_the_debug_log_no_secret_or_patient_at_trace_in_any_verb() {
     s.vigil(&["import", &csv], "", false);
     s.vigil(&["import", &fhir, "--format", "fhir"], "", false);
     s.vigil(&["--json", "import", &csv], "", false);
-    s.vigil(&["vitals", "record", MRN, "--heart-rate", "118", "--resp-rate", "24", "--temperature", "38.4"], "", true);
+    s.vigil(
+        &["vitals", "record", MRN, "--heart-rate", "118", "--resp-rate", "24", "--temperature", "38.4"],
+        "",
+        true,
+    );
     s.vigil(&["patient", "list"], "", true);
     s.vigil(&["--json", "patient", "list"], "", true);
     s.vigil(&["patient", "show", MRN], "", true);

@@ -46,12 +46,15 @@ async fn import_unassessed(dir: &Path) {
     common::sign_in_as(&ws, Role::Clinician).await;
     let today = Utc::now().date_naive();
     let born = NaiveDate::from_ymd_opt(1944, 5, 6);
-    ws.add_patient(NewPatient::new("MON-1", "Service Watched", born, Sex::Male, Consent::FULL, today).unwrap())
-        .await
-        .unwrap();
+    ws.add_patient(
+        NewPatient::new("MON-1", "Service Watched", born, Sex::Male, Consent::FULL, today).unwrap(),
+    )
+    .await
+    .unwrap();
     let csv = dir.join("vitals.csv");
     std::fs::write(&csv, vitals_csv("MON-1")).unwrap();
-    let report = ws.import_file(&csv, &ImportOptions::default(), &|_| {}, &CancelToken::default()).await.unwrap();
+    let report =
+        ws.import_file(&csv, &ImportOptions::default(), &|_| {}, &CancelToken::default()).await.unwrap();
     assert_eq!(report.added, 1800, "{:?}", report.rejected);
     ws.close().await;
 }
@@ -93,7 +96,8 @@ fn vigil_monitor_under_a_service_token_assesses_as_the_service_and_reads_no_pati
     assert!(text(&again.stdout).contains("0 observations"), "{}", text(&again.stdout));
 
     // The token reads no patient and exports nothing.
-    for args in [&["patient", "list"][..], &["patient", "show", "MON-1"], &["worklist"], &["alerts", "list"]] {
+    for args in [&["patient", "list"][..], &["patient", "show", "MON-1"], &["worklist"], &["alerts", "list"]]
+    {
         let args: Vec<&str> = ["--token-file", tok].iter().chain(args).copied().collect();
         let out = common::cli(&data, &key, &args, "");
         let stderr = text(&out.stderr);

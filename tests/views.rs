@@ -284,8 +284,15 @@ async fn a_restricted_patient_is_listed_without_data_until_the_user_breaks_the_g
         let list = ws.worklist(&orchestrator).await.unwrap();
         assert_eq!(list.rows.len(), before.rows.len(), "the patient is still listed");
         let row = list.rows.iter().find(|r| r.mrn == "DEMO-0003").unwrap();
-        assert_eq!((row.patient_id.as_str(), row.name.as_str()), (shown.patient_id.as_str(), shown.name.as_str()));
-        assert_eq!((row.assessed.as_str(), row.risk_level.as_str()), ("restricted", "restricted"), "{role:?}");
+        assert_eq!(
+            (row.patient_id.as_str(), row.name.as_str()),
+            (shown.patient_id.as_str(), shown.name.as_str())
+        );
+        assert_eq!(
+            (row.assessed.as_str(), row.risk_level.as_str()),
+            ("restricted", "restricted"),
+            "{role:?}"
+        );
         assert!(row.latest.is_empty() && row.news2.is_none() && row.last_data_ms.is_none(), "{row:?}");
         assert!(row.event.is_none() && row.top_finding.is_none() && row.needs_review.is_empty(), "{row:?}");
         assert_eq!(row.risk_score, 0.0);
