@@ -85,14 +85,47 @@ fn problem(check: &AnchorCheck) -> &str {
     }
 }
 
+/// The event the anchor beside the key stands at.
+fn anchored_seq(dir: &Path) -> i64 {
+    let text = std::fs::read_to_string(anchor_file(dir)).unwrap();
+    let anchor: serde_json::Value = serde_json::from_str(&text).unwrap();
+    anchor["seq"].as_i64().unwrap_or_else(|| panic!("no seq in the anchor: {text}"))
+}
+
+/// The two event numbers of "the store's audit chain ends at event X but its anchor, written
+/// ..., is at event Y: ...".
+fn ends_before_anchor(problem: &str) -> (i64, i64) {
+    let number = |after: &str| -> i64 {
+        let rest =
+            &problem[problem.find(after).unwrap_or_else(|| panic!("{after:?} in {problem}")) + after.len()..];
+        rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+    };
+    assert!(
+        problem.starts_with("the store's audit chain ends at event ")
+            && problem.ends_with(": this is an older copy of the store or its tail was deleted"),
+        "{problem}"
+    );
+    (number("ends at event "), number(", is at event "))
+}
+
+async fn add_patients(dir: &Path, prefix: &str, n: i64) {
+    let ws = common::open(options(dir, false)).await;
+    for i in 0..n {
+        ws.add_patient(patient(&format!("{prefix}-{i}"))).await.unwrap();
+    }
+    ws.close().await;
+}
+
 #[tokio::test]
-#[ignore = "counts exact event numbers from before sign-in events were chained; to be rewritten relative to the head (issue 12 note)"]
 async fn an_older_copy_of_the_store_fails_verify_and_the_anchor_stays_as_evidence() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), &["MRN-1"]).await;
     let first = verify(dir.path()).await;
     assert!(first.intact(), "{first:?}");
-    assert_eq!(first.head, 2, "store.create, patient.create");
+    assert!(
+        matches!(first.anchor, AnchorCheck::Matched { head, .. } if head == first.head),
+        "verify moves the anchor to the head: {first:?}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -100,11 +133,15 @@ async fn an_older_copy_of_the_store_fails_verify_and_the_anchor_stays_as_evidenc
         assert_eq!(mode, 0o600);
     }
     // A backup of the data directory, then more work.
+    let backed_up = anchored_seq(dir.path());
+    assert!(backed_up >= first.head);
     copy_dir(&dir.path().join("data"), &dir.path().join("backup"));
-    let ws = common::open(options(dir.path(), false)).await;
-    ws.add_patient(patient("MRN-2")).await.unwrap();
-    ws.add_patient(patient("MRN-3")).await.unwrap();
-    ws.close().await;
+    add_patients(dir.path(), "MRN-LATER", 5).await;
+    let anchored = anchored_seq(dir.path());
+    assert!(
+        anchored >= backed_up + 5,
+        "five patient.create events moved the anchor: {backed_up} -> {anchored}"
+    );
     // The backup is restored over the data directory.
     std::fs::remove_dir_all(dir.path().join("data")).unwrap();
     copy_dir(&dir.path().join("backup"), &dir.path().join("data"));
@@ -112,59 +149,62 @@ async fn an_older_copy_of_the_store_fails_verify_and_the_anchor_stays_as_evidenc
     let verified = verify(dir.path()).await;
     assert_eq!(verified.first_broken, None, "the older copy is a valid chain by itself");
     assert!(!verified.intact());
-    let problem = problem(&verified.anchor);
+    let (ends, at) = ends_before_anchor(problem(&verified.anchor));
+    assert_eq!(at, anchored, "names the anchored event");
+    assert!(backed_up <= ends && ends < anchored, "{ends} is the restored copy's head");
+    // Work on the restored copy does not wash the evidence away, even once its chain is longer
+    // than the anchored one: the anchor is never moved onto a chain that does not hold the
+    // anchored event.
+    add_patients(dir.path(), "MRN-RESTORED", anchored - ends + 1).await;
+    let again = verify(dir.path()).await;
+    assert!(again.head > anchored, "{again:?}");
+    let problem = self::problem(&again.anchor);
     assert!(
-        problem.starts_with("the store's audit chain ends at event 2 but its anchor, written ")
-            && problem
-                .ends_with(", is at event 4: this is an older copy of the store or its tail was deleted"),
+        problem.starts_with(&format!("the store's event {anchored} is not the one its anchor")),
         "{problem}"
     );
-    // Work on the restored copy does not wash the evidence away: the anchor is never moved onto
-    // a chain that does not hold the anchored event.
-    let ws = common::open(options(dir.path(), false)).await;
-    for mrn in ["MRN-4", "MRN-5", "MRN-6"] {
-        ws.add_patient(patient(mrn)).await.unwrap();
-    }
-    ws.close().await;
-    let again = verify(dir.path()).await;
-    let problem = self::problem(&again.anchor);
-    assert!(problem.starts_with("the store's event 4 is not the one its anchor"), "{problem}");
+    assert_eq!(anchored_seq(dir.path()), anchored, "the anchor stays where it was");
 }
 
 #[tokio::test]
-#[ignore = "counts exact event numbers from before sign-in events were chained; to be rewritten relative to the head (issue 12 note)"]
 async fn a_deleted_audit_tail_fails_verify() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), &["MRN-1", "MRN-2", "MRN-3"]).await;
     assert!(verify(dir.path()).await.intact());
+    let anchored = anchored_seq(dir.path());
     // Below the facade, with the key: drop the append-only trigger and cut the last two events.
     let key = KeySource::File(dir.path().join("vigil.key")).load().unwrap().unwrap();
     let path = dir.path().join("data").join(STORE_FILE);
     let mut conn = common::raw_connection(&path, &key, false).await;
+    let head: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(head, anchored, "the anchor stands at the head after close");
+    let cut = head - 2;
     sqlx::query("DROP TRIGGER audit_no_delete").execute(&mut conn).await.unwrap();
-    sqlx::query("DELETE FROM audit WHERE seq > 2").execute(&mut conn).await.unwrap();
+    sqlx::query("DELETE FROM audit WHERE seq > ?").bind(cut).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 
+    // The next write (verify chains the sign-ins it spooled) follows the survivors with a gap,
+    // and the anchored event is gone: both tell.
     let verified = verify(dir.path()).await;
-    assert_eq!(verified.first_broken, None, "a cut chain is still a chain");
-    let problem = problem(&verified.anchor);
-    assert!(
-        problem.contains("ends at event 2 but its anchor") && problem.contains("is at event 4"),
-        "{problem}"
+    assert_eq!(verified.first_broken, Some(head + 1), "{verified:?}");
+    assert_eq!(
+        verified.problem.as_deref(),
+        Some(
+            format!("events {} to {head} are missing: event {} follows event {cut}", cut + 1, head + 1)
+                .as_str()
+        )
     );
-
-    // New events after the cut chain onto the survivors; the gap and the anchor both tell.
-    let ws = common::open(options(dir.path(), false)).await;
-    ws.add_patient(patient("MRN-9")).await.unwrap();
-    let verified = as_role!(&ws, Auditor, ws.verify_audit().await).unwrap();
-    ws.close().await;
-    assert_eq!(verified.first_broken, Some(5));
-    assert_eq!(verified.problem.as_deref(), Some("events 3 to 4 are missing: event 5 follows event 2"));
-    assert!(verified.anchor.failed(), "{:?}", verified.anchor);
+    let problem = problem(&verified.anchor);
+    assert!(problem.contains(&format!("event {head}")), "names the anchored event: {problem}");
+    assert!(!verified.intact());
+    // More work does not hide it.
+    add_patients(dir.path(), "MRN-9", 1).await;
+    let again = verify(dir.path()).await;
+    assert_eq!(again.first_broken, Some(head + 1));
+    assert!(again.anchor.failed(), "{:?}", again.anchor);
 }
 
 #[tokio::test]
-#[ignore = "counts exact event numbers from before sign-in events were chained; to be rewritten relative to the head (issue 12 note)"]
 async fn a_tampered_or_foreign_anchor_fails_verify() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), &["MRN-1"]).await;
@@ -172,7 +212,10 @@ async fn a_tampered_or_foreign_anchor_fails_verify() {
     let file = anchor_file(dir.path());
     let original = std::fs::read_to_string(&file).unwrap();
     // Someone lowers the anchor to hide a cut.
-    std::fs::write(&file, original.replace("\"seq\":2", "\"seq\":1")).unwrap();
+    let seq = anchored_seq(dir.path());
+    let lowered = original.replace(&format!("\"seq\":{seq}"), &format!("\"seq\":{}", seq - 1));
+    assert_ne!(lowered, original);
+    std::fs::write(&file, lowered).unwrap();
     let verified = verify(dir.path()).await;
     let problem = problem(&verified.anchor);
     assert!(
@@ -198,17 +241,24 @@ async fn problem_of(dir: &Path) -> String {
 }
 
 #[tokio::test]
-#[ignore = "counts exact event numbers from before sign-in events were chained; to be rewritten relative to the head (issue 12 note)"]
 async fn a_store_without_an_anchor_gets_one_and_verify_says_so() {
     let dir = tempfile::tempdir().unwrap();
     store_with(dir.path(), &["MRN-1"]).await;
     std::fs::remove_file(anchor_file(dir.path())).unwrap();
     let verified = verify(dir.path()).await;
     assert!(verified.intact());
-    assert!(matches!(&verified.anchor, AnchorCheck::Created { seq: 2, .. }), "{:?}", verified.anchor);
+    let made = match &verified.anchor {
+        AnchorCheck::Created { seq, .. } => *seq,
+        other => panic!("expected an anchor made, got {other:?}"),
+    };
+    assert_eq!(made, verified.head, "made at the head");
     assert!(anchor_file(dir.path()).exists());
     let again = verify(dir.path()).await;
-    assert!(matches!(again.anchor, AnchorCheck::Matched { seq: 2, head: 2, .. }), "{:?}", again.anchor);
+    assert!(
+        matches!(again.anchor, AnchorCheck::Matched { seq, head, .. } if seq >= made && head == again.head),
+        "{:?}",
+        again.anchor
+    );
 }
 
 async fn export(
@@ -226,7 +276,6 @@ fn check(bytes: &[u8]) -> Result<vigil::store::CheckedExport, vigil::store::Expo
 }
 
 #[tokio::test]
-#[ignore = "counts exact event numbers from before sign-in events were chained; to be rewritten relative to the head (issue 12 note)"]
 async fn an_export_checks_offline_and_the_first_bad_line_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let added = store_with(dir.path(), &["MRN-1", "MRN-2"]).await;
@@ -237,25 +286,56 @@ async fn an_export_checks_offline_and_the_first_bad_line_is_named() {
     let (whole, report) = export(&ws, &AuditSelection::default()).await;
     let checked = check(&whole).unwrap();
     assert!(checked.complete);
-    assert_eq!((checked.events, checked.head_seq, report.rows), (4, 4, 4));
-    assert_eq!(checked.anchor_seq, Some(4));
+    // Every event from the first, one line each, then the head line.
     let lines: Vec<&str> = std::str::from_utf8(&whole).unwrap().lines().collect();
-    let event: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
-    assert_eq!((event["seq"].as_i64(), event["action"].as_str()), (Some(3), Some("patient.create")));
-    assert_eq!(event["patient"].as_str(), Some(added[1].id.to_string().as_str()));
+    let events = i64::try_from(lines.len()).unwrap() - 1;
+    assert_eq!(
+        (i64::try_from(checked.events).unwrap(), checked.head_seq, i64::try_from(report.rows).unwrap()),
+        (events, events, events)
+    );
+    assert!(matches!(checked.anchor_seq, Some(seq) if 0 < seq && seq <= events), "{checked:?}");
+    let json = |i: usize| serde_json::from_str::<serde_json::Value>(lines[i]).unwrap();
+    let created = |patient: &Patient| {
+        (0..lines.len() - 1)
+            .find(|&i| {
+                let e = json(i);
+                e["action"] == "patient.create"
+                    && e["patient"].as_str() == Some(patient.id.to_string().as_str())
+            })
+            .unwrap_or_else(|| panic!("no patient.create of {}", patient.id))
+    };
+    let (first, second) = (created(&added[0]), created(&added[1]));
+    assert!(0 < first && first < second && second + 1 < lines.len() - 1, "{first} {second}");
+    for i in 0..lines.len() - 1 {
+        assert_eq!(
+            json(i)["seq"].as_i64(),
+            Some(i64::try_from(i).unwrap() + 1),
+            "line {} is event {}",
+            i + 1,
+            i + 1
+        );
+    }
 
-    // One altered field: that line is named.
+    // One altered field: that line is named (the first patient.create).
     let altered = String::from_utf8(whole.clone()).unwrap().replacen("patient.create", "patient.update", 1);
     let fault = check(altered.as_bytes()).unwrap_err();
-    assert_eq!(fault.line, 2);
-    assert_eq!(fault.problem, "event 2: its hash does not follow from its fields: the line was altered");
-    // A line removed from a complete export: the gap is named.
-    let removed = [lines[0], lines[1], lines[3], lines[4]].join("\n");
-    let fault = check(removed.as_bytes()).unwrap_err();
-    assert_eq!((fault.line, fault.problem.as_str()), (3, "event 3 is missing: event 4 follows event 2"));
+    assert_eq!(fault.line, first + 1);
+    assert_eq!(
+        fault.problem,
+        format!("event {}: its hash does not follow from its fields: the line was altered", first + 1)
+    );
+    // A line removed from a complete export: the gap is named at the line after it.
+    let removed: Vec<&str> =
+        lines.iter().enumerate().filter(|&(i, _)| i != second).map(|(_, l)| *l).collect();
+    let fault = check(removed.join("\n").as_bytes()).unwrap_err();
+    let (gone, next) = (second + 1, second + 2);
+    assert_eq!(
+        (fault.line, fault.problem.as_str()),
+        (second + 1, format!("event {gone} is missing: event {next} follows event {second}").as_str())
+    );
     // Cut short: no head.
-    let cut = lines[..3].join("\n");
-    assert_eq!(check(cut.as_bytes()).unwrap_err().line, 4);
+    let cut = lines[..=second].join("\n");
+    assert_eq!(check(cut.as_bytes()).unwrap_err().line, second + 2);
 
     // A filtered export: its own events check, not their linkage; the export is audited with its
     // filters, destination and SHA-256.

@@ -12,6 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use vigil::agents::{AlertPolicy, OrchestratorConfig, RiskLevel, alerting::AlertStatus};
+use vigil::domain::access::Role;
 use vigil::domain::{
     Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
 };
@@ -263,4 +264,53 @@ async fn moderate_patient(ws: &Workstation) -> String {
     batch.push(NewObservation::new(p.id, Kind::BpSystolic, ObservationValue::Quantity(120.0), end).unwrap());
     ws.record_observations(&SourceKind::Manual, &batch).await.unwrap();
     p.mrn
+}
+
+#[tokio::test]
+async fn a_restricted_patient_is_listed_without_data_until_the_user_breaks_the_glass() {
+    let (_dir, ws) = demo().await;
+    let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
+    let hypoxic = PatientRef::Mrn("DEMO-0003".into());
+    ws.assess(&orchestrator, &hypoxic, &AssessOptions::default()).await.unwrap();
+    let before = ws.worklist(&orchestrator).await.unwrap();
+    let shown = before.rows.iter().find(|r| r.mrn == "DEMO-0003").unwrap().clone();
+    assert!(shown.open_alerts >= 1 && shown.event.is_some() && !shown.latest.is_empty(), "{shown:?}");
+    assert!(ws.set_restricted(&hypoxic, true).await.unwrap());
+
+    // Without a grant, for the clinician who restricted it and for a nurse alike: who it is and
+    // how many alerts are open, nothing else.
+    for role in [Role::Clinician, Role::Nurse] {
+        common::sign_in_as(&ws, role).await;
+        let list = ws.worklist(&orchestrator).await.unwrap();
+        assert_eq!(list.rows.len(), before.rows.len(), "the patient is still listed");
+        let row = list.rows.iter().find(|r| r.mrn == "DEMO-0003").unwrap();
+        assert_eq!(
+            (row.patient_id.as_str(), row.name.as_str()),
+            (shown.patient_id.as_str(), shown.name.as_str())
+        );
+        assert_eq!(
+            (row.assessed.as_str(), row.risk_level.as_str()),
+            ("restricted", "restricted"),
+            "{role:?}"
+        );
+        assert!(row.latest.is_empty() && row.news2.is_none() && row.last_data_ms.is_none(), "{row:?}");
+        assert!(row.event.is_none() && row.top_finding.is_none() && row.needs_review.is_empty(), "{row:?}");
+        assert_eq!(row.risk_score, 0.0);
+        assert_eq!(row.open_alerts, shown.open_alerts, "the count of open alerts stays, not their text");
+        // Every other patient keeps their data.
+        let stable = list.rows.iter().find(|r| r.mrn == "DEMO-0001").unwrap();
+        assert!(!stable.latest.is_empty() && stable.assessed != "restricted");
+        assert!(matches!(ws.patient_view(&orchestrator, &hypoxic).await, Err(vigil::Error::Restricted(_))));
+    }
+
+    // The nurse breaks the glass: their list shows the data again; the clinician's still does not.
+    ws.break_glass(&hypoxic, "Called to the bedside, patient deteriorating").await.unwrap();
+    let list = ws.worklist(&orchestrator).await.unwrap();
+    let row = list.rows.iter().find(|r| r.mrn == "DEMO-0003").unwrap();
+    assert_eq!(row.event, shown.event);
+    assert!(!row.latest.is_empty() && row.news2.is_some() && row.assessed != "restricted", "{row:?}");
+    assert_eq!(list.rows[0].mrn, "DEMO-0003", "sorted by its risk again");
+    common::sign_in_as(&ws, Role::Clinician).await;
+    let list = ws.worklist(&orchestrator).await.unwrap();
+    assert_eq!(list.rows.iter().find(|r| r.mrn == "DEMO-0003").unwrap().assessed, "restricted");
 }

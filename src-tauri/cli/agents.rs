@@ -282,10 +282,12 @@ pub(super) async fn run_worklist(data_dir: &Path, json: bool) -> anyhow::Result<
         let last = r.last_data_ms.map_or("-".to_owned(), |ms| {
             chrono::DateTime::from_timestamp_millis(ms as i64).map_or_else(String::new, |t| t.to_rfc3339())
         });
+        // A restricted record the user has not opened has no score to show (only who it is).
+        let score = if r.assessed == "restricted" { "-".to_owned() } else { format!("{:.2}", r.risk_score) };
         say!(
-            "{:<9} {:>5.2} {:>5}  {:<12} {:<28} {:>6}  {last}",
+            "{:<9} {:>5} {:>5}  {:<12} {:<28} {:>6}  {last}",
             r.risk_level,
-            r.risk_score,
+            score,
             news2,
             r.mrn,
             r.name,

@@ -274,17 +274,29 @@ impl Workstation {
         executor: &mut sqlx::SqliteConnection,
         patient: PatientId,
     ) -> Result<(), Error> {
-        // Services (the monitor, device feeds) assess every patient: restriction is about
-        // people opening a record.
-        if principal.service || !users::is_restricted(&mut *executor, patient).await? {
-            return Ok(());
-        }
-        if users::live_grant(&mut *executor, principal.id, patient, self.clock.now()).await?.is_some() {
+        if !self.withheld(principal, executor, patient).await? {
             return Ok(());
         }
         let detail = serde_json::json!({ "operation": "patient.read", "why": "restricted" });
         self.audit_access_patient("access.denied", Some(principal), Some(patient), detail).await;
         Err(Error::Restricted(patient))
+    }
+
+    /// Whether `patient`'s record is closed to `principal`: restricted, and no live
+    /// break-the-glass grant of theirs on it. Lists show such a patient without their data.
+    pub(crate) async fn withheld(
+        &self,
+        principal: &Principal,
+        executor: &mut sqlx::SqliteConnection,
+        patient: PatientId,
+    ) -> Result<bool, Error> {
+        // Services (the monitor, device feeds) assess every patient: restriction is about
+        // people opening a record.
+        if principal.service || !users::is_restricted(&mut *executor, patient).await? {
+            return Ok(false);
+        }
+        let grant = users::live_grant(&mut *executor, principal.id, patient, self.clock.now()).await?;
+        Ok(grant.is_none())
     }
 
     /// Finds a patient for `principal`: a restricted record needs a live break-the-glass grant.

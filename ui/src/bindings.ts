@@ -1288,8 +1288,10 @@ export type WorklistRow_Deserialize = {
 	needs_review: string[],
 	/**
 	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-	 *  latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
-	 *  monitoring consent: not assessed).
+	 *  latest data), `now` (assessed for this screen), `none` (no data), `no_consent` (no
+	 *  monitoring consent: not assessed) or `restricted` (a restricted record this user has
+	 *  not opened: only who it is and its open alert count are shown, no values, risk or
+	 *  alert text; opening it needs break-the-glass).
 	 */
 	assessed: string,
 };
@@ -1325,8 +1327,10 @@ export type WorklistRow_Serialize = {
 	needs_review: string[],
 	/**
 	 *  Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-	 *  latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
-	 *  monitoring consent: not assessed).
+	 *  latest data), `now` (assessed for this screen), `none` (no data), `no_consent` (no
+	 *  monitoring consent: not assessed) or `restricted` (a restricted record this user has
+	 *  not opened: only who it is and its open alert count are shown, no values, risk or
+	 *  alert text; opening it needs break-the-glass).
 	 */
 	assessed: string,
 };

@@ -107,8 +107,10 @@ view! {
         /// above every low-risk patient whatever the others scored (unknown never looks safe).
         pub needs_review: Vec<String>,
         /// Where the risk came from: `stored` (the monitor's latest assessment, which covers the
-        /// latest data), `now` (assessed for this screen), `none` (no data) or `no_consent` (no
-        /// monitoring consent: not assessed).
+        /// latest data), `now` (assessed for this screen), `none` (no data), `no_consent` (no
+        /// monitoring consent: not assessed) or `restricted` (a restricted record this user has
+        /// not opened: only who it is and its open alert count are shown, no values, risk or
+        /// alert text; opening it needs break-the-glass).
         pub assessed: String,
     }
 }

@@ -159,29 +159,41 @@ impl Workstation {
     /// on the latest data; no alert is raised here), open alerts and the last data time;
     /// highest risk first (then NEWS2, open alerts, name). One audit event.
     pub async fn worklist(&self, orchestrator: &Orchestrator) -> Result<Worklist, Error> {
-        self.authorize(Operation::PatientList).await?;
+        let me = self.authorize(Operation::PatientList).await?;
         let started = Instant::now();
         let until_ms = self.time_bounds().await?.latest_ms();
         let mut tx = self.store.begin_read().await?;
         let patients = crate::store::list_patients(&mut *tx).await?;
         let mut snapshots = Vec::with_capacity(patients.len());
         for p in &patients {
+            // A restricted record this user has not opened: its data is not even read.
+            if self.withheld(&me, &mut tx, p.id).await? {
+                snapshots.push(None);
+                continue;
+            }
             let snap = snapshot(&mut tx, p, until_ms).await?;
             // The monitor's latest assessment, when it covers the latest data: no re-assessment.
             let stored = crate::store::assessments::latest(&mut *tx, p.id, until_ms)
                 .await?
                 .filter(|a| snap.last_ms.is_some_and(|last| a.at.timestamp_millis() >= last));
-            snapshots.push((snap, stored));
+            snapshots.push(Some((snap, stored)));
         }
         let open =
             AlertQuery { statuses: vec![AlertStatus::New, AlertStatus::Acknowledged], ..Default::default() };
         let alerts = crate::store::list_alerts(&mut *tx, &open).await?;
-        let detail = serde_json::json!({ "patients": patients.len() });
+        let withheld = snapshots.iter().filter(|s| s.is_none()).count();
+        let detail = serde_json::json!({ "patients": patients.len(), "restricted": withheld });
         self.audit_read("worklist.view", None, detail).await;
         tx.commit().await.map_err(StoreError::from)?;
         let demo = self.store.meta("demo").await?.as_deref() == Some("true");
         let mut rows = Vec::with_capacity(patients.len());
-        for (p, (snap, stored)) in patients.iter().zip(snapshots) {
+        for (p, snapshot) in patients.iter().zip(snapshots) {
+            let open_alerts =
+                u32::try_from(alerts.iter().filter(|a| a.patient_id == p.id).count()).unwrap_or(u32::MAX);
+            let Some((snap, stored)) = snapshot else {
+                rows.push(restricted_row(p, open_alerts));
+                continue;
+            };
             let assessed = match (stored, snap.context) {
                 // Issue 12: a patient without monitoring consent is not assessed, nor shown as
                 // assessed by an older stored assessment.
@@ -200,8 +212,7 @@ impl Workstation {
                 risk_level: assessed.as_ref().map_or("low", |(a, _)| a.risk_level.as_str()).to_owned(),
                 event: assessed.as_ref().and_then(|(a, _)| a.event.clone()),
                 top_finding: assessed.as_ref().and_then(|(a, _)| a.top_finding.clone()),
-                open_alerts: u32::try_from(alerts.iter().filter(|a| a.patient_id == p.id).count())
-                    .unwrap_or(u32::MAX),
+                open_alerts,
                 last_data_ms: snap.last_ms.map(|t| t as f64),
                 needs_review: assessed
                     .as_ref()
@@ -224,6 +235,27 @@ impl Workstation {
         let runtime = self.models.get().cloned();
         let demo = |model: &str| runtime.as_ref().is_some_and(|r| r.is_demonstration(model));
         assessment(a, &demo)
+    }
+}
+
+/// The row of a restricted record the user has not opened: who it is (so that a clinician can
+/// find it and break the glass) and how many alerts are open on it, never its values, risk or
+/// alert text. Its risk is unknown to this user, so it sorts by name among the low-risk rows.
+fn restricted_row(p: &Patient, open_alerts: u32) -> WorklistRow {
+    WorklistRow {
+        patient_id: p.id.to_string(),
+        mrn: p.mrn.clone(),
+        name: p.name.clone(),
+        latest: Vec::new(),
+        news2: None,
+        risk_score: 0.0,
+        risk_level: "restricted".to_owned(),
+        event: None,
+        top_finding: None,
+        open_alerts,
+        last_data_ms: None,
+        needs_review: Vec::new(),
+        assessed: "restricted".to_owned(),
     }
 }
 

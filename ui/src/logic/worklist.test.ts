@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { row } from "./fixtures";
-import { compactVitals, filterRows, notMonitored } from "./worklist";
+import { compactVitals, filterRows, notMonitored, restricted } from "./worklist";
 
 describe("filterRows", () => {
   const rows = [
@@ -48,5 +48,13 @@ describe("notMonitored", () => {
     expect(notMonitored(row({ name: "A", assessed: "no_consent" }))).toBe(true);
     expect(notMonitored(row({ name: "B", assessed: "none" }))).toBe(false);
     expect(notMonitored(row({ name: "C", assessed: "stored" }))).toBe(false);
+  });
+});
+
+describe("restricted", () => {
+  it("marks only rows of restricted records the user has not opened", () => {
+    expect(restricted(row({ name: "A", assessed: "restricted", risk_level: "restricted", latest: [] }))).toBe(true);
+    expect(restricted(row({ name: "B", assessed: "no_consent" }))).toBe(false);
+    expect(restricted(row({ name: "C", assessed: "stored" }))).toBe(false);
   });
 });

@@ -50,3 +50,11 @@ export function compactVitals(latest: readonly VitalReading[]): { key: string; t
 export function notMonitored(r: WorklistRow): boolean {
   return r.assessed === "no_consent";
 }
+
+/**
+ * A restricted record this user has not opened (break the glass): the row names the patient and
+ * counts their open alerts; the backend sends no values, risk or alert text (issue 12).
+ */
+export function restricted(r: WorklistRow): boolean {
+  return r.assessed === "restricted";
+}

@@ -4,7 +4,7 @@ import { h, keepFocus, message, setState, viewRoot } from "../dom";
 import { errorText } from "../errors";
 import { absoluteTime, news2BandLabel, news2Class, relativeTime, riskClass, riskText } from "../logic/format";
 import { needsReviewText } from "../logic/live";
-import { compactVitals, filterRows, notMonitored } from "../logic/worklist";
+import { compactVitals, filterRows, notMonitored, restricted } from "../logic/worklist";
 import { onAlertsChanged } from "../live";
 import { formatCount } from "../status";
 import { openPatientDialog } from "./entry";
@@ -178,7 +178,9 @@ function row(r: WorklistRow, open: (id: string) => void): HTMLTableRowElement {
     h(
       "td",
       {},
-      notMonitored(r)
+      restricted(r)
+        ? h("span", { class: "muted restricted", title: "Restricted record: open it with a reason (break the glass) to see its data" }, "Restricted")
+        : notMonitored(r)
         ? h("span", { class: "muted", title: "No consent to monitoring: readings are refused and nothing is assessed" }, "Not monitored")
         : h("span", { class: riskClass(r.risk_level), title: r.event ? `Event: ${r.event.replace(/_/g, " ")}` : undefined }, riskText(r.risk_level, r.risk_score)),
       r.needs_review.length > 0 ? h("span", { class: "chip needs-review", title: needsReviewText(r.needs_review) }, " Needs review") : null,
