@@ -13,6 +13,25 @@ use crate::domain::ObservationValue;
 pub enum BleCommand {
     /// Decode one GATT characteristic value (hex) into readings, for IT and tests
     Decode(DecodeArgs),
+    /// List registered devices: kind, address, patient, battery, last value
+    Devices,
+    /// Scan for nearby health devices (heart rate, oximeter, blood pressure, thermometer, scale, glucose)
+    Scan(super::ble_link::ScanArgs),
+    /// Pair (bond) with a device that needs it: many cuffs, scales and glucose meters (Linux: BlueZ)
+    Pair(super::ble_link::PairArgs),
+    /// Assign a device to a patient
+    Assign(super::ble_link::AssignArgs),
+    /// Take a device off its patient
+    Unassign {
+        /// The device: its id or BLE address
+        device: String,
+    },
+    /// Map a multi-user device's user index to a patient (or remove the mapping)
+    User(super::ble_link::UserArgs),
+    /// Replay a recorded device session into the store, as the device would have sent it
+    Replay(super::ble_link::ReplayArgs),
+    /// Connect to a device and store its readings until stopped
+    Connect(super::ble_link::ConnectArgs),
 }
 
 /// `vigil ble decode --characteristic UUID HEX`.
@@ -27,9 +46,18 @@ pub struct DecodeArgs {
     pub hex: Vec<String>,
 }
 
-pub(super) fn run(command: BleCommand, json: bool) -> anyhow::Result<()> {
+pub(super) async fn run(command: BleCommand, data_dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    use super::ble_link as link;
     match command {
         BleCommand::Decode(args) => decode(&args, json),
+        BleCommand::Devices => link::devices(data_dir, json).await,
+        BleCommand::Scan(args) => link::scan(&args, json).await,
+        BleCommand::Pair(args) => link::pair(&args, json).await,
+        BleCommand::Assign(args) => link::assign(data_dir, &args.device, Some(&args.patient), json).await,
+        BleCommand::Unassign { device } => link::assign(data_dir, &device, None, json).await,
+        BleCommand::User(args) => link::user(data_dir, &args).await,
+        BleCommand::Replay(args) => link::replay(data_dir, &args, json).await,
+        BleCommand::Connect(args) => link::connect(data_dir, &args, json).await,
     }
 }
 

@@ -240,7 +240,11 @@ pub(super) async fn replay(data_dir: &Path, args: &ReplayArgs, json: bool) -> an
     let ws = super::session::open(data_dir).await?;
     let result = async {
         let record = prepare(&ws, new, args.patient.as_deref()).await?;
-        let link = ReplayLink::new(recording, chrono::Utc::now(), args.speed);
+        // In real time the recording is live; faster, it is laid out to end now, so no reading
+        // lands in the future and the monitor sees it as a backlog in event time.
+        let ahead = if args.speed == 1.0 { 0.0 } else { recording.duration_s() };
+        let base = chrono::Utc::now() - chrono::Duration::milliseconds((ahead * 1000.0) as i64);
+        let link = ReplayLink::new(recording, base, args.speed);
         stream(&ws, record, link, None, json).await
     }
     .await;

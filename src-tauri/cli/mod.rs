@@ -17,6 +17,7 @@ mod args;
 mod audit;
 mod bench;
 mod ble;
+mod ble_link;
 mod import;
 mod packages;
 mod patients;
@@ -252,7 +253,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,
         Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
         Command::Settings { command } => settings::run(command, &data_dir, json).await?,
-        Command::Ble(cmd) => ble::run(cmd, json)?,
+        Command::Ble(cmd) => ble::run(cmd, &data_dir, json).await?,
     }
     Ok(())
 }

@@ -240,10 +240,10 @@ impl DeviceFeed {
                             received.get(&batch.device).into_iter().flatten().map(|t| (committed - *t).num_milliseconds()),
                         );
                     }
-                    BatchOutcome::NoConsent(_) => {
+                    BatchOutcome::Refused(reason) => {
+                        tracing::warn!(device = %batch.device, readings = batch.observations.len(), %reason, "device readings refused");
                         fed.live.held += batch.observations.len() as u32;
-                        fed.live.problem =
-                            Some("the patient has not consented to monitoring: readings refused".to_owned());
+                        fed.live.problem = Some(reason);
                     }
                 }
             }

@@ -25,8 +25,10 @@ pub struct DeviceBatch {
 pub enum BatchOutcome {
     /// Stored (duplicates by content counted, not stored again).
     Stored(InsertReport),
-    /// Refused whole: a patient of the batch has not consented to monitoring (issue 12).
-    NoConsent(PatientId),
+    /// Refused whole, with the reason: a patient of the batch has not consented to monitoring
+    /// (issue 12), or a reading's time is outside what the store accepts (a device clock far
+    /// ahead).
+    Refused(String),
 }
 
 impl Workstation {
@@ -132,15 +134,17 @@ impl Workstation {
         let mut outcomes = Vec::with_capacity(batches.len());
         'batches: for batch in batches {
             for o in &batch.observations {
-                bounds.check(o.effective, None).map_err(|problem| {
-                    crate::domain::InvalidField::new("time", format!("device {}: {} ({problem})", batch.device, o.kind))
-                })?;
+                if let Err(problem) = bounds.check(o.effective, None) {
+                    outcomes.push(BatchOutcome::Refused(format!("{}: {problem}", o.kind)));
+                    continue 'batches;
+                }
             }
             let patients: std::collections::BTreeSet<PatientId> = batch.observations.iter().map(|o| o.patient_id).collect();
             for p in patients {
                 let found = super::find(&mut tx, &PatientRef::Id(p)).await?;
                 if !found.consent.monitoring {
-                    outcomes.push(BatchOutcome::NoConsent(p));
+                    let reason = "the patient has not consented to monitoring: readings refused";
+                    outcomes.push(BatchOutcome::Refused(reason.to_owned()));
                     continue 'batches;
                 }
             }
