@@ -64,6 +64,14 @@ def main():
         "",
         "self.UpdateProperties('org.bluez.Device1', {'Connected': True, 'ServicesResolved': True})",
     )
+    # BlueZ's Pair connects and resolves the services on the way (bluez-async waits for it).
+    dev_mock.AddMethod(
+        DEVICE,
+        "Pair",
+        "",
+        "",
+        "self.UpdateProperties('org.bluez.Device1', {'Paired': True, 'Connected': True, 'ServicesResolved': True})",
+    )
     dev_mock.AddMethod(
         DEVICE,
         "Disconnect",
@@ -72,10 +80,14 @@ def main():
         "self.UpdateProperties('org.bluez.Device1', {'Connected': False, 'ServicesResolved': False})",
     )
 
+    # dbusmock lists an interface that has only properties after the object's child nodes,
+    # where BlueZ lists it before them; bluez-async's XML reader refuses interfaces split by
+    # nodes. A method (BlueZ's GattService1 has none; nobody calls it) keeps it in place.
+    in_place = [("StandIn", "", "", "")]
     hr_service = dev_path + "/service000a"
     bluez_mock = dbus.Interface(bus.get_object("org.bluez", "/"), MOCK)
     bluez_mock.AddObject(
-        hr_service, SERVICE, {"UUID": sig(0x180D), "Primary": True, "Device": dbus.ObjectPath(dev_path)}, []
+        hr_service, SERVICE, {"UUID": sig(0x180D), "Primary": True, "Device": dbus.ObjectPath(dev_path)}, in_place
     )
     hr_char = hr_service + "/char000b"
     start_notify = (
@@ -100,7 +112,7 @@ def main():
     )
     battery_service = dev_path + "/service0010"
     bluez_mock.AddObject(
-        battery_service, SERVICE, {"UUID": sig(0x180F), "Primary": True, "Device": dbus.ObjectPath(dev_path)}, []
+        battery_service, SERVICE, {"UUID": sig(0x180F), "Primary": True, "Device": dbus.ObjectPath(dev_path)}, in_place
     )
     bluez_mock.AddObject(
         battery_service + "/char0011",
