@@ -320,7 +320,11 @@ impl ToKind {
         let to = Unit::parse(target).map_err(|e| format!("unit: {e}"))?;
         if kind == Kind::BloodGlucose && from.dims == MASS_CONCENTRATION && to.dims == MOLAR_CONCENTRATION {
             // mg/dL and g/L to mmol/L through glucose's molar mass (kg/mol).
-            from = Unit { factor: from.factor / (Kind::GLUCOSE_MOLAR_MASS / 1000.0), dims: to.dims, scale: from.scale };
+            from = Unit {
+                factor: from.factor / (Kind::GLUCOSE_MOLAR_MASS / 1000.0),
+                dims: to.dims,
+                scale: from.scale,
+            };
         }
         if from == to {
             return Ok(ToKind { kind, from: None });
