@@ -1,6 +1,8 @@
 //! `vigil ble decode`: decodes one characteristic value without a store or a sign-in. Runs
 //! the real binary; the data directory is a temporary one (only the log goes there).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Output;
 
 use serde_json::{Value, json};
@@ -75,7 +77,11 @@ fn json_has_every_key_with_its_value() {
 #[test]
 fn json_absent_values_rejections_and_device_time() {
     // Temperature NaN (FLOAT 0x007FFFFF) with a time stamp: absent, with its reason.
-    let v = decode_json(&["--characteristic", "00002a1c-0000-1000-8000-00805f9b34fb", "02 FF FF 7F 00 EA 07 0B 17 08 00 00"]);
+    let v = decode_json(&[
+        "--characteristic",
+        "00002a1c-0000-1000-8000-00805f9b34fb",
+        "02 FF FF 7F 00 EA 07 0B 17 08 00 00",
+    ]);
     assert_eq!(
         v["readings"],
         json!([{"kind": "body_temperature", "value": null, "unit": "Cel", "absent": "not-a-number"}])
@@ -102,7 +108,9 @@ fn a_truncated_value_names_the_field_and_offset_and_fails() {
     let o = vigil(&["ble", "decode", "--characteristic", "2a37", "01 48"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("heart_rate_measurement: heart rate (uint16) at byte 1: needs 2 bytes, the value has 1 left"),
+        stderr(&o).contains(
+            "heart_rate_measurement: heart rate (uint16) at byte 1: needs 2 bytes, the value has 1 left"
+        ),
         "{}",
         stderr(&o)
     );

@@ -84,7 +84,7 @@ fn bad_rows_are_rejected_and_good_rows_kept() {
              2024-03-01T08:00:00+01:00)",
             "long-with-errors.csv:5: kind: 'pulse' is not a known observation kind (known: heart_rate, \
              rr_interval, spo2, respiratory_rate, bp_systolic, bp_diastolic, body_temperature, body_weight, \
-             steps, hrv_sdnn, consciousness, supplemental_oxygen, spo2_scale)",
+             steps, hrv_sdnn, consciousness, supplemental_oxygen, spo2_scale, blood_glucose)",
             "long-with-errors.csv:6: value: '7,5' is not a number (nor a data-absent-reason code such as \
              not-performed)",
             "long-with-errors.csv:7: unit: 'stone' is not a known UCUM unit",

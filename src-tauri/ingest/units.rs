@@ -14,6 +14,9 @@
 //! - `m[Hg]` = 133.3220 kPa, so `mm[Hg]` = 133.322 Pa; `bar` = 10^5 Pa; `Pa` = N/m² = kg/(m·s²).
 //! - `[in_i]` = 2.54 cm; `[ft_i]` = 12 `[in_i]`; `L` = dm³.
 //! - `min` = 60 s, `h` = 60 min, `d` = 24 h; `Hz` = 1/s; `%` = 10^-2.
+//! - `mol` is its own dimension here (UCUM makes it a number); a mass concentration
+//!   (`mg/dL`) converts to a molar one (`mmol/L`) only for glucose, at
+//!   [`Kind::GLUCOSE_MOLAR_MASS`] (1 mmol/L = 18.0156 mg/dL).
 //! - Temperatures are not ratios and only convert on their own: `Cel` = K − 273.15,
 //!   `[degF]` = (°F − 32) × 5/9 Cel.
 //!
@@ -25,17 +28,23 @@
 
 use crate::domain::Kind;
 
-/// Base dimensions, as exponents of (kg, m, s, K).
-type Dims = [i8; 4];
+/// Base dimensions, as exponents of (kg, m, s, K, mol).
+type Dims = [i8; 5];
 
-const NONE: Dims = [0, 0, 0, 0];
-const MASS: Dims = [1, 0, 0, 0];
-const LENGTH: Dims = [0, 1, 0, 0];
-const TIME: Dims = [0, 0, 1, 0];
-const TEMPERATURE: Dims = [0, 0, 0, 1];
-const PRESSURE: Dims = [1, -1, -2, 0];
-const FREQUENCY: Dims = [0, 0, -1, 0];
-const VOLUME: Dims = [0, 3, 0, 0];
+const NONE: Dims = [0, 0, 0, 0, 0];
+const MASS: Dims = [1, 0, 0, 0, 0];
+const LENGTH: Dims = [0, 1, 0, 0, 0];
+const TIME: Dims = [0, 0, 1, 0, 0];
+const TEMPERATURE: Dims = [0, 0, 0, 1, 0];
+const PRESSURE: Dims = [1, -1, -2, 0, 0];
+const FREQUENCY: Dims = [0, 0, -1, 0, 0];
+const VOLUME: Dims = [0, 3, 0, 0, 0];
+/// Amount of substance. UCUM defines `mol` as 6.0221367 × 10^23 (a number); kept as its own
+/// dimension here so a molar concentration never passes for a mass one.
+const AMOUNT: Dims = [0, 0, 0, 0, 1];
+/// kg/m³, and mol/m³.
+const MASS_CONCENTRATION: Dims = [1, -3, 0, 0, 0];
+const MOLAR_CONCENTRATION: Dims = [0, -3, 0, 0, 1];
 
 /// A unit code that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,6 +247,7 @@ fn atom(s: &str) -> Option<(f64, Dims, bool)> {
         "mm[Hg]" => (133.322, PRESSURE, false),
         "m[Hg]" => (133_322.0, PRESSURE, true),
         "%" => (1e-2, NONE, false),
+        "mol" => (1.0, AMOUNT, true),
         _ => return None,
     })
 }
@@ -306,8 +316,16 @@ impl ToKind {
         if unit == target {
             return Ok(ToKind { kind, from: None });
         }
-        let from = Unit::parse(unit).map_err(|e| format!("unit: {e}"))?;
+        let mut from = Unit::parse(unit).map_err(|e| format!("unit: {e}"))?;
         let to = Unit::parse(target).map_err(|e| format!("unit: {e}"))?;
+        if kind == Kind::BloodGlucose && from.dims == MASS_CONCENTRATION && to.dims == MOLAR_CONCENTRATION {
+            // mg/dL and g/L to mmol/L through glucose's molar mass (kg/mol).
+            from = Unit {
+                factor: from.factor / (Kind::GLUCOSE_MOLAR_MASS / 1000.0),
+                dims: to.dims,
+                scale: from.scale,
+            };
+        }
         if from == to {
             return Ok(ToKind { kind, from: None });
         }
@@ -390,6 +408,16 @@ mod tests {
             to_kind_unit(Kind::HeartRate, 1.0, "[x]").unwrap_err(),
             "unit: '[x]' is not a known UCUM unit"
         );
+    }
+
+    #[test]
+    fn glucose_converts_from_mass_concentrations_through_its_molar_mass() {
+        assert!((to_kind_unit(Kind::BloodGlucose, 90.0, "mg/dL").unwrap() - 4.9957).abs() < 1e-4);
+        assert!((to_kind_unit(Kind::BloodGlucose, 1.0, "g/L").unwrap() - 5.5507).abs() < 1e-4);
+        assert!((to_kind_unit(Kind::BloodGlucose, 5000.0, "umol/L").unwrap() - 5.0).abs() < 1e-12);
+        // Only glucose has a molar mass here: a mass concentration is no other kind's unit.
+        assert!(convert(90.0, "mg/dL", "mmol/L").is_err());
+        assert!(to_kind_unit(Kind::BloodGlucose, 90.0, "mg").is_err());
     }
 
     #[test]

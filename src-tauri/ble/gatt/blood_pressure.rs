@@ -34,7 +34,11 @@ const FEATURES: [(u32, &str); 9] = [
     (8, "user_facing_time"),
 ];
 
-pub(super) fn measurement(r: &mut Reader<'_>, out: &mut Decoded, intermediate: bool) -> Result<(), DecodeError> {
+pub(super) fn measurement(
+    r: &mut Reader<'_>,
+    out: &mut Decoded,
+    intermediate: bool,
+) -> Result<(), DecodeError> {
     let flags = r.u8("flags")?;
     let kpa = flags & 0x01 != 0;
     let to_mmhg = |v: ObservationValue| if kpa { kpa_to_mmhg(v) } else { v };
@@ -102,8 +106,8 @@ mod tests {
         // onBloodPressureMeasurementReceived_full: 138/88 mmHg, MAP 120, date with year 0
         // (not known), pulse 60, user 1, status 0x27.
         let full = [
-            0x1E, 0x8A, 0x00, 0x58, 0x00, 0x78, 0x00, 0x00, 0x00, 0x04, 0x11, 0x14, 0x29, 0x3B, 0x3C, 0x00, 0x01,
-            0x27, 0x00,
+            0x1E, 0x8A, 0x00, 0x58, 0x00, 0x78, 0x00, 0x00, 0x00, 0x04, 0x11, 0x14, 0x29, 0x3B, 0x3C, 0x00,
+            0x01, 0x27, 0x00,
         ];
         let d = decode(Characteristic::BloodPressureMeasurement, &full).unwrap();
         assert_eq!(q(&d), [(Kind::BpSystolic, 138.0), (Kind::BpDiastolic, 88.0), (Kind::HeartRate, 60.0)]);
@@ -115,12 +119,17 @@ mod tests {
         let d = decode(Characteristic::BloodPressureMeasurement, &some).unwrap();
         assert_eq!(
             q(&d),
-            [(Kind::BpSystolic, 18.9 * 1000.0 / 133.322), (Kind::BpDiastolic, 11.0 * 1000.0 / 133.322), (Kind::HeartRate, 60.0)]
+            [
+                (Kind::BpSystolic, 18.9 * 1000.0 / 133.322),
+                (Kind::BpDiastolic, 11.0 * 1000.0 / 133.322),
+                (Kind::HeartRate, 60.0)
+            ]
         );
         assert_eq!(d.status, ["cuff_too_loose", "pulse_rate_below_lower_limit"]);
         assert_eq!(d.user, None);
         // _minimal: 18.9/11.0 in mmHg: implausible pressures, refused with the range.
-        let d = decode(Characteristic::BloodPressureMeasurement, &[0x00, 0xBD, 0xF0, 0x0B, 0x00, 0x9F, 0xF0]).unwrap();
+        let d = decode(Characteristic::BloodPressureMeasurement, &[0x00, 0xBD, 0xF0, 0x0B, 0x00, 0x9F, 0xF0])
+            .unwrap();
         assert!(d.readings.is_empty());
         assert_eq!(d.rejected[0].reason, "18.9 mm[Hg] is outside the plausible range 40..=300 mm[Hg]");
         // onInvalidDataReceived_toShort (6 bytes) and _noTimestamp (flags 3, 7 bytes).
@@ -134,8 +143,8 @@ mod tests {
     fn nordic_intermediate_cuff_pressure_vectors() {
         // Nordic IntermediateCuffPressureDataCallbackTest _full: cuff 4 mmHg, user 1.
         let full = [
-            0x1E, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x11, 0x14, 0x29, 0x3B, 0x3C, 0x00, 0x01,
-            0x27, 0x00,
+            0x1E, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x11, 0x14, 0x29, 0x3B, 0x3C, 0x00,
+            0x01, 0x27, 0x00,
         ];
         let d = decode(Characteristic::IntermediateCuffPressure, &full).unwrap();
         assert!(d.readings.is_empty());
@@ -156,7 +165,8 @@ mod tests {
         assert_eq!(d.user, None);
         assert_eq!(d.readings[0].value, ObservationValue::Absent(crate::domain::AbsentReason::NotANumber));
         assert_eq!(q_of(&d.readings[1]), 80.0);
-        let e = decode(Characteristic::BloodPressureMeasurement, &[0x10, 120, 0, 80, 0, 90, 0, 0]).unwrap_err();
+        let e =
+            decode(Characteristic::BloodPressureMeasurement, &[0x10, 120, 0, 80, 0, 90, 0, 0]).unwrap_err();
         assert_eq!((e.field, e.offset), ("measurement status", 7));
     }
 
@@ -175,18 +185,23 @@ mod tests {
     fn round_trip() {
         let mut rng = Rng(3);
         for _ in 0..2000 {
-            let sys = 40 + rng.below(261) as i16; // whole mmHg: the 12-bit mantissa stops at 2047
-            let dia = 200 + rng.below(1800) as i16;
-            let pulse = 20 + rng.below(281) as i16;
-            let user = rng.below(255) as u8;
+            let sys = 40 + rng.pick::<i16>(261); // whole mmHg: the 12-bit mantissa stops at 2047
+            let dia = 200 + rng.pick::<i16>(1800);
+            let pulse = 20 + rng.pick::<i16>(281);
+            let user = rng.pick::<u8>(255);
             let mut b = vec![0x0C];
-            for v in [encode_sfloat(sys, 0), encode_sfloat(dia, -1), encode_sfloat(0, 0), encode_sfloat(pulse, 0)] {
+            for v in
+                [encode_sfloat(sys, 0), encode_sfloat(dia, -1), encode_sfloat(0, 0), encode_sfloat(pulse, 0)]
+            {
                 b.extend(v.to_le_bytes());
             }
             b.push(user);
             let d = decode(Characteristic::BloodPressureMeasurement, &b).unwrap();
-            let want =
-                [(Kind::BpSystolic, f64::from(sys)), (Kind::BpDiastolic, f64::from(dia) / 10.0), (Kind::HeartRate, f64::from(pulse))];
+            let want = [
+                (Kind::BpSystolic, f64::from(sys)),
+                (Kind::BpDiastolic, f64::from(dia) / 10.0),
+                (Kind::HeartRate, f64::from(pulse)),
+            ];
             assert_eq!(q(&d), want);
             assert_eq!(d.user, Some(user));
         }

@@ -63,10 +63,16 @@ mod tests {
     fn any_zero_date_field_is_not_set_and_bad_fields_are_named() {
         assert_eq!(parse([0xE2, 0x07, 0, 17, 15, 51, 0]), Ok(DeviceTime::NotSet));
         assert_eq!(parse([0xE2, 0x07, 4, 0, 15, 51, 0]), Ok(DeviceTime::NotSet));
-        assert_eq!(parse([0xE2, 0x07, 13, 1, 0, 0, 0]).unwrap_err(), "month 13 is not 0 (not known) or 1..=12");
+        assert_eq!(
+            parse([0xE2, 0x07, 13, 1, 0, 0, 0]).unwrap_err(),
+            "month 13 is not 0 (not known) or 1..=12"
+        );
         assert_eq!(parse([0xE2, 0x07, 2, 30, 0, 0, 0]).unwrap_err(), "2018-02-30 is not a date");
         assert_eq!(parse([0xE2, 0x07, 2, 3, 24, 0, 0]).unwrap_err(), "time 24:00:00 is not a time of day");
-        assert_eq!(parse([0x01, 0x00, 2, 3, 0, 0, 0]).unwrap_err(), "year 1 is not 0 (not known) or 1582..=9999");
+        assert_eq!(
+            parse([0x01, 0x00, 2, 3, 0, 0, 0]).unwrap_err(),
+            "year 1 is not 0 (not known) or 1582..=9999"
+        );
     }
 
     #[test]

@@ -48,11 +48,20 @@ mod tests {
     fn battery() {
         // Nordic Android-BLE-Common-Library (BSD-3), BatteryLevelDataCallbackTest: 0x64 = 100 %,
         // 0x0F = 15 %, and [0x64, 0x00] is invalid.
-        assert_eq!(decode(Characteristic::BatteryLevel, &[0x64]).unwrap().info, Some(DeviceInfo::Battery(100)));
-        assert_eq!(decode(Characteristic::BatteryLevel, &[0x0F]).unwrap().info, Some(DeviceInfo::Battery(15)));
+        assert_eq!(
+            decode(Characteristic::BatteryLevel, &[0x64]).unwrap().info,
+            Some(DeviceInfo::Battery(100))
+        );
+        assert_eq!(
+            decode(Characteristic::BatteryLevel, &[0x0F]).unwrap().info,
+            Some(DeviceInfo::Battery(15))
+        );
         assert_eq!(decode(Characteristic::BatteryLevel, &[0x64, 0x00]).unwrap_err().offset, 1);
         let e = decode(Characteristic::BatteryLevel, &[101]).unwrap_err();
-        assert_eq!(e.to_string(), "battery_level: battery level at byte 0: 101 is not a percentage (0..=100)");
+        assert_eq!(
+            e.to_string(),
+            "battery_level: battery level at byte 0: 101 is not a percentage (0..=100)"
+        );
         assert!(decode(Characteristic::BatteryLevel, &[]).is_err());
     }
 
@@ -62,7 +71,10 @@ mod tests {
         assert_eq!(d.info, Some(DeviceInfo::Manufacturer("Nordic Semiconductor".into())));
         let d = decode(Characteristic::SerialNumber, "Ä-123".as_bytes()).unwrap();
         assert_eq!(d.info, Some(DeviceInfo::Serial("Ä-123".into())));
-        assert_eq!(decode(Characteristic::ModelNumber, b"").unwrap().info, Some(DeviceInfo::Model(String::new())));
+        assert_eq!(
+            decode(Characteristic::ModelNumber, b"").unwrap().info,
+            Some(DeviceInfo::Model(String::new()))
+        );
         let e = decode(Characteristic::FirmwareRevision, b"1.0\xFF").unwrap_err();
         assert_eq!((e.field, e.offset), ("string", 3));
         let e = decode(Characteristic::SoftwareRevision, b"1.0\x1b[31m").unwrap_err();

@@ -161,8 +161,8 @@ pub(super) fn feature(r: &mut Reader<'_>, out: &mut Decoded) -> Result<(), Decod
 }
 
 mod racp;
-pub use racp::{RacpOp, RacpResponse, RacpResponseCode, decode_racp, racp_request};
 pub(super) use racp::status as racp_status;
+pub use racp::{RacpOp, RacpResponse, RacpResponseCode, decode_racp, racp_request};
 
 #[cfg(test)]
 mod tests;

@@ -32,7 +32,11 @@ pub(super) fn measurement(r: &mut Reader<'_>, out: &mut Decoded) -> Result<(), D
         let start = r.offset();
         let bytes = r.rest();
         if bytes.is_empty() {
-            return Err(r.error_at("rr intervals", start, "missing: the flags announce at least one RR interval"));
+            return Err(r.error_at(
+                "rr intervals",
+                start,
+                "missing: the flags announce at least one RR interval",
+            ));
         }
         if bytes.len() % 2 != 0 {
             return Err(r.error_at(
@@ -103,7 +107,11 @@ mod tests {
     }
 
     fn values(d: &Decoded, kind: Kind) -> Vec<(f64, i64)> {
-        d.readings.iter().filter(|r| r.kind == kind).map(|r| (r.value.quantity().unwrap(), r.offset_ms)).collect()
+        d.readings
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| (r.value.quantity().unwrap(), r.offset_ms))
+            .collect()
     }
 
     #[test]
@@ -191,9 +199,9 @@ mod tests {
     fn round_trip() {
         let mut rng = super::super::no_panic_tests::Rng(7);
         for _ in 0..2000 {
-            let rate = 20 + rng.below(280) as u16;
-            let n = rng.below(10) as usize;
-            let rr: Vec<u16> = (0..n).map(|_| 205 + rng.below(2800) as u16).collect();
+            let rate = 20 + rng.pick::<u16>(280);
+            let n = rng.pick::<usize>(10);
+            let rr: Vec<u16> = (0..n).map(|_| 205 + rng.pick::<u16>(2800)).collect();
             let wide = rate > 255 || rng.below(2) == 1;
             let energy = rng.below(2) == 1;
             let mut b = vec![0u8];
@@ -202,7 +210,7 @@ mod tests {
                 flags |= U16_HEART_RATE;
                 b.extend(rate.to_le_bytes());
             } else {
-                b.push(rate as u8);
+                b.push(u8::try_from(rate).unwrap());
             }
             if energy {
                 flags |= ENERGY_EXPENDED;

@@ -580,7 +580,10 @@ mod tests {
         for text in ["2a37", "0x2A37", "2A37", "0x2a37", "00002a37-0000-1000-8000-00805f9b34fb"] {
             assert_eq!(Characteristic::parse(text), hr, "{text}");
         }
-        assert_eq!(Characteristic::HeartRateMeasurement.uuid().to_string(), "00002a37-0000-1000-8000-00805f9b34fb");
+        assert_eq!(
+            Characteristic::HeartRateMeasurement.uuid().to_string(),
+            "00002a37-0000-1000-8000-00805f9b34fb"
+        );
         assert_eq!(Characteristic::parse("2a99"), None);
         assert_eq!(Characteristic::parse("00002a37-0000-1000-8000-00805f9b34fc"), None);
         assert_eq!(Characteristic::parse("zz"), None);

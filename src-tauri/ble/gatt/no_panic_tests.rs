@@ -22,6 +22,14 @@ impl Rng {
     pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+
+    /// A number in 0..n as a `T` (which must hold n - 1).
+    pub(super) fn pick<T: TryFrom<u64>>(&mut self, n: u64) -> T
+    where
+        T::Error: std::fmt::Debug,
+    {
+        T::try_from(self.below(n)).unwrap()
+    }
 }
 
 fn check(c: Characteristic, bytes: &[u8]) {

@@ -247,8 +247,8 @@ mod tests {
     fn round_trip() {
         let mut rng = Rng(11);
         for _ in 0..2000 {
-            let spo2 = 500 + rng.below(501) as i16; // 50.0..=100.0 in tenths
-            let pr = 20 + rng.below(281) as i16;
+            let spo2 = 500 + rng.pick::<i16>(501); // 50.0..=100.0 in tenths
+            let pr = 20 + rng.pick::<i16>(281);
             let fast = rng.below(2) == 1;
             let mut b = vec![if fast { 0x01 } else { 0x00 }];
             b.extend(encode_sfloat(spo2, -1).to_le_bytes());

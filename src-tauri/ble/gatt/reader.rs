@@ -28,16 +28,18 @@ impl<'a> Reader<'a> {
     }
 
     /// An error about `field` at `offset`.
-    pub(super) fn error_at(&self, field: &'static str, offset: usize, problem: impl Into<String>) -> DecodeError {
+    pub(super) fn error_at(
+        &self,
+        field: &'static str,
+        offset: usize,
+        problem: impl Into<String>,
+    ) -> DecodeError {
         DecodeError { characteristic: self.characteristic, field, offset, problem: problem.into() }
     }
 
     fn take<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
         let start = self.pos;
-        let slice = self
-            .bytes
-            .get(start..start.saturating_add(N))
-            .ok_or_else(|| self.missing(field, N))?;
+        let slice = self.bytes.get(start..start.saturating_add(N)).ok_or_else(|| self.missing(field, N))?;
         let mut out = [0u8; N];
         out.copy_from_slice(slice);
         self.pos = start + N;
@@ -50,7 +52,10 @@ impl<'a> Reader<'a> {
             field,
             self.pos,
             if have == 0 {
-                format!("missing: the value ends here ({} bytes), the flags announce {needed} more", self.bytes.len())
+                format!(
+                    "missing: the value ends here ({} bytes), the flags announce {needed} more",
+                    self.bytes.len()
+                )
             } else {
                 format!("needs {needed} bytes, the value has {have} left")
             },
@@ -109,7 +114,10 @@ impl<'a> Reader<'a> {
             n => Err(self.error_at(
                 "end of value",
                 self.pos,
-                format!("{n} trailing byte(s) that no flag explains (the value has {} bytes)", self.bytes.len()),
+                format!(
+                    "{n} trailing byte(s) that no flag explains (the value has {} bytes)",
+                    self.bytes.len()
+                ),
             )),
         }
     }

@@ -30,7 +30,11 @@ fn type_name(code: u8) -> &'static str {
     }
 }
 
-pub(super) fn measurement(r: &mut Reader<'_>, out: &mut Decoded, intermediate: bool) -> Result<(), DecodeError> {
+pub(super) fn measurement(
+    r: &mut Reader<'_>,
+    out: &mut Decoded,
+    intermediate: bool,
+) -> Result<(), DecodeError> {
     let flags = r.u8("flags")?;
     let raw = r.float("temperature")?;
     let celsius = if flags & 0x01 != 0 { fahrenheit_to_celsius(raw) } else { raw };
@@ -99,17 +103,20 @@ mod tests {
         assert_eq!(d.readings[0].value, ObservationValue::Absent(crate::domain::AbsentReason::NotANumber));
         let d = decode(Characteristic::IntermediateTemperature, &[0x00, 0x71, 0x01, 0x00, 0xFF]).unwrap();
         assert!(d.readings.is_empty());
-        assert_eq!(d.rejected[0].reason, "intermediate temperature 36.9 Cel while the measurement is in progress");
+        assert_eq!(
+            d.rejected[0].reason,
+            "intermediate temperature 36.9 Cel while the measurement is in progress"
+        );
     }
 
     #[test]
     fn round_trip() {
         let mut rng = Rng(5);
         for _ in 0..2000 {
-            let centi = 2500 + rng.below(2001) as i32; // 25.00..=45.00 °C
+            let centi = 2500 + rng.pick::<i32>(2001); // 25.00..=45.00 °C
             let mut b = vec![0x04];
             b.extend(encode_float(centi, -2).to_le_bytes());
-            let code = 1 + rng.below(9) as u8;
+            let code = 1 + rng.pick::<u8>(9);
             b.push(code);
             let d = decode(Characteristic::TemperatureMeasurement, &b).unwrap();
             assert_eq!(q(&d), [f64::from(centi) / 100.0]);

@@ -91,7 +91,8 @@ mod tests {
         let d = decode(Characteristic::WeightMeasurement, &[0x01, 120, 0]).unwrap();
         assert_eq!(kg(&d), [1.2 * 0.453_592_37]);
         // "WeightMeasurement" with time 13:12:12 (date not known) and user 23: clock not set.
-        let d = decode(Characteristic::WeightMeasurement, &[0x06, 123, 0, 0, 0, 0, 0, 13, 12, 12, 23]).unwrap();
+        let d =
+            decode(Characteristic::WeightMeasurement, &[0x06, 123, 0, 0, 0, 0, 0, 13, 12, 12, 23]).unwrap();
         assert_eq!(d.device_time, Some(DeviceTime::NotSet));
         assert_eq!(d.user, Some(23));
         assert_eq!(kg(&d), [0.615]);
@@ -113,7 +114,8 @@ mod tests {
         assert!(d.readings.is_empty());
         assert!(d.rejected[0].reason.contains("measurement unsuccessful"));
         // 72.5 kg = 14500 × 0.005, user 0xFF (unknown), BMI 23.0 and height 1.776 m dropped.
-        let d = decode(Characteristic::WeightMeasurement, &[0x0C, 0xA4, 0x38, 0xFF, 230, 0, 0xF0, 0x06]).unwrap();
+        let d =
+            decode(Characteristic::WeightMeasurement, &[0x0C, 0xA4, 0x38, 0xFF, 230, 0, 0xF0, 0x06]).unwrap();
         assert_eq!(kg(&d), [72.5]);
         assert_eq!(d.user, None);
         let e = decode(Characteristic::WeightMeasurement, &[0x08, 0xA4, 0x38, 230, 0]).unwrap_err();
@@ -124,11 +126,11 @@ mod tests {
     fn round_trip() {
         let mut rng = Rng(9);
         for _ in 0..2000 {
-            let raw = 200 + rng.below(60_000) as u16;
+            let raw = 200 + rng.pick::<u16>(60_000);
             let imperial = rng.below(2) == 1;
             let mut b = vec![u8::from(imperial) | 0x04];
             b.extend(raw.to_le_bytes());
-            b.push(rng.below(255) as u8);
+            b.push(rng.pick::<u8>(255));
             let d = decode(Characteristic::WeightMeasurement, &b).unwrap();
             let want = if imperial { f64::from(raw) / 100.0 * 0.453_592_37 } else { f64::from(raw) * 0.005 };
             assert_eq!(kg(&d), [want]);

@@ -50,7 +50,7 @@ fn bad_rows_are_rejected_with_line_and_field() {
         vec![
             "t.csv:2: time: '2024-03-01T08:00:00' has no UTC offset (add Z or ±HH:MM, e.g. 2024-03-01T08:00:00+01:00)",
             "t.csv:3: kind: 'pulse' is not a known observation kind (known: heart_rate, rr_interval, spo2, \
-             respiratory_rate, bp_systolic, bp_diastolic, body_temperature, body_weight, steps, hrv_sdnn, consciousness, supplemental_oxygen, spo2_scale)",
+             respiratory_rate, bp_systolic, bp_diastolic, body_temperature, body_weight, steps, hrv_sdnn, consciousness, supplemental_oxygen, spo2_scale, blood_glucose)",
             "t.csv:4: value: 'fast' is not a number (nor a data-absent-reason code such as not-performed)",
             "t.csv:5: unit: '[foo]' is not a known UCUM unit",
             "t.csv:6: heart_rate: 400 /min is outside the plausible range 20..=300 /min",
@@ -123,4 +123,21 @@ fn an_unterminated_quote_rejects_its_line_only() {
     let sink = run("time,heart_rate\n\"2024-03-01T08:00:00Z,72\n2024-03-01T08:01:00Z,73\n").unwrap();
     assert_eq!(reasons(&sink), vec!["t.csv:2: unterminated quoted field"]);
     assert_eq!(sink.records.len(), 1);
+}
+
+#[test]
+fn glucose_in_mg_per_dl_is_stored_in_mmol_per_l() {
+    let sink = run("patient,time,kind,value,unit\n\
+        MRN-1,2024-03-01T08:00:00Z,blood_glucose,90,mg/dL\n\
+        MRN-1,2024-03-01T09:00:00Z,blood_glucose,5.5,mmol/L\n\
+        MRN-1,2024-03-01T10:00:00Z,blood_glucose,90,mmol/L\n")
+    .unwrap();
+    assert_eq!(sink.records.len(), 2);
+    let mmol = sink.records[0].value.quantity().unwrap();
+    assert!((mmol - 4.9957).abs() < 1e-4, "{mmol}");
+    assert_eq!(sink.records[1].value, ObservationValue::Quantity(5.5));
+    // 90 "mmol/L" is a mg/dL value in the wrong column: outside the plausible range.
+    assert_eq!(sink.rejections.len(), 1);
+    let sink = run("time,blood_glucose[mg/dL]\n2024-03-01T08:00:00Z,126\n").unwrap();
+    assert!((sink.records[0].value.quantity().unwrap() - 6.9939).abs() < 1e-4);
 }

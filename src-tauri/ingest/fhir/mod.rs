@@ -11,7 +11,8 @@
 //! Observations, by LOINC code ([`Kind::loinc`](crate::domain::Kind::loinc), the FHIR vital-signs profile
 //! <http://hl7.org/fhir/R4/observation-vitalsigns.html>):
 //! - heart rate 8867-4, SpO2 2708-6 or 59408-5, respiratory rate 9279-1, body temperature
-//!   8310-5, body weight 29463-7, HRV SDNN 80404-7, steps 55423-8: `valueQuantity`, converted
+//!   8310-5, body weight 29463-7, HRV SDNN 80404-7, steps 55423-8, blood glucose 15074-8 (or
+//!   2339-0, 41653-7, 14743-9; mg/dL converts to mmol/L): `valueQuantity`, converted
 //!   from its UCUM `code` (or, without a code, its `unit` text) by [`super::units`];
 //! - blood pressure panel 85354-9 (or the older 55284-4): `component`s 8480-6 (systolic) and
 //!   8462-4 (diastolic); other components are rejected one by one;

@@ -38,6 +38,10 @@ fn code_of(loinc: &str) -> Option<Code> {
         "85354-9" | "55284-4" => Some(Code::BloodPressurePanel),
         "85353-1" => Some(Code::VitalSignsPanel),
         "59408-5" => Some(Code::Reading(Kind::Spo2)),
+        // Blood glucose by other LOINC codes: 2339-0 "Glucose [Mass/volume] in Blood", and the
+        // glucometer's 41653-7 (mass) and 14743-9 (moles) "... in Capillary blood by
+        // Glucometer". The unit converts to mmol/L (`units::ToKind`).
+        "2339-0" | "41653-7" | "14743-9" => Some(Code::Reading(Kind::BloodGlucose)),
         other => Kind::ALL.into_iter().find(|k| k.loinc() == Some(other)).map(Code::Reading),
     }
 }
@@ -351,4 +355,16 @@ fn quantity_value(quantity: &Value, kind: Kind) -> Result<ObservationValue, Stri
         format!("valueQuantity.{field}: {e}")
     })?;
     check_plausible(kind, convert.apply(number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glucose_codes_map_to_blood_glucose() {
+        for loinc in ["15074-8", "2339-0", "41653-7", "14743-9"] {
+            assert_eq!(code_of(loinc), Some(Code::Reading(Kind::BloodGlucose)), "{loinc}");
+        }
+    }
 }

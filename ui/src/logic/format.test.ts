@@ -50,6 +50,7 @@ describe("vitals", () => {
     expect(vitalWithUnit("heart_rate", 71.6)).toBe("72 /min");
     expect(vitalWithUnit("spo2", 97)).toBe("97 %");
     expect(vitalWithUnit("body_weight", 80.04)).toBe("80.0 kg");
+    expect(vitalWithUnit("blood_glucose", 4.9957)).toBe("5.0 mmol/L");
     expect(vitalWithUnit("heart_rate", null)).toBe("—");
   });
   it("shows UCUM units as people read them", () => {

@@ -54,6 +54,7 @@ export const VITALS: Record<string, VitalSpec> = {
   bp_systolic: { short: "Sys", label: "Systolic BP", unit: "mmHg", decimals: 0 },
   bp_diastolic: { short: "Dia", label: "Diastolic BP", unit: "mmHg", decimals: 0 },
   body_weight: { short: "Wt", label: "Weight", unit: "kg", decimals: 1 },
+  blood_glucose: { short: "Glu", label: "Blood glucose", unit: "mmol/L", decimals: 1 },
 };
 
 /** A number with fixed decimals, or "—" when missing. */

@@ -139,7 +139,11 @@ pub fn decode_racp(value: &[u8]) -> Result<RacpResponse, DecodeError> {
 fn read(r: &mut Reader<'_>) -> Result<RacpResponse, DecodeError> {
     let op = r.u8("op code")?;
     if op != 5 && op != 6 {
-        return Err(r.error_at("op code", 0, format!("{op} is not a response (5 number of records, 6 response code)")));
+        return Err(r.error_at(
+            "op code",
+            0,
+            format!("{op} is not a response (5 number of records, 6 response code)"),
+        ));
     }
     let operator = r.u8("operator")?;
     if operator != 0 {

@@ -23,7 +23,10 @@ fn nordic_measurement_vector() {
     assert_eq!(d.device_time, Some(DeviceTime::At(t)));
     assert_eq!(d.status, ["device_battery_low", "sample_size_insufficient", "sensor_temperature_too_low"]);
     assert!(d.readings.is_empty());
-    assert_eq!(d.rejected[0].reason, "the meter reports sample_size_insufficient, sensor_temperature_too_low");
+    assert_eq!(
+        d.rejected[0].reason,
+        "the meter reports sample_size_insufficient, sensor_temperature_too_low"
+    );
     // onInvalidDataReceived: the time offset is announced and missing, so every later field
     // shifts and the status annunciation runs out.
     let e = decode(
@@ -125,16 +128,19 @@ fn nordic_racp_vectors() {
     assert_eq!(decode_racp(&[6, 1, 1]).unwrap_err().field, "operator");
     assert_eq!(decode_racp(&[6, 0, 1, 1, 0]).unwrap_err().field, "end of value");
     // Through `decode`: the response's name.
-    assert_eq!(decode(Characteristic::RecordAccessControlPoint, &[6, 0, 1, 6]).unwrap().status, ["no_records_found"]);
+    assert_eq!(
+        decode(Characteristic::RecordAccessControlPoint, &[6, 0, 1, 6]).unwrap().status,
+        ["no_records_found"]
+    );
 }
 
 #[test]
 fn round_trip() {
     let mut rng = Rng(13);
     for _ in 0..2000 {
-        let seq = rng.below(65_536) as u16;
-        let tenths = 5 + rng.below(596) as i16; // 0.5..=60.0 mmol/L
-        let offset = rng.below(600) as i16 - 300;
+        let seq = rng.pick::<u16>(65_536);
+        let tenths = 5 + rng.pick::<i16>(596); // 0.5..=60.0 mmol/L
+        let offset = rng.pick::<i16>(600) - 300;
         let mut b = vec![0x07];
         b.extend(seq.to_le_bytes());
         b.extend([0xEA, 0x07, 6, 15, 12, 0, 0]);
