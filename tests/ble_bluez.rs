@@ -69,7 +69,7 @@ fn ok(out: &Output) -> serde_json::Value {
 fn scan_pair_and_connect_through_btleplug_store_the_notifications_across_a_drop() {
     let dir = tempfile::tempdir().unwrap();
     let (data, key) = (dir.path().join("data"), dir.path().join("vigil.key"));
-    common::cli_login(&data, &key, Role::Admin);
+    common::cli_login(&data, &key, Role::Clinician);
     let out = common::cli(&data, &key, &["patient", "add", "--mrn", "BT-1", "--name", "Strap Wearer"], "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     ok(&common::cli(&data, &key, &["patient", "consent", "BT-1", "--set", "monitoring"], ""));

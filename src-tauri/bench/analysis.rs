@@ -67,6 +67,7 @@ pub async fn analysis_bench(o: &AnalysisBenchOptions) -> Result<AnalysisBenchRep
         purpose: crate::workstation::StorePurpose::Clinical,
     })
     .await?;
+    super::sign_in_as(&ws, crate::domain::access::Role::Clinician).await?;
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
     let mut patients = Vec::with_capacity(o.patients.max(1));
     for p in 0..o.patients.max(1) {

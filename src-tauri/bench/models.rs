@@ -153,6 +153,7 @@ pub async fn models_bench(assessments: usize, installs: usize) -> anyhow::Result
         purpose: crate::workstation::StorePurpose::Demo,
     };
     let ws = Workstation::open(options).await?;
+    super::sign_in_as(&ws, crate::domain::access::Role::It).await?;
     ws.add_trusted_key(DEV_PUBLIC_KEY, "dev").await?;
     let mut install = Vec::new();
     for i in 0..installs {

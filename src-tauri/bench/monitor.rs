@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::{Duration, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{bench_patient, bench_store as store, summary};
+use super::{bench_patient, bench_store as store, cpu_ms, summary};
 use crate::agents::OrchestratorConfig;
 use crate::agents::replay::synthetic::{Course, Scenario};
 use crate::domain::{Kind, NewObservation, ObservationValue, PatientRef, SourceKind};
@@ -55,16 +55,6 @@ pub struct MonitorBenchReport {
     pub backlog_import_s: f64,
     /// Importing it and monitoring it, s.
     pub backlog_import_and_monitor_s: f64,
-}
-
-fn cpu_ms() -> f64 {
-    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks.
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
-    let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else { return f64::NAN };
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    let hz = rustix::param::clock_ticks_per_second() as f64;
-    (ticks(11) + ticks(12)) * 1000.0 / hz
 }
 
 /// Runs the benchmark in temporary encrypted stores.

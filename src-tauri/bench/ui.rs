@@ -121,6 +121,7 @@ pub async fn ui_bench(dir: &Path, streamed: u64, daily: u64) -> anyhow::Result<U
         purpose: crate::workstation::StorePurpose::Demo,
     };
     let ws = Workstation::open(options).await?;
+    super::sign_in_as(&ws, crate::domain::access::Role::Clinician).await?;
     let started = Instant::now();
     if fresh {
         seed(&ws, streamed, daily).await?;

@@ -8,6 +8,15 @@ use crate::bench::{AnalysisBenchOptions, StoreBenchOptions, analysis_bench, stor
 /// Benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Heart-rate straps streaming at 1 Hz through replay links, the device feed and the monitor
+    Ble {
+        /// Devices streaming at once
+        #[arg(long, default_value_t = 50, value_parser = super::args::count(1, 1000))]
+        devices: usize,
+        /// Seconds to stream
+        #[arg(long, default_value_t = 60, value_parser = super::args::count(5, 86_400))]
+        seconds: usize,
+    },
     /// Batch-insert observations into SQLCipher and plain SQLite, then read 24 h at 1 Hz
     Store {
         /// Observations to insert into each store
@@ -113,6 +122,28 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
                 r.full_rows,
                 r.full_rows_24h_ms
             );
+        }
+        BenchCommand::Ble { devices, seconds } => {
+            eprintln!("{devices} heart-rate straps at 1 Hz for {seconds} s through the device feed and the monitor ...");
+            let r = crate::bench::ble_bench(devices, seconds).await?;
+            if json {
+                return render::json(&r);
+            }
+            say!(
+                "{} devices x {} s: {} notifications, {} readings stored",
+                r.devices,
+                r.seconds,
+                r.notifications,
+                r.stored
+            );
+            say!("  CPU: {:.1} % of one core (target < 5 % for 50 devices)", r.cpu_percent_of_core);
+            let [c50, c99, cmax] = r.arrival_to_commit_ms;
+            say!("  notification to committed: p50 {c50:.0} ms, p99 {c99:.0} ms, max {cmax:.0} ms (target p99 < 1500 ms)");
+            let [a50, a99, amax] = r.arrival_to_assessed_ms;
+            say!(
+                "  notification to assessed (the monitor pass after it committed): p50 {a50:.0} ms, p99 {a99:.0} ms, max {amax:.0} ms"
+            );
+            say!("  reference: decoding alone, {:.2} µs a notification", r.decode_us);
         }
         BenchCommand::Monitor { patients, seconds } => {
             eprintln!("{patients} patients x {seconds} s at 1 Hz, then weights, then a 30-day backlog ...");

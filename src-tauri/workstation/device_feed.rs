@@ -86,6 +86,8 @@ pub struct FlushReport {
     pub duplicates: u64,
     /// Milliseconds from each stored value's arrival to its commit.
     pub latencies_ms: Vec<i64>,
+    /// When the flush committed (none when it had nothing to store).
+    pub committed_at: Option<DateTime<Utc>>,
 }
 
 /// The live devices' state (module docs).
@@ -227,6 +229,7 @@ impl DeviceFeed {
         if !batches.is_empty() {
             let outcomes = ws.record_device_values(&batches).await?;
             let committed = Utc::now();
+            report.committed_at = Some(committed);
             for (batch, outcome) in batches.iter().zip(outcomes) {
                 let Some(fed) = self.devices.get_mut(&batch.device) else { continue };
                 match outcome {
