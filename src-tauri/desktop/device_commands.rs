@@ -149,7 +149,8 @@ pub(crate) async fn pair_device(state: State<'_, AppState>, address: String) -> 
 pub(crate) async fn connect_device(state: State<'_, AppState>, address: String) -> Reply<DeviceRow> {
     let ws = state.workstation()?;
     if let Some(recording) = is_demo_strap(ws, &address).await? {
-        let record = ws.device_record(&DeviceRef::Address(recording.device.address.clone())).await.map_err(words)?;
+        let record =
+            ws.device_record(&DeviceRef::Address(recording.device.address.clone())).await.map_err(words)?;
         let row = DeviceRow::from(&record);
         let id = record.device.id;
         state.devices.start(record, replay_forever(recording, id)).await?;

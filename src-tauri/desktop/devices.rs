@@ -42,7 +42,7 @@ pub(crate) struct DevicesChanged {
 }
 
 enum Control {
-    Start { record: DeviceRecord, start: Start },
+    Start { record: Box<DeviceRecord>, start: Start },
     Stop(DeviceId),
 }
 
@@ -62,7 +62,7 @@ impl Devices {
     /// Streams `record`'s device from the link `start` opens (its previous session, if any,
     /// is stopped first).
     pub(crate) async fn start(&self, record: DeviceRecord, start: Start) -> Result<(), String> {
-        self.send(Control::Start { record, start }).await
+        self.send(Control::Start { record: Box::new(record), start }).await
     }
 
     /// Ends `device`'s session.
@@ -71,7 +71,8 @@ impl Devices {
     }
 
     async fn send(&self, control: Control) -> Result<(), String> {
-        let feed = self.control.get().ok_or("the device feed is not running (the store could not be opened)")?;
+        let feed =
+            self.control.get().ok_or("the device feed is not running (the store could not be opened)")?;
         feed.send(control).await.map_err(|_| "the device feed has stopped".to_owned())
     }
 }
@@ -86,7 +87,7 @@ pub(crate) async fn run(handle: AppHandle) {
     }
     match demo_strap(ws).await {
         Ok(Some((record, start))) => {
-            let _ = control_tx.send(Control::Start { record, start }).await;
+            let _ = control_tx.send(Control::Start { record: Box::new(record), start }).await;
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "the DEMO strap could not start"),
@@ -171,7 +172,9 @@ async fn demo_strap(ws: &Workstation) -> Result<Option<(DeviceRecord, Start)>, S
         Err(e) => return Err(e.to_string()),
     };
     if record.device.patient_id.is_none() {
-        tracing::info!("the DEMO strap is assigned to nobody: not replayed (Devices screen: assign, then Connect)");
+        tracing::info!(
+            "the DEMO strap is assigned to nobody: not replayed (Devices screen: assign, then Connect)"
+        );
         return Ok(None);
     }
     let id = record.device.id;

@@ -226,7 +226,11 @@ pub const PERMISSIONS: &[Permission] = &[
     Permission { operation: Operation::AlertResolve, name: "alerts.resolve", roles: CLINICAL },
     // The monitor reads the registry (which device is whose) so that the window's device feed,
     // a service like the monitor, gives live readings to their patients while the session is locked.
-    Permission { operation: Operation::DevicesRead, name: "device.list", roles: &[Clinician, Nurse, Monitor] },
+    Permission {
+        operation: Operation::DevicesRead,
+        name: "device.list",
+        roles: &[Clinician, Nurse, Monitor],
+    },
     Permission { operation: Operation::DeviceAdd, name: "device.create", roles: CLINICAL },
     Permission { operation: Operation::DeviceAssign, name: "device.assign", roles: CLINICAL },
     Permission {

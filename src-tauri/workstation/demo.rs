@@ -200,9 +200,8 @@ async fn seed_demo_strap(
     ws: &Workstation,
     patient: crate::domain::PatientId,
 ) -> Result<(), Error> {
-    let recording = crate::ble::demo_recording().map_err(|e| {
-        crate::domain::InvalidField::new("DEMO recording", e.to_string())
-    })?;
+    let recording = crate::ble::demo_recording()
+        .map_err(|e| crate::domain::InvalidField::new("DEMO recording", e.to_string()))?;
     let header = &recording.device;
     let new = crate::domain::NewDevice {
         kind: header.kind.parse()?,
