@@ -35,6 +35,10 @@ if [ "${VIGIL_E2E_INSIDE:-}" != 1 ]; then
   login() { printf 'vigil-demo\n' | vigil login "$1" > /dev/null; }
   vigil demo --json > "$work/seed.json"
   login clinician
+  # The demo registers the DEMO heart-rate strap on DEMO-0001, and a window on a demo store
+  # replays it live. Only devices.test.mjs streams it (it assigns the strap on its own copy):
+  # the other files compare the window with what the CLI reported of a store that stands still.
+  vigil ble unassign 02:56:49:47:49:4C > /dev/null
   # The window monitors every reading that reaches the store: process the demo's backlog now,
   # so no window raises the demo's alerts while another test compares it with the CLI.
   vigil monitor --once > /dev/null

@@ -97,7 +97,7 @@ pub(crate) async fn watch(handle: AppHandle) {
 }
 
 /// One pass (unless the window's import holds the monitor, which runs its own), then the watch.
-async fn pass(handle: &AppHandle) -> Result<(), String> {
+pub(super) async fn pass(handle: &AppHandle) -> Result<(), String> {
     let state = handle.state::<AppState>();
     let ws = state.service()?;
     let orchestrator = state.orchestrator().await?;

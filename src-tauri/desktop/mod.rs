@@ -6,6 +6,8 @@
 //! committed file is stale (`VIGIL_BLESS=1 cargo test bindings` rewrites it).
 
 mod commands;
+mod device_commands;
+mod devices;
 mod entry;
 mod live;
 mod session;
@@ -34,6 +36,8 @@ pub(crate) struct AppState {
     /// The window's monitor: the background pass and the window's own import share it.
     monitor: tokio::sync::Mutex<Monitor>,
     announced: Mutex<live::Announced>,
+    /// The window's device feed (`devices.rs`).
+    devices: devices::Devices,
 }
 
 impl AppState {
@@ -93,8 +97,15 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             session::unlock,
             session::user_activity,
             session::break_glass,
+            device_commands::devices_state,
+            device_commands::scan_devices,
+            device_commands::pair_device,
+            device_commands::connect_device,
+            device_commands::disconnect_device,
+            device_commands::assign_device,
+            device_commands::unassign_device,
         ])
-        .events(tauri_specta::collect_events![live::AlertsChanged])
+        .events(tauri_specta::collect_events![live::AlertsChanged, devices::DevicesChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }
 
@@ -126,6 +137,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             import: Mutex::new(None),
             monitor: tokio::sync::Mutex::new(Monitor::default()),
             announced: Mutex::new(live::Announced::default()),
+            devices: devices::Devices::default(),
         })
         .setup(move |app| {
             builder.mount_events(app);
@@ -139,6 +151,8 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             });
             // The window watches by itself: new readings from any process raise their alerts.
             tauri::async_runtime::spawn(live::watch(tauri::Manager::app_handle(app).clone()));
+            // Live devices stream into the store (and the DEMO strap on a demo store).
+            tauri::async_runtime::spawn(devices::run(tauri::Manager::app_handle(app).clone()));
             Ok(())
         })
         .invoke_handler(handler)

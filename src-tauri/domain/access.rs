@@ -33,7 +33,7 @@ pub enum Role {
     /// The audit trail, read and exported; no clinical data.
     Auditor,
     /// A service account for the monitoring service and device feeds: records readings and
-    /// assesses them, reads nothing out.
+    /// assesses them, reads nothing out but the device registry (whose a live reading is).
     Monitor,
 }
 
@@ -179,7 +179,8 @@ const CLINICAL: &[Role] = &[Clinician, Nurse];
 
 /// The permission matrix: every operation once, with the roles allowed. Least privilege:
 /// `it` and `auditor` never reach a patient's clinical data, `admin` reaches consent but not
-/// readings, `monitor` writes and assesses but reads nothing out.
+/// readings, `monitor` writes and assesses but reads nothing out (only the device registry,
+/// to know whose a live reading is).
 pub const PERMISSIONS: &[Permission] = &[
     Permission { operation: Operation::Status, name: "status", roles: EVERYONE },
     Permission { operation: Operation::SettingsRead, name: "settings.read", roles: EVERYONE },
@@ -223,7 +224,13 @@ pub const PERMISSIONS: &[Permission] = &[
     },
     Permission { operation: Operation::AlertAcknowledge, name: "alerts.acknowledge", roles: CLINICAL },
     Permission { operation: Operation::AlertResolve, name: "alerts.resolve", roles: CLINICAL },
-    Permission { operation: Operation::DevicesRead, name: "device.list", roles: CLINICAL },
+    // The monitor reads the registry (which device is whose) so that the window's device feed,
+    // a service like the monitor, gives live readings to their patients while the session is locked.
+    Permission {
+        operation: Operation::DevicesRead,
+        name: "device.list",
+        roles: &[Clinician, Nurse, Monitor],
+    },
     Permission { operation: Operation::DeviceAdd, name: "device.create", roles: CLINICAL },
     Permission { operation: Operation::DeviceAssign, name: "device.assign", roles: CLINICAL },
     Permission {

@@ -144,11 +144,13 @@ impl Workstation {
         let written = Utc::now();
         let mut report = InsertReport::default();
         let mut tx = self.store.begin().await?;
+        let mut first = None;
         for (index, p) in PATIENTS.iter().enumerate() {
             let born = NaiveDate::from_ymd_opt(p.born.0, p.born.1, p.born.2);
             let consent = Consent { monitoring: true, clinic_sync: false, research: false };
             let new = NewPatient::new(p.mrn, p.name, born, p.sex, consent, today)?;
             let patient = crate::store::insert_patient(&mut tx, &new, &self.actor_name(), written).await?;
+            first.get_or_insert(patient.id);
             self.audit(&mut tx, "patient.create", Some(&patient), serde_json::json!({})).await?;
             let series = series(patient.id, p.profile, now, offset, index as u64 + 1)?;
             let inserted =
@@ -161,6 +163,7 @@ impl Workstation {
             self.audit_id(&mut tx, "observations.record", Some(patient.id), detail).await?;
             report.add(inserted);
         }
+        seed_demo_strap(&mut tx, self, first.ok_or(Error::NotADemoStore(status.store_path.clone()))?).await?;
         Store::set_meta(&mut tx, "demo", "true").await?;
         tx.commit().await.map_err(StoreError::from)?;
         let (models, models_skipped) = self.install_default_models().await?;
@@ -187,6 +190,38 @@ impl Workstation {
         }
         Ok((installed, None))
     }
+}
+
+/// Registers the DEMO heart-rate strap from its recording's header (`ble::DEMO_RECORDING`),
+/// assigned to the first demo patient (who has monitoring consent), so that the window, which
+/// replays it on a demo store, shows live data. Only ever in the demo seed's transaction.
+async fn seed_demo_strap(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ws: &Workstation,
+    patient: crate::domain::PatientId,
+) -> Result<(), Error> {
+    let recording = crate::ble::demo_recording()
+        .map_err(|e| crate::domain::InvalidField::new("DEMO recording", e.to_string()))?;
+    let header = &recording.device;
+    let new = crate::domain::NewDevice {
+        kind: header.kind.parse()?,
+        make: header.manufacturer.clone().unwrap_or_else(|| "Vigil DEMO".into()),
+        model: header.model.clone().unwrap_or_else(|| "replay".into()),
+        serial: header.serial.clone(),
+        ble_address: Some(header.address.clone()),
+        patient_id: Some(patient),
+    }
+    .validated()?;
+    let device = crate::store::insert_device(tx, &new, Utc::now()).await?;
+    let report = crate::store::LinkReport {
+        name: header.name.clone(),
+        firmware: header.firmware.clone(),
+        ..crate::store::LinkReport::default()
+    };
+    crate::store::note_link(tx, device.id, &report).await?;
+    let detail = serde_json::json!({ "device_id": device.id, "kind": device.kind.as_str(), "demo": true });
+    ws.audit_id(tx, "device.create", Some(patient), detail).await?;
+    Ok(())
 }
 
 fn series(

@@ -75,11 +75,29 @@ export const commands = {
 	userActivity: () => __TAURI_INVOKE<null>("user_activity"),
 	/**  Opens a restricted record with a reason (break the glass); returns until when (RFC 3339). */
 	breakGlass: (patient: string, reason: string) => __TAURI_INVOKE<string>("break_glass", { patient, reason }),
+	/**  The registry and the live devices. */
+	devicesState: () => __TAURI_INVOKE<DevicesState_Serialize>("devices_state"),
+	/**  Listens for health devices for 5 s. */
+	scanDevices: () => __TAURI_INVOKE<NearbyDevice_Serialize[]>("scan_devices"),
+	/**  Pairs (bonds) with a device that needs it (cuffs, scales, glucose meters often do). */
+	pairDevice: (address: string) => __TAURI_INVOKE<null>("pair_device", { address }),
+	/**
+	 *  Connects the device at `address` (registering it first if it is new) and streams it into
+	 *  the store. On a demo store the DEMO strap's address plays its recording.
+	 */
+	connectDevice: (address: string) => __TAURI_INVOKE<DeviceRow_Serialize>("connect_device", { address }),
+	/**  Ends a device's session (it stays registered and assigned). */
+	disconnectDevice: (device: string) => __TAURI_INVOKE<null>("disconnect_device", { device }),
+	/**  Assigns a device (id or address) to a patient (id or MRN). */
+	assignDevice: (device: string, patient: string) => __TAURI_INVOKE<null>("assign_device", { device, patient }),
+	/**  Takes a device off its patient. */
+	unassignDevice: (device: string) => __TAURI_INVOKE<null>("unassign_device", { device }),
 };
 
 /** Events */
 export const events = {
 	alertsChanged: makeEvent<AlertsChanged, AlertsChanged>("alerts-changed"),
+	devicesChanged: makeEvent<DevicesChanged_Serialize, DevicesChanged_Deserialize>("devices-changed"),
 };
 
 /* Types */
@@ -470,6 +488,95 @@ export type CriticalAlert = {
 	escalated: boolean,
 };
 
+/**  A registered device, as the Devices screen lists it. */
+export type DeviceRow = DeviceRow_Serialize | DeviceRow_Deserialize;
+
+/**  A registered device, as the Devices screen lists it. */
+export type DeviceRow_Deserialize = {
+	/**  Its id. */
+	id: string,
+	/**  What it measures (`heart_rate_monitor`, `pulse_oximeter`, ...). */
+	kind: string,
+	/**  Its advertised name, if it gave one. */
+	name?: string | null,
+	/**  Manufacturer. */
+	make: string,
+	/**  Model. */
+	model: string,
+	/**  Its BLE address. */
+	address?: string | null,
+	/**  The patient it is assigned to (id), if any. */
+	patient_id?: string | null,
+	/**  Battery, %, as last read. */
+	battery_pct?: number | null,
+	/**  When it last sent a value (ms since the epoch). */
+	last_seen_ms?: number | null,
+	/**  Firmware revision. */
+	firmware?: string | null,
+};
+
+/**  A registered device, as the Devices screen lists it. */
+export type DeviceRow_Serialize = {
+	/**  Its id. */
+	id: string,
+	/**  What it measures (`heart_rate_monitor`, `pulse_oximeter`, ...). */
+	kind: string,
+	/**  Its advertised name, if it gave one. */
+	name: string | null,
+	/**  Manufacturer. */
+	make: string,
+	/**  Model. */
+	model: string,
+	/**  Its BLE address. */
+	address: string | null,
+	/**  The patient it is assigned to (id), if any. */
+	patient_id: string | null,
+	/**  Battery, %, as last read. */
+	battery_pct: number | null,
+	/**  When it last sent a value (ms since the epoch). */
+	last_seen_ms: number | null,
+	/**  Firmware revision. */
+	firmware: string | null,
+};
+
+/**  Sent to the window when a device's live state changed (every second while one streams). */
+export type DevicesChanged = DevicesChanged_Serialize | DevicesChanged_Deserialize;
+
+/**  Sent to the window when a device's live state changed (every second while one streams). */
+export type DevicesChanged_Deserialize = {
+	/**  Each streaming device's link, battery and counts: no patient data. */
+	live: LiveDevice_Deserialize[],
+	/**  Whether this second stored readings (the open patient's screen reads them again). */
+	stored: boolean,
+};
+
+/**  Sent to the window when a device's live state changed (every second while one streams). */
+export type DevicesChanged_Serialize = {
+	/**  Each streaming device's link, battery and counts: no patient data. */
+	live: LiveDevice_Serialize[],
+	/**  Whether this second stored readings (the open patient's screen reads them again). */
+	stored: boolean,
+};
+
+/**  The Devices screen: every registered device, and the live state of those streaming. */
+export type DevicesState = DevicesState_Serialize | DevicesState_Deserialize;
+
+/**  The Devices screen: every registered device, and the live state of those streaming. */
+export type DevicesState_Deserialize = {
+	/**  Registered devices. */
+	devices: DeviceRow_Deserialize[],
+	/**  Devices the window streams (by `device_id`). */
+	live: LiveDevice_Deserialize[],
+};
+
+/**  The Devices screen: every registered device, and the live state of those streaming. */
+export type DevicesState_Serialize = {
+	/**  Registered devices. */
+	devices: DeviceRow_Serialize[],
+	/**  Devices the window streams (by `device_id`). */
+	live: LiveDevice_Serialize[],
+};
+
 /**  A piece of evidence. */
 export type EvidenceView = {
 	/**  Feature. */
@@ -706,6 +813,64 @@ export type KindCount = {
 	count: number | null,
 };
 
+/**  A device's link as the Devices screen shows it. */
+export type LinkState = 
+/**  Connecting, or waiting to retry. */
+"connecting" | 
+/**  Connected and streaming. */
+"connected" | 
+/**  Dropped; reconnecting. */
+"reconnecting" | 
+/**  The session is over. */
+"ended";
+
+/**  One device's live state and counts since the feed began. */
+export type LiveDevice = LiveDevice_Serialize | LiveDevice_Deserialize;
+
+/**  One device's live state and counts since the feed began. */
+export type LiveDevice_Deserialize = {
+	/**  The device's id. */
+	device_id: string,
+	/**  Its link. */
+	state: LinkState,
+	/**  Battery, %, as last read. */
+	battery_pct?: number | null,
+	/**  When its newest value arrived (RFC 3339). */
+	last_value?: string | null,
+	/**  Values received. */
+	values: number,
+	/**  Readings stored. */
+	stored: number,
+	/**  Readings already stored (resent), dropped. */
+	duplicates: number,
+	/**  Readings held back (no skin contact, unmapped user, no consent, malformed value...). */
+	held: number,
+	/**  The latest problem (a drop, a refused batch, a malformed value), in words. */
+	problem?: string | null,
+};
+
+/**  One device's live state and counts since the feed began. */
+export type LiveDevice_Serialize = {
+	/**  The device's id. */
+	device_id: string,
+	/**  Its link. */
+	state: LinkState,
+	/**  Battery, %, as last read. */
+	battery_pct: number | null,
+	/**  When its newest value arrived (RFC 3339). */
+	last_value: string | null,
+	/**  Values received. */
+	values: number,
+	/**  Readings stored. */
+	stored: number,
+	/**  Readings already stored (resent), dropped. */
+	duplicates: number,
+	/**  Readings held back (no skin contact, unmapped user, no consent, malformed value...). */
+	held: number,
+	/**  The latest problem (a drop, a refused batch, a malformed value), in words. */
+	problem: string | null,
+};
+
 /**  A rollout event. */
 export type ModelEventView = {
 	/**  UTC ms. */
@@ -724,6 +889,33 @@ export type ModelEventView = {
 	reason: string,
 	/**  Who. */
 	actor: string,
+};
+
+/**  A device a scan heard. */
+export type NearbyDevice = NearbyDevice_Serialize | NearbyDevice_Deserialize;
+
+/**  A device a scan heard. */
+export type NearbyDevice_Deserialize = {
+	/**  Its address. */
+	address: string,
+	/**  Its advertised name. */
+	name?: string | null,
+	/**  Signal strength, dBm. */
+	rssi?: number | null,
+	/**  What its health services measure (`heart_rate_monitor`, ...). */
+	kinds: string[],
+};
+
+/**  A device a scan heard. */
+export type NearbyDevice_Serialize = {
+	/**  Its address. */
+	address: string,
+	/**  Its advertised name. */
+	name: string | null,
+	/**  Signal strength, dBm. */
+	rssi: number | null,
+	/**  What its health services measure (`heart_rate_monitor`, ...). */
+	kinds: string[],
 };
 
 /**  One NEWS2 parameter. */
@@ -996,7 +1188,7 @@ export type Role =
 "auditor" | 
 /**
  *  A service account for the monitoring service and device feeds: records readings and
- *  assesses them, reads nothing out.
+ *  assesses them, reads nothing out but the device registry (whose a live reading is).
  */
 "monitor";
 

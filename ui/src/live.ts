@@ -11,6 +11,7 @@ import { badgeText, bannerLines } from "./logic/live";
 
 const CHANGED = "vigil:alerts-changed";
 const MISSED = "vigil:alerts-missed";
+const DEVICES = "vigil:devices-changed";
 let current: AlertWatch | null = null;
 let enabled = false;
 /** Bumped by enable and disable: an answer that arrives after either is dropped. */
@@ -25,6 +26,16 @@ export function currentWatch(): AlertWatch | null {
 export function onAlertsChanged(refresh: () => void): () => void {
   window.addEventListener(CHANGED, refresh);
   return () => window.removeEventListener(CHANGED, refresh);
+}
+
+/**
+ * Calls `refresh` whenever the window's devices changed (every second while one streams;
+ * `stored`: readings were stored). The event carries no patient data: screens read again.
+ */
+export function onDevicesChanged(refresh: (stored: boolean) => void): () => void {
+  const listener = (e: Event) => refresh(Boolean((e as CustomEvent<{ stored: boolean }>).detail?.stored));
+  window.addEventListener(DEVICES, listener);
+  return () => window.removeEventListener(DEVICES, listener);
 }
 
 async function show(watch: AlertWatch): Promise<void> {
@@ -79,6 +90,10 @@ export function startLive(): void {
     }
     void show(e.payload.watch);
     window.dispatchEvent(new CustomEvent(CHANGED));
+  });
+  // Devices: only while a session that may see them is live; locked, nothing is passed on.
+  void events.devicesChanged.listen((e) => {
+    if (enabled) window.dispatchEvent(new CustomEvent(DEVICES, { detail: { stored: e.payload.stored } }));
   });
 }
 

@@ -14,6 +14,7 @@ import { activeSession, commandFailed, lock, signOut, startSession } from "./ses
 import { mountAgents } from "./views/agents";
 import { mountAlerts } from "./views/alerts";
 import { mountAudit } from "./views/audit";
+import { mountDevices } from "./views/devices";
 import { forgetImport, mountImport } from "./views/import";
 import { mountPatient } from "./views/patient";
 import { mountSettings } from "./views/settings";
@@ -28,6 +29,7 @@ const TITLES: Record<string, string> = {
   worklist: "Worklist",
   patient: "Patient",
   alerts: "Alerts",
+  devices: "Devices",
   import: "Import",
   agents: "Agents and models",
   settings: "Settings and status",
@@ -64,6 +66,8 @@ function mount(route: Route, session: SessionInfo): Unmount {
       return mountPatient(ctx, route.id);
     case "alerts":
       return mountAlerts(ctx);
+    case "devices":
+      return mountDevices(ctx);
     case "import":
       return mountImport(ctx);
     case "agents":

@@ -6,6 +6,7 @@ describe("routes", () => {
     expect(parseRoute("")).toEqual({ view: "worklist" });
     expect(parseRoute("#/")).toEqual({ view: "worklist" });
     expect(parseRoute("#/alerts/")).toEqual({ view: "alerts" });
+    expect(parseRoute("#/devices")).toEqual({ view: "devices" });
   });
   it("reads a patient id, encoded or not", () => {
     expect(parseRoute("#/patient/0193-ab")).toEqual({ view: "patient", id: "0193-ab" });

@@ -1,14 +1,14 @@
 // Hash routes: #/worklist (default), #/patient/<id>, #/alerts, #/import, #/agents, #/settings,
-// #/audit.
+// #/audit, #/devices.
 
-export type ViewName = "worklist" | "patient" | "alerts" | "import" | "agents" | "settings" | "audit";
+export type ViewName = "worklist" | "patient" | "alerts" | "devices" | "import" | "agents" | "settings" | "audit";
 
 export type Route =
   | { view: Exclude<ViewName, "patient"> }
   | { view: "patient"; id: string }
   | { view: "not_found"; hash: string };
 
-const SIMPLE = ["worklist", "alerts", "import", "agents", "settings", "audit"] as const;
+const SIMPLE = ["worklist", "alerts", "devices", "import", "agents", "settings", "audit"] as const;
 
 /** "#/patient/abc" -> { view: "patient", id: "abc" }; "" and "#/" -> the worklist. */
 export function parseRoute(hash: string): Route {

@@ -1,5 +1,5 @@
 // Read-model builders for the tests: a valid value with the fields a test cares about.
-import type { AlertView, ConsentView, ImportProgressView, ImportReportView, ModelEventView, PackageRowView, WorklistRow } from "../bindings";
+import type { AlertView, ConsentView, DeviceRow, ImportProgressView, ImportReportView, LiveDevice, ModelEventView, PackageRowView, WorklistRow } from "../bindings";
 
 export function row(over: Partial<WorklistRow> & { name: string }): WorklistRow {
   return {
@@ -86,4 +86,23 @@ export function consent(over: Partial<ConsentView>): ConsentView {
     changed_by: "os:nurse",
     ...over,
   };
+}
+
+export function device(over: Partial<DeviceRow> & { id: string }): DeviceRow {
+  return {
+    kind: "heart_rate_monitor",
+    name: null,
+    make: "Vigil DEMO",
+    model: "HR replay",
+    address: "02:56:49:47:49:4C",
+    patient_id: null,
+    battery_pct: null,
+    last_seen_ms: null,
+    firmware: null,
+    ...over,
+  };
+}
+
+export function live(over: Partial<LiveDevice> & { device_id: string }): LiveDevice {
+  return { state: "connected", battery_pct: null, last_value: null, values: 0, stored: 0, duplicates: 0, held: 0, problem: null, ...over };
 }

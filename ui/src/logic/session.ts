@@ -15,8 +15,8 @@ export type Screen = ViewName;
  * refuses shows the refusal in words.
  */
 const SCREENS: Record<Role, Screen[]> = {
-  clinician: ["worklist", "patient", "alerts", "import", "agents", "settings"],
-  nurse: ["worklist", "patient", "alerts", "import", "agents", "settings"],
+  clinician: ["worklist", "patient", "alerts", "devices", "import", "agents", "settings"],
+  nurse: ["worklist", "patient", "alerts", "devices", "import", "agents", "settings"],
   it: ["agents", "settings"],
   auditor: ["audit", "settings"],
   admin: ["settings"],
@@ -161,6 +161,7 @@ const SCREEN_NAMES: Record<Screen, string> = {
   worklist: "the worklist",
   patient: "patient records",
   alerts: "the alerts inbox",
+  devices: "the devices",
   import: "the import",
   agents: "the agents and models",
   settings: "the settings",

@@ -8,7 +8,8 @@ import { formatCount } from "../status";
 
 export interface ChartPanel {
   el: HTMLElement;
-  load(): void;
+  /** Draws again; `quiet`: no loading state (a live refresh every second must not flicker). */
+  load(quiet?: boolean): void;
   destroy(): void;
 }
 
@@ -62,11 +63,11 @@ export function chartPanel(patient: string): ChartPanel {
     return first ? first.box.clientWidth : 0;
   }
 
-  function load(): void {
+  function load(quiet = false): void {
     const generation = ++state.generation;
     const request = chartRequest(patient, state.range, measure(), new Date());
     state.width = request.width;
-    for (const { fig } of figures.values()) setState(fig, "loading");
+    if (!quiet) for (const { fig } of figures.values()) setState(fig, "loading");
     commands
       .charts(request)
       .then((views) => {

@@ -6,7 +6,8 @@ import { errorText } from "../errors";
 import { absoluteTime, relativeTime, riskClass, riskText } from "../logic/format";
 import { needsReviewText } from "../logic/live";
 import { consentSummary, demographics } from "../logic/patient";
-import { onAlertsChanged } from "../live";
+import { liveIndicator, streamingFor, Throttle } from "../logic/devices";
+import { onAlertsChanged, onDevicesChanged } from "../live";
 import { chartPanel } from "./charts";
 import { openPatientDialog, openVitalsDialog } from "./entry";
 import { alertsPanel, assessmentPanel, hrvPanel, news2Panel, vitalTiles, weightPanel } from "./patient-panels";
@@ -14,7 +15,7 @@ import { riskTimelinePanel } from "./risk-timeline";
 import type { Unmount, ViewContext } from "./view";
 
 export function mountPatient(ctx: ViewContext, id: string): Unmount {
-  const state = { alive: true, patient: null as PatientView | null };
+  const state = { alive: true, patient: null as PatientView | null, timer: 0 };
   const root = h("section", {
     id: "view-patient",
     class: "view",
@@ -26,6 +27,8 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   const name = h("h1", { id: "patient-name", class: "view-title", tabindex: -1 }, "Loading patient…");
   const facts = h("p", { class: "patient-facts muted" }, "\u00a0");
   const overall = h("div", { class: "patient-risk" });
+  // "live: DEMO HR strap" while a device streams for this patient.
+  const liveNote = h("span", { id: "patient-live", class: "chip live", role: "status", hidden: true });
   const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
   const recordVitals = h("button", { type: "button", class: "primary", id: "record-vitals" }, "Record vitals");
   const editPatient = h("button", { type: "button", class: "secondary", id: "edit-patient" }, "Edit patient");
@@ -38,7 +41,7 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   const history = h("div", { class: "timeline-slot" });
   root.append(
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/worklist" }, "← Worklist")),
-    h("header", { class: "card patient-head" }, h("div", {}, name, facts), jump, overall, recordVitals, editPatient, refresh),
+    h("header", { class: "card patient-head" }, h("div", {}, name, facts, liveNote), jump, overall, recordVitals, editPatient, refresh),
     error,
     tiles,
     panels,
@@ -77,8 +80,9 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
     lower.replaceChildren(assessmentPanel(a, now), alertsPanel(p.open_alerts, now));
   }
 
-  async function load(): Promise<void> {
-    setState(root, "loading");
+  /** `quiet`: a live refresh (a device streams), with no loading state. */
+  async function load(quiet = false): Promise<void> {
+    if (!quiet) setState(root, "loading");
     refresh.disabled = true;
     try {
       const p = await commands.patientView(id);
@@ -120,11 +124,39 @@ export function mountPatient(ctx: ViewContext, id: string): Unmount {
   });
   // New alerts and assessments appear without a refresh.
   const off = onAlertsChanged(() => void load());
+  // A device streaming for this patient: tiles and charts follow it, at most once a second.
+  async function deviceTick(): Promise<void> {
+    try {
+      const devices = await commands.devicesState();
+      if (!state.alive) return;
+      const text = liveIndicator(streamingFor(state.patient?.patient_id ?? id, devices));
+      liveNote.textContent = text;
+      liveNote.hidden = text === "";
+      if (text !== "") {
+        void load(true);
+        charts.load(true);
+      }
+    } catch {
+      // The indicator stays as it was; the screen's own refresh still works.
+    }
+  }
+  const throttle = new Throttle(1000);
+  const offDevices = onDevicesChanged(() => {
+    const next = throttle.take(Date.now());
+    if (next.run === "now") void deviceTick();
+    else if (next.run === "later")
+      state.timer = window.setTimeout(() => {
+        throttle.ran(Date.now());
+        void deviceTick();
+      }, next.delay);
+  });
   void load();
   charts.load();
   return () => {
     state.alive = false;
     off();
+    offDevices();
+    window.clearTimeout(state.timer);
     charts.destroy();
   };
 }
