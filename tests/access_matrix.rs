@@ -75,9 +75,10 @@ async fn call(ws: &Workstation, op: Operation, orchestrator: &Orchestrator, n: u
             };
             ws.add_device(device).await.map(drop)
         }
-        Operation::DeviceAssign => {
-            ws.assign_device(&vigil::store::DeviceRef::Address("F0:00:00:00:00:99".into()), Some(&p)).await.map(drop)
-        }
+        Operation::DeviceAssign => ws
+            .assign_device(&vigil::store::DeviceRef::Address("F0:00:00:00:00:99".into()), Some(&p))
+            .await
+            .map(drop),
         Operation::AgentsRead => ws.packages().await.map(drop),
         Operation::PackagesManage => ws.remove_trusted_key("no-such-key").await.map(drop),
         Operation::DemoSeed => ws.seed_demo(Utc::now()).await.map(drop),

@@ -33,10 +33,13 @@ impl StandIn {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("the stand-in BlueZ needs /usr/bin/python3 with python3-dbusmock (scripts/setup.sh test)");
+            .expect(
+                "the stand-in BlueZ needs /usr/bin/python3 with python3-dbusmock (scripts/setup.sh test)",
+            );
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let bus = line.strip_prefix("READY ").unwrap_or_else(|| panic!("the stand-in did not start: {line:?}"));
+        let bus =
+            line.strip_prefix("READY ").unwrap_or_else(|| panic!("the stand-in did not start: {line:?}"));
         Self { child, bus: bus.trim().to_owned() }
     }
 }
@@ -82,7 +85,11 @@ fn scan_pair_and_connect_through_btleplug_store_the_notifications_across_a_drop(
     assert_eq!(found.len(), 1, "{scan}");
     assert_eq!(found[0]["address"], ADDRESS);
     assert_eq!(found[0]["name"], "Vigil Test HR");
-    assert_eq!(found[0]["services"], serde_json::json!(["180d"]), "the battery service is not a health service");
+    assert_eq!(
+        found[0]["services"],
+        serde_json::json!(["180d"]),
+        "the battery service is not a health service"
+    );
 
     let paired = ok(&vigil(dir.path(), &standin.bus, &["ble", "pair", "f0:12:34:56:78:9a", "--json"]));
     assert_eq!(paired, serde_json::json!({ "address": ADDRESS, "paired": true }));
@@ -90,14 +97,21 @@ fn scan_pair_and_connect_through_btleplug_store_the_notifications_across_a_drop(
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
 
-    let streamed =
-        ok(&vigil(dir.path(), &standin.bus, &["ble", "connect", ADDRESS, "--patient", "BT-1", "--seconds", "6", "--json"]));
+    let streamed = ok(&vigil(
+        dir.path(),
+        &standin.bus,
+        &["ble", "connect", ADDRESS, "--patient", "BT-1", "--seconds", "6", "--json"],
+    ));
     let stored = streamed["stored"].as_u64().unwrap();
     // Each notification is a rate and one RR interval; the battery is read on each connection.
     assert!(stored >= 20 && stored % 2 == 0, "{streamed}");
     assert_eq!(streamed["duplicates"], 0);
     assert_eq!(streamed["held"], 0);
-    assert_eq!(streamed["values"].as_u64().unwrap(), stored / 2 + 2, "two connections, so two battery reads: {streamed}");
+    assert_eq!(
+        streamed["values"].as_u64().unwrap(),
+        stored / 2 + 2,
+        "two connections, so two battery reads: {streamed}"
+    );
 
     let devices = ok(&vigil(dir.path(), &standin.bus, &["ble", "devices", "--json"]));
     assert_eq!(devices[0]["address"], ADDRESS);
@@ -108,5 +122,9 @@ fn scan_pair_and_connect_through_btleplug_store_the_notifications_across_a_drop(
     // No adapter at all (a bus with no BlueZ): a clear error, not a hang.
     let none = vigil(dir.path(), "unix:path=/nonexistent/bus", &["ble", "scan", "--seconds", "1"]);
     assert!(!none.status.success());
-    assert!(String::from_utf8_lossy(&none.stderr).contains("no Bluetooth adapter"), "{}", String::from_utf8_lossy(&none.stderr));
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("no Bluetooth adapter"),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
 }

@@ -16,7 +16,9 @@ use vigil::agents::OrchestratorConfig;
 use vigil::ble::link::replay::{Recording, ReplayLink};
 use vigil::domain::{Consent, DeviceKind, Kind, NewDevice, NewPatient, PatientRef, Sex};
 use vigil::store::{DeviceRecord, DeviceRef, KeySource, ObservationQuery};
-use vigil::workstation::{DeviceFeed, FlushReport, LiveDevice, Monitor, health_session, run_device_feed, spawn_link};
+use vigil::workstation::{
+    DeviceFeed, FlushReport, LiveDevice, Monitor, health_session, run_device_feed, spawn_link,
+};
 use vigil::{OpenOptions, Workstation};
 
 async fn workstation(dir: &Path) -> Workstation {
@@ -29,15 +31,19 @@ async fn workstation(dir: &Path) -> Workstation {
     .await;
     let today = Utc::now().date_naive();
     for mrn in ["BLE-1", "BLE-2"] {
-        ws.add_patient(NewPatient::new(mrn, "Device Example", None, Sex::Unknown, Consent::FULL, today).unwrap())
-            .await
-            .unwrap();
+        ws.add_patient(
+            NewPatient::new(mrn, "Device Example", None, Sex::Unknown, Consent::FULL, today).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     ws
 }
 
 fn header(address: &str, kind: &str) -> String {
-    format!(r#"{{"vigil_ble_replay": 1, "device": {{"address": "{address}", "kind": "{kind}"}}, "reads": {{"2a19": "40"}}}}"#)
+    format!(
+        r#"{{"vigil_ble_replay": 1, "device": {{"address": "{address}", "kind": "{kind}"}}, "reads": {{"2a19": "40"}}}}"#
+    )
 }
 
 fn line(t: f64, characteristic: &str, bytes: &[u8]) -> String {
@@ -47,8 +53,9 @@ fn line(t: f64, characteristic: &str, bytes: &[u8]) -> String {
 /// The 7-byte Date Time (GSS 3.70) of `at` in the workstation's zone.
 fn date_time(at: DateTime<Utc>) -> Vec<u8> {
     let l = at.with_timezone(&chrono::Local);
-    let y = (l.year() as u16).to_le_bytes();
-    vec![y[0], y[1], l.month() as u8, l.day() as u8, l.hour() as u8, l.minute() as u8, l.second() as u8]
+    let y = u16::try_from(l.year()).unwrap().to_le_bytes();
+    let b = |n: u32| u8::try_from(n).unwrap();
+    vec![y[0], y[1], b(l.month()), b(l.day()), b(l.hour()), b(l.minute()), b(l.second())]
 }
 
 /// Blood Pressure Measurement (GSS 3.31): mmHg, time stamp present; SFLOATs with exponent 0.
@@ -84,7 +91,13 @@ async fn play(ws: &Workstation, recording: Recording) -> (FlushReport, LiveDevic
     let (_stop_tx, stop) = watch::channel(false);
     let mut config = health_session();
     config.first_backoff = std::time::Duration::from_millis(10);
-    let session = spawn_link(ReplayLink::new(recording, Utc::now() - Duration::minutes(30), 0.0), record.device.id, config, tx, stop);
+    let session = spawn_link(
+        ReplayLink::new(recording, Utc::now() - Duration::minutes(30), 0.0),
+        record.device.id,
+        config,
+        tx,
+        stop,
+    );
     let total = run_device_feed(ws, &mut feed, rx, async |_, _| Ok(())).await.unwrap();
     session.await.unwrap().unwrap();
     let orchestrator = ws.orchestrator(&OrchestratorConfig::default()).await.unwrap();
@@ -102,7 +115,8 @@ async fn a_reconnect_that_resends_stored_records_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let ws = workstation(dir.path()).await;
     let now = Utc::now();
-    let readings: Vec<_> = (0..6).map(|i| blood_pressure(120 + i, 80, now - Duration::hours(6 - i64::from(i)))).collect();
+    let readings: Vec<_> =
+        (0..6).map(|i| blood_pressure(120 + i, 80, now - Duration::hours(6 - i64::from(i)))).collect();
     let mut text = vec![header("F0:00:00:00:00:10", "blood_pressure_monitor")];
     // Five records, a drop, then the cuff sends all it holds again and one new.
     text.extend(readings[..5].iter().enumerate().map(|(i, r)| line(i as f64, "2a35", r)));

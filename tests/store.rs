@@ -301,14 +301,26 @@ async fn a_store_made_by_every_older_schema_migrates_forward() {
         let mut conn = common::raw_connection(&path, &key, true).await;
         sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await.unwrap();
         vigil::store::MIGRATOR.run_to(old_version, &mut conn).await.unwrap();
+        let id = uuid::Uuid::now_v7();
         sqlx::query(
             "INSERT INTO patients (id, mrn, name, sex, consent_monitoring, created_ms, updated_ms) \
              VALUES (?, 'OLD-1', 'Written By An Older Vigil', 'unknown', 1, 0, 0)",
         )
-        .bind(uuid::Uuid::now_v7().as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
         .execute(&mut conn)
         .await
         .unwrap();
+        if old_version >= 11 {
+            // From 0011 on, a Vigil writes a patient's first consent version with the patient.
+            sqlx::query(
+                "INSERT INTO consent_history (patient_id, version, monitoring, clinic_sync, research, changed_ms, changed_by) \
+                 VALUES (?, 1, 1, 0, 0, 0, 'an older vigil')",
+            )
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
         conn.close().await.unwrap();
 
         let ws = common::open(options(dir.path(), false)).await;

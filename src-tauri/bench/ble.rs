@@ -49,8 +49,8 @@ fn recording(n: usize, seconds: usize) -> Recording {
     );
     for t in 0..seconds {
         // 60-79 /min and two RR intervals of about 1 s (1/1024 s units), varying by device.
-        let rate = 60 + ((t + n) % 20) as u8;
-        let rr = (1024 - ((t * 7 + n) % 60)) as u16;
+        let rate = 60 + u8::try_from((t + n) % 20).unwrap_or(0);
+        let rr = 1024 - u16::try_from((t * 7 + n) % 60).unwrap_or(0);
         let [a, b] = rr.to_le_bytes();
         text.push_str(&format!(
             "\n{{\"t\": {t}, \"characteristic\": \"2a37\", \"value\": \"16 {rate:02x} {a:02x} {b:02x} {a:02x} {b:02x}\"}}"
@@ -62,7 +62,10 @@ fn recording(n: usize, seconds: usize) -> Recording {
 
 /// Runs the benchmark in a temporary encrypted store.
 pub async fn ble_bench(devices: usize, seconds: usize) -> Result<BleBenchReport, Error> {
-    let tmp = tempfile::Builder::new().prefix("vigil-bench-ble-").tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix("vigil-bench-ble-")
+        .tempdir()
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let ws = bench_store(tmp.path(), "ble").await?;
     let today = Utc::now().date_naive();
     let service = &ws;
@@ -86,7 +89,9 @@ pub async fn ble_bench(devices: usize, seconds: usize) -> Result<BleBenchReport,
         recordings.push((record.device.id, rec));
     }
     // The reference: decoding alone.
-    let values: Vec<Vec<u8>> = (0..seconds).map(|t| vec![0x16, 60 + (t % 20) as u8, 0xfe, 0x03, 0xfe, 0x03]).collect();
+    let values: Vec<Vec<u8>> = (0..seconds)
+        .map(|t| vec![0x16, 60 + u8::try_from(t % 20).unwrap_or(0), 0xfe, 0x03, 0xfe, 0x03])
+        .collect();
     let started = Instant::now();
     for _ in 0..devices {
         for v in &values {
@@ -102,7 +107,13 @@ pub async fn ble_bench(devices: usize, seconds: usize) -> Result<BleBenchReport,
     let base = Utc::now();
     let mut sessions = Vec::new();
     for (device, rec) in recordings {
-        sessions.push(spawn_link(ReplayLink::new(rec, base, 1.0), device, health_session(), tx.clone(), stop.clone()));
+        sessions.push(spawn_link(
+            ReplayLink::new(rec, base, 1.0),
+            device,
+            health_session(),
+            tx.clone(),
+            stop.clone(),
+        ));
     }
     drop(tx);
     let cpu0 = cpu_ms();

@@ -57,7 +57,11 @@ pub enum Placement {
 
 impl DeviceClock {
     /// Where a value with `device_time` received at `received` belongs.
-    pub fn place(&mut self, device_time: Option<DeviceTime>, received: DateTime<Utc>) -> (DateTime<Utc>, Placement) {
+    pub fn place(
+        &mut self,
+        device_time: Option<DeviceTime>,
+        received: DateTime<Utc>,
+    ) -> (DateTime<Utc>, Placement) {
         let at = match device_time {
             None => return (received, Placement::Received),
             Some(DeviceTime::NotSet) => return (received, Placement::ClockNotSet),
@@ -164,7 +168,10 @@ mod tests {
         // both keep their device time.
         let received = utc("2026-03-01T10:00:00Z");
         let old = naive("2026-03-01T09:00:00Z");
-        assert_eq!(clock.place(Some(DeviceTime::At(old)), received), (utc("2026-03-01T09:00:00Z"), Placement::DeviceTime));
+        assert_eq!(
+            clock.place(Some(DeviceTime::At(old)), received),
+            (utc("2026-03-01T09:00:00Z"), Placement::DeviceTime)
+        );
         let live = naive("2026-03-01T09:59:57Z");
         assert_eq!(clock.place(Some(DeviceTime::At(live)), received).0, utc("2026-03-01T09:59:57Z"));
         assert_eq!(clock.offset_ms, Some(3_000));
@@ -198,10 +205,12 @@ mod tests {
         let patient = PatientId::from_uuid(uuid::Uuid::now_v7());
         let assignment = Assignment { patient: Some(patient), users: HashMap::new() };
         // Heart Rate Measurement: flags 0x10 (RR present, u8 HR), 72 /min, RR 1024 and 512 (1/1024 s).
-        let decoded = decode(Characteristic::HeartRateMeasurement, &[0x10, 72, 0x00, 0x04, 0x00, 0x02]).unwrap();
+        let decoded =
+            decode(Characteristic::HeartRateMeasurement, &[0x10, 72, 0x00, 0x04, 0x00, 0x02]).unwrap();
         let received = utc("2026-03-01T10:00:00Z");
         let out = assemble(&decoded, received, &mut DeviceClock::default(), &assignment);
-        let times: Vec<_> = out.observations.iter().map(|o| (o.kind.as_str(), o.effective.to_utc())).collect();
+        let times: Vec<_> =
+            out.observations.iter().map(|o| (o.kind.as_str(), o.effective.to_utc())).collect();
         assert_eq!(
             times,
             vec![

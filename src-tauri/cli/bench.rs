@@ -124,7 +124,9 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
             );
         }
         BenchCommand::Ble { devices, seconds } => {
-            eprintln!("{devices} heart-rate straps at 1 Hz for {seconds} s through the device feed and the monitor ...");
+            eprintln!(
+                "{devices} heart-rate straps at 1 Hz for {seconds} s through the device feed and the monitor ..."
+            );
             let r = crate::bench::ble_bench(devices, seconds).await?;
             if json {
                 return render::json(&r);
@@ -138,7 +140,9 @@ pub(super) async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
             );
             say!("  CPU: {:.1} % of one core (target < 5 % for 50 devices)", r.cpu_percent_of_core);
             let [c50, c99, cmax] = r.arrival_to_commit_ms;
-            say!("  notification to committed: p50 {c50:.0} ms, p99 {c99:.0} ms, max {cmax:.0} ms (target p99 < 1500 ms)");
+            say!(
+                "  notification to committed: p50 {c50:.0} ms, p99 {c99:.0} ms, max {cmax:.0} ms (target p99 < 1500 ms)"
+            );
             let [a50, a99, amax] = r.arrival_to_assessed_ms;
             say!(
                 "  notification to assessed (the monitor pass after it committed): p50 {a50:.0} ms, p99 {a99:.0} ms, max {amax:.0} ms"

@@ -16,7 +16,9 @@ use crate::ble::link::replay::{Recording, ReplayLink, sig_uuid};
 use crate::ble::link::{Advert, Link};
 use crate::domain::{DeviceKind, NewDevice, PatientRef};
 use crate::store::{DeviceRecord, DeviceRef};
-use crate::workstation::{DeviceFeed, FlushReport, Monitor, Workstation, health_session, run_device_feed, spawn_link};
+use crate::workstation::{
+    DeviceFeed, FlushReport, Monitor, Workstation, health_session, run_device_feed, spawn_link,
+};
 
 /// `vigil ble scan`.
 #[derive(Debug, Args)]
@@ -111,7 +113,9 @@ pub(super) async fn devices(data_dir: &Path, json: bool) -> anyhow::Result<()> {
         return render::json(&records.iter().map(record_json).collect::<Vec<_>>());
     }
     if records.is_empty() {
-        return render::emit("no devices registered (`vigil ble scan`, then `vigil ble connect ADDRESS --patient P`)\n");
+        return render::emit(
+            "no devices registered (`vigil ble scan`, then `vigil ble connect ADDRESS --patient P`)\n",
+        );
     }
     let mut out = String::new();
     for r in &records {
@@ -140,7 +144,9 @@ pub(super) async fn scan(args: &ScanArgs, json: bool) -> anyhow::Result<()> {
         return render::json(&found);
     }
     if found.is_empty() {
-        return render::emit("no health devices found: is the device on, awake and not connected to a phone?\n");
+        return render::emit(
+            "no health devices found: is the device on, awake and not connected to a phone?\n",
+        );
     }
     let mut out = String::new();
     for a in &found {
@@ -176,7 +182,12 @@ pub(super) async fn pair(args: &PairArgs, json: bool) -> anyhow::Result<()> {
 }
 
 /// `vigil ble assign|unassign`.
-pub(super) async fn assign(data_dir: &Path, device: &str, patient: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub(super) async fn assign(
+    data_dir: &Path,
+    device: &str,
+    patient: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     let ws = super::session::open(data_dir).await?;
     let reference: DeviceRef = device.parse().unwrap_or(DeviceRef::Address(device.to_owned()));
     let result = ws.assign_device(&reference, patient.map(PatientRef::parse).as_ref()).await;
@@ -196,11 +207,15 @@ pub(super) async fn assign(data_dir: &Path, device: &str, patient: Option<&str>,
 pub(super) async fn user(data_dir: &Path, args: &UserArgs) -> anyhow::Result<()> {
     let ws = super::session::open(data_dir).await?;
     let reference: DeviceRef = args.device.parse().unwrap_or(DeviceRef::Address(args.device.clone()));
-    let result = ws.set_device_user(&reference, args.index, args.patient.as_deref().map(PatientRef::parse).as_ref()).await;
+    let result = ws
+        .set_device_user(&reference, args.index, args.patient.as_deref().map(PatientRef::parse).as_ref())
+        .await;
     ws.close().await;
     result?;
     render::emit(&match &args.patient {
-        Some(p) => format!("user {} of {} is patient {}\n", args.index, args.device, render::terminal_text(p)),
+        Some(p) => {
+            format!("user {} of {} is patient {}\n", args.index, args.device, render::terminal_text(p))
+        }
         None => format!("user {} of {} is mapped to nobody\n", args.index, args.device),
     })
 }
@@ -228,7 +243,8 @@ async fn prepare(ws: &Workstation, new: NewDevice, patient: Option<&str>) -> any
 pub(super) async fn replay(data_dir: &Path, args: &ReplayArgs, json: bool) -> anyhow::Result<()> {
     let recording = Recording::read(&args.file)?;
     let header = recording.device.clone();
-    let kind: DeviceKind = header.kind.parse().map_err(|e| anyhow::anyhow!("{}: device kind: {e}", args.file.display()))?;
+    let kind: DeviceKind =
+        header.kind.parse().map_err(|e| anyhow::anyhow!("{}: device kind: {e}", args.file.display()))?;
     let new = NewDevice {
         kind,
         make: header.manufacturer.clone().unwrap_or_else(|| "unknown".into()),
@@ -243,7 +259,8 @@ pub(super) async fn replay(data_dir: &Path, args: &ReplayArgs, json: bool) -> an
         // In real time the recording is live; faster, it is laid out to end now, so no reading
         // lands in the future and the monitor sees it as a backlog in event time.
         let ahead = if args.speed == 1.0 { 0.0 } else { recording.duration_s() };
-        let base = chrono::Utc::now() - chrono::Duration::milliseconds((ahead * 1000.0) as i64);
+        let base = chrono::Utc::now()
+            - chrono::Duration::from_std(std::time::Duration::from_secs_f64(ahead)).unwrap_or_default();
         let link = ReplayLink::new(recording, base, args.speed);
         stream(&ws, record, link, None, json).await
     }
@@ -316,7 +333,10 @@ async fn stream(
             if json {
                 let _ = render::emit(&format!("{}\n", serde_json::to_string(a).unwrap_or_default()));
             } else {
-                let _ = render::emit(&format!("{} ALERT {} {} patient {}\n", a.event_time, a.risk_level, a.event, a.patient_id));
+                let _ = render::emit(&format!(
+                    "{} ALERT {} {} patient {}\n",
+                    a.event_time, a.risk_level, a.event, a.patient_id
+                ));
             }
         }
         Ok(())

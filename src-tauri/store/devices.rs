@@ -105,8 +105,7 @@ pub struct DeviceRecord {
     pub users: Vec<(u8, crate::domain::PatientId)>,
 }
 
-const RECORD_COLUMNS: &str =
-    "id, kind, make, model, serial, ble_address, patient_id, name, firmware, battery_pct, last_seen_ms, clock_offset_ms";
+const RECORD_COLUMNS: &str = "id, kind, make, model, serial, ble_address, patient_id, name, firmware, battery_pct, last_seen_ms, clock_offset_ms";
 
 /// Every device with its link state, by kind then make.
 pub(crate) async fn records(tx: &mut Transaction<'static, Sqlite>) -> Result<Vec<DeviceRecord>, StoreError> {
@@ -127,11 +126,17 @@ pub(crate) async fn record(
     let row = match device {
         DeviceRef::Id(id) => {
             let sql = format!("SELECT {RECORD_COLUMNS} FROM devices WHERE id = ?");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_bytes().as_slice()).fetch_optional(&mut **tx).await?
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_bytes().as_slice())
+                .fetch_optional(&mut **tx)
+                .await?
         }
         DeviceRef::Address(address) => {
             let sql = format!("SELECT {RECORD_COLUMNS} FROM devices WHERE ble_address = ?");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(address.to_ascii_uppercase()).fetch_optional(&mut **tx).await?
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(address.to_ascii_uppercase())
+                .fetch_optional(&mut **tx)
+                .await?
         }
     };
     match row {
@@ -140,20 +145,31 @@ pub(crate) async fn record(
     }
 }
 
-async fn record_from_row(tx: &mut Transaction<'static, Sqlite>, row: &SqliteRow) -> Result<DeviceRecord, StoreError> {
+async fn record_from_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    row: &SqliteRow,
+) -> Result<DeviceRecord, StoreError> {
     let device = from_row(row)?;
-    let users = sqlx::query("SELECT user_index, patient_id FROM device_users WHERE device_id = ? ORDER BY user_index")
-        .bind(device.id.as_bytes().as_slice())
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.get::<i64, _>("user_index") as u8, patients::patient_id(r.get::<&[u8], _>("patient_id"))?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let users = sqlx::query(
+        "SELECT user_index, patient_id FROM device_users WHERE device_id = ? ORDER BY user_index",
+    )
+    .bind(device.id.as_bytes().as_slice())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        let index = u8::try_from(r.get::<i64, _>("user_index"))
+            .map_err(|e| StoreError::Corrupt { what: "device user", problem: e.to_string() })?;
+        Ok((index, patients::patient_id(r.get::<&[u8], _>("patient_id"))?))
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(DeviceRecord {
         device,
         name: row.get("name"),
         firmware: row.get("firmware"),
-        battery_pct: row.get::<Option<i64>, _>("battery_pct").map(|b| b.clamp(0, 100) as u8),
+        battery_pct: row
+            .get::<Option<i64>, _>("battery_pct")
+            .and_then(|b| u8::try_from(b.clamp(0, 100)).ok()),
         last_seen_ms: row.get("last_seen_ms"),
         clock_offset_ms: row.get("clock_offset_ms"),
         users,

@@ -53,11 +53,11 @@ pub use audit_export::{
 };
 pub use audit_spool::Spooled;
 pub use consent::ConsentVersion;
-pub(crate) use devices::{
-    assign as assign_device, insert as insert_device, list as list_devices, note_link, record as device_record,
-    records as device_records, set_user as set_device_user,
-};
 pub use devices::{DeviceRecord, DeviceRef, LinkReport};
+pub(crate) use devices::{
+    assign as assign_device, insert as insert_device, list as list_devices, note_link,
+    record as device_record, records as device_records, set_user as set_device_user,
+};
 pub use files::owner_only_umask;
 pub(crate) use files::{private_dir, private_file};
 pub use key::{KEY_FILE_ENV, KEYRING_SERVICE, KeyError, KeySource, StoreKey};

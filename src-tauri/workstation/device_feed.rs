@@ -184,7 +184,7 @@ impl DeviceFeed {
                             assemble(&decoded, n.received, &mut fed.clock, &fed.assignment);
                         fed.report.clock_offset_ms = fed.clock.offset_ms;
                         if let Some(reason) = held.last() {
-                            fed.live.held += held.len() as u32;
+                            fed.live.held = fed.live.held.saturating_add(count(held.len()));
                             fed.live.problem = Some(reason.clone());
                             tracing::debug!(device = %device, held = held.len(), "readings held back");
                         }
@@ -234,18 +234,22 @@ impl DeviceFeed {
                 let Some(fed) = self.devices.get_mut(&batch.device) else { continue };
                 match outcome {
                     BatchOutcome::Stored(r) => {
-                        fed.live.stored += r.inserted as u32;
-                        fed.live.duplicates += r.duplicates as u32;
-                        fed.since_connect.1 += r.inserted as u32;
+                        fed.live.stored = fed.live.stored.saturating_add(count(r.inserted));
+                        fed.live.duplicates = fed.live.duplicates.saturating_add(count(r.duplicates));
+                        fed.since_connect.1 = fed.since_connect.1.saturating_add(count(r.inserted));
                         report.stored += r.inserted;
                         report.duplicates += r.duplicates;
                         report.latencies_ms.extend(
-                            received.get(&batch.device).into_iter().flatten().map(|t| (committed - *t).num_milliseconds()),
+                            received
+                                .get(&batch.device)
+                                .into_iter()
+                                .flatten()
+                                .map(|t| (committed - *t).num_milliseconds()),
                         );
                     }
                     BatchOutcome::Refused(reason) => {
                         tracing::warn!(device = %batch.device, readings = batch.observations.len(), %reason, "device readings refused");
-                        fed.live.held += batch.observations.len() as u32;
+                        fed.live.held = fed.live.held.saturating_add(count(batch.observations.len()));
                         fed.live.problem = Some(reason);
                     }
                 }
@@ -258,6 +262,11 @@ impl DeviceFeed {
         }
         Ok(report)
     }
+}
+
+/// A count for the screen (u32: the TypeScript side has no 64-bit integers), saturating.
+fn count<N: TryInto<u32>>(n: N) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
 }
 
 fn assignment_of(record: &DeviceRecord) -> Assignment {
@@ -311,7 +320,8 @@ where
 /// indicates, read the battery and device information on each connection, and ask a glucose
 /// meter for all its stored records (those already stored are dropped by content).
 pub fn health_session() -> SessionConfig {
-    let notifying = Characteristic::ALL.into_iter().filter(|c| c.notifies()).map(Characteristic::uuid).collect();
+    let notifying =
+        Characteristic::ALL.into_iter().filter(|c| c.notifies()).map(Characteristic::uuid).collect();
     let read = [
         Characteristic::BatteryLevel,
         Characteristic::FirmwareRevision,

@@ -69,15 +69,24 @@ impl Workstation {
 
     /// Assigns a device to a patient (`Some`) or takes it off its patient (`None`). A patient
     /// without monitoring consent cannot be given a device: its readings would be refused.
-    pub async fn assign_device(&self, device: &DeviceRef, patient: Option<&PatientRef>) -> Result<Device, Error> {
+    pub async fn assign_device(
+        &self,
+        device: &DeviceRef,
+        patient: Option<&PatientRef>,
+    ) -> Result<Device, Error> {
         let principal = self.authorize(Operation::DeviceAssign).await?;
         let mut tx = self.store.begin().await?;
-        let record = store::device_record(&mut tx, device).await?.ok_or_else(|| Error::DeviceNotFound(device.to_string()))?;
+        let record = store::device_record(&mut tx, device)
+            .await?
+            .ok_or_else(|| Error::DeviceNotFound(device.to_string()))?;
         let patient = match patient {
             Some(reference) => {
                 let found = self.open_patient(&principal, &mut tx, reference).await?;
                 if !found.consent.monitoring {
-                    return Err(Error::NoMonitoringConsent { patient: found.id, refused: "no device assigned" });
+                    return Err(Error::NoMonitoringConsent {
+                        patient: found.id,
+                        refused: "no device assigned",
+                    });
                 }
                 Some(found.id)
             }
@@ -105,10 +114,16 @@ impl Workstation {
     ) -> Result<(), Error> {
         let principal = self.authorize(Operation::DeviceAssign).await?;
         if user_index == 0xFF {
-            return Err(crate::domain::InvalidField::new("user", "255 means \"unknown user\" and maps to nobody").into());
+            return Err(crate::domain::InvalidField::new(
+                "user",
+                "255 means \"unknown user\" and maps to nobody",
+            )
+            .into());
         }
         let mut tx = self.store.begin().await?;
-        let record = store::device_record(&mut tx, device).await?.ok_or_else(|| Error::DeviceNotFound(device.to_string()))?;
+        let record = store::device_record(&mut tx, device)
+            .await?
+            .ok_or_else(|| Error::DeviceNotFound(device.to_string()))?;
         let patient = match patient {
             Some(reference) => Some(self.open_patient(&principal, &mut tx, reference).await?.id),
             None => None,
@@ -139,7 +154,8 @@ impl Workstation {
                     continue 'batches;
                 }
             }
-            let patients: std::collections::BTreeSet<PatientId> = batch.observations.iter().map(|o| o.patient_id).collect();
+            let patients: std::collections::BTreeSet<PatientId> =
+                batch.observations.iter().map(|o| o.patient_id).collect();
             for p in patients {
                 let found = super::find(&mut tx, &PatientRef::Id(p)).await?;
                 if !found.consent.monitoring {

@@ -7,9 +7,9 @@ mod alerts;
 mod analysis;
 mod audit_trail;
 mod consent;
+mod demo;
 mod device_feed;
 mod devices;
-mod demo;
 pub mod disk;
 mod error;
 mod export_file;
@@ -35,11 +35,11 @@ pub use alerts::{AssessOptions, MonitorOptions, MonitorReport, ReviewOutcome};
 pub use analysis::{LatestNews2, News2Context, UsedValue, WeightMeasurement, WeightOutcome};
 pub use audit_trail::{AuditExportReport, AuditSelection};
 pub use consent::ConsentChange;
+pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use device_feed::{
     DeviceFeed, FlushReport, LinkState, LiveDevice, health_session, run as run_device_feed, spawn_link,
 };
 pub use devices::{BatchOutcome, DeviceBatch};
-pub use demo::{DEMO_PASSWORD, DemoReport};
 pub use error::Error;
 pub use export_file::ExportReceipt;
 pub use import::{CancelToken, ImportOptions, ImportProgress, ImportReport};

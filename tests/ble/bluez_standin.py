@@ -62,7 +62,7 @@ def main():
         "Connect",
         "",
         "",
-        "self.UpdateProperties('org.bluez.Device1', {'Connected': True, 'ServicesResolved': True})",
+        "self.UpdateProperties('org.bluez.Device1', {'Connected': dbus.Boolean(True), 'ServicesResolved': dbus.Boolean(True)})",
     )
     # BlueZ's Pair connects and resolves the services on the way (bluez-async waits for it).
     dev_mock.AddMethod(
@@ -70,14 +70,14 @@ def main():
         "Pair",
         "",
         "",
-        "self.UpdateProperties('org.bluez.Device1', {'Paired': True, 'Connected': True, 'ServicesResolved': True})",
+        "self.UpdateProperties('org.bluez.Device1', {'Paired': dbus.Boolean(True), 'Connected': dbus.Boolean(True), 'ServicesResolved': dbus.Boolean(True)})",
     )
     dev_mock.AddMethod(
         DEVICE,
         "Disconnect",
         "",
         "",
-        "self.UpdateProperties('org.bluez.Device1', {'Connected': False, 'ServicesResolved': False})",
+        "self.UpdateProperties('org.bluez.Device1', {'Connected': dbus.Boolean(False), 'ServicesResolved': dbus.Boolean(False)})",
     )
 
     # dbusmock lists an interface that has only properties after the object's child nodes,
@@ -93,7 +93,7 @@ def main():
     start_notify = (
         "if self.Get('org.bluez.GattCharacteristic1', 'Notifying'):\n"
         "    raise dbus.exceptions.DBusException('Already notifying', name='org.bluez.Error.InProgress')\n"
-        "self.UpdateProperties('org.bluez.GattCharacteristic1', {'Notifying': True})"
+        "self.UpdateProperties('org.bluez.GattCharacteristic1', {'Notifying': dbus.Boolean(True)})"
     )
     bluez_mock.AddObject(
         hr_char,
@@ -107,7 +107,7 @@ def main():
         },
         [
             ("StartNotify", "", "", start_notify),
-            ("StopNotify", "", "", "self.UpdateProperties('org.bluez.GattCharacteristic1', {'Notifying': False})"),
+            ("StopNotify", "", "", "self.UpdateProperties('org.bluez.GattCharacteristic1', {'Notifying': dbus.Boolean(False)})"),
         ],
     )
     battery_service = dev_path + "/service0010"

@@ -237,7 +237,8 @@ impl ReplayLink {
     }
 
     fn received(&self, t: f64) -> DateTime<Utc> {
-        self.base + chrono::Duration::microseconds((t * 1e6).round() as i64)
+        // `t` is finite and non-negative (checked when parsed).
+        self.base + chrono::Duration::from_std(Duration::from_secs_f64(t)).unwrap_or_default()
     }
 }
 

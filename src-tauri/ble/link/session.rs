@@ -318,7 +318,9 @@ mod tests {
         assert_eq!(values, (1..=20).collect::<Vec<u8>>(), "every value once, in order");
         let retries: Vec<_> = events.iter().filter(|e| matches!(e, SessionEvent::Retrying { .. })).collect();
         assert!(!retries.is_empty(), "the device was away 10 s: connects failed and were retried");
-        assert!(events.contains(&SessionEvent::Connected { attempt: retries.len() as u32 + 1 }));
+        assert!(
+            events.contains(&SessionEvent::Connected { attempt: u32::try_from(retries.len()).unwrap() + 1 })
+        );
         assert_eq!(events.last(), Some(&SessionEvent::Ended { problem: None }));
         let d = device.lock().unwrap();
         assert_eq!((d.connects, d.subscribe_calls), (2, 2), "subscribed again on the new connection");
