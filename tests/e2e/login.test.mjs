@@ -45,7 +45,7 @@ test("the right password shows the worklist, and signing out returns to the sign
   await readyView(browser, "worklist");
   assert.ok((await browser.$$("#worklist tr[data-patient-id]")).length > 0);
   assert.equal(await (await browser.$("#session-user")).getText(), "clinician (clinician)");
-  assert.deepEqual(await visibleNav(), ["worklist", "alerts", "import", "agents", "settings"]);
+  assert.deepEqual(await visibleNav(), ["worklist", "alerts", "devices", "import", "agents", "settings"]);
 
   await (await browser.$("#sign-out-button")).click();
   await readyView(browser, "login");
