@@ -107,16 +107,16 @@ fn scan_pair_and_connect_through_btleplug_store_the_notifications_across_a_drop(
     assert!(stored >= 20 && stored % 2 == 0, "{streamed}");
     assert_eq!(streamed["duplicates"], 0);
     assert_eq!(streamed["held"], 0);
-    assert_eq!(
-        streamed["values"].as_u64().unwrap(),
-        stored / 2 + 2,
-        "two connections, so two battery reads: {streamed}"
-    );
+    // Two connections: each reads the battery, the manufacturer and the model once.
+    assert_eq!(streamed["values"].as_u64().unwrap(), stored / 2 + 2 * 3, "{streamed}");
 
     let devices = ok(&vigil(dir.path(), &standin.bus, &["ble", "devices", "--json"]));
     assert_eq!(devices[0]["address"], ADDRESS);
     assert_eq!(devices[0]["kind"], "heart_rate_monitor");
     assert_eq!(devices[0]["battery_pct"], 87);
+    // Device Information replaced what the advertisement could not say.
+    assert_eq!(devices[0]["make"], "Vigil Test Devices");
+    assert_eq!(devices[0]["model"], "HR-1");
     assert!(devices[0]["last_seen"].is_string());
 
     // No adapter at all (a bus with no BlueZ): a clear error, not a hang.

@@ -319,13 +319,14 @@ impl Default for LockoutPolicy {
     }
 }
 
-/// A user's record of wrong passwords.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A user's record of wrong passwords: the times of the recent ones (at most `attempts - 1`
+/// are kept: the next reaching `attempts` locks), so the window slides. A fixed window that
+/// restarts at the first failure after it ends would miss five failures in three minutes that
+/// straddle its end.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FailedLogins {
-    /// Wrong passwords counted in the current window.
-    pub count: u32,
-    /// When the current window began (the first counted failure).
-    pub window_start: Option<DateTime<Utc>>,
+    /// Wrong passwords not yet older than the window, oldest first.
+    pub recent: Vec<DateTime<Utc>>,
     /// Locked until then.
     pub locked_until: Option<DateTime<Utc>>,
 }
@@ -336,16 +337,20 @@ impl FailedLogins {
         self.locked_until.filter(|until| *until > now)
     }
 
-    /// The record after one more wrong password at `now`: a failure outside the window starts
-    /// a new one; reaching the count locks the account.
+    /// Whether anything is recorded (a successful sign-in clears it).
+    pub fn is_clear(&self) -> bool {
+        self.recent.is_empty() && self.locked_until.is_none()
+    }
+
+    /// The record after one more wrong password at `now`: the failures of the last `window`
+    /// (sliding) that reach `attempts` lock the account.
     pub fn after_failure(self, now: DateTime<Utc>, policy: &LockoutPolicy) -> FailedLogins {
-        let in_window = self.window_start.is_some_and(|start| now - start < policy.window);
-        let (count, window_start) =
-            if in_window { (self.count + 1, self.window_start) } else { (1, Some(now)) };
-        if count >= policy.attempts {
-            FailedLogins { count: 0, window_start: None, locked_until: Some(now + policy.duration) }
+        let mut recent: Vec<_> = self.recent.into_iter().filter(|t| now - *t < policy.window && *t <= now).collect();
+        recent.push(now);
+        if recent.len() >= policy.attempts as usize {
+            FailedLogins { recent: Vec::new(), locked_until: Some(now + policy.duration) }
         } else {
-            FailedLogins { count, window_start, locked_until: self.locked_until.filter(|u| *u > now) }
+            FailedLogins { recent, locked_until: self.locked_until.filter(|u| *u > now) }
         }
     }
 }
@@ -424,6 +429,19 @@ mod tests {
             record = record.after_failure(at(m), &policy);
         }
         assert_eq!(record.locked_at(at(20)), None, "{record:?}");
+    }
+
+    #[test]
+    fn the_window_slides_five_failures_in_three_minutes_lock_whenever_they_fall() {
+        // Regression: a fixed window from the first failure restarted at 15 min, so these
+        // (five of them within 3 min: 14, 14.5, 15.5, 16, 17) never locked.
+        let policy = LockoutPolicy::default();
+        let mut record = FailedLogins::default();
+        for seconds in [0, 840, 870, 930, 960, 1020] {
+            record = record.after_failure(at(0) + Duration::seconds(seconds), &policy);
+        }
+        let seventeen = at(17);
+        assert_eq!(record.locked_at(seventeen), Some(at(32)), "{record:?}");
     }
 
     #[test]

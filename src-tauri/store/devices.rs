@@ -264,6 +264,12 @@ pub struct LinkReport {
     pub name: Option<String>,
     /// Firmware revision.
     pub firmware: Option<String>,
+    /// Manufacturer Name String (Device Information 0x2A29).
+    pub manufacturer: Option<String>,
+    /// Model Number String (0x2A24).
+    pub model: Option<String>,
+    /// Serial Number String (0x2A25).
+    pub serial: Option<String>,
     /// Battery level, %.
     pub battery_pct: Option<u8>,
     /// Newest value received, ms.
@@ -280,11 +286,15 @@ pub(crate) async fn note_link(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE devices SET name = COALESCE(?, name), firmware = COALESCE(?, firmware), \
+         make = COALESCE(?, make), model = COALESCE(?, model), serial = COALESCE(?, serial), \
          battery_pct = COALESCE(?, battery_pct), last_seen_ms = MAX(COALESCE(?, last_seen_ms), COALESCE(last_seen_ms, 0)), \
          clock_offset_ms = COALESCE(?, clock_offset_ms) WHERE id = ?",
     )
     .bind(&report.name)
     .bind(&report.firmware)
+    .bind(&report.manufacturer)
+    .bind(&report.model)
+    .bind(&report.serial)
     .bind(report.battery_pct.map(i64::from))
     .bind(report.last_seen_ms)
     .bind(report.clock_offset_ms)

@@ -35,8 +35,8 @@ pub(crate) struct UserRow {
     pub created_by: String,
 }
 
-const COLUMNS: &str = "id, name, role, kind, password_hash, token_sha256, disabled, failed_count, \
-                       failed_since_ms, locked_until_ms, created_ms, created_by";
+const COLUMNS: &str = "id, name, role, kind, password_hash, token_sha256, disabled, recent_failures, \
+                       locked_until_ms, created_ms, created_by";
 
 fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
     let corrupt = |problem: String| StoreError::Corrupt { what: "user", problem };
@@ -55,8 +55,12 @@ fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
         token_sha256: row.get("token_sha256"),
         disabled: row.get::<i64, _>("disabled") != 0,
         failed: FailedLogins {
-            count: u32::try_from(row.get::<i64, _>("failed_count")).unwrap_or(0),
-            window_start: opt_time("failed_since_ms")?,
+            recent: row
+                .get::<String, _>("recent_failures")
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| t.parse::<i64>().map_err(|e| corrupt(e.to_string())).and_then(time::from_ms))
+                .collect::<Result<_, _>>()?,
             locked_until: opt_time("locked_until_ms")?,
         },
         created_at: time::from_ms(row.get("created_ms"))?,
@@ -172,10 +176,14 @@ pub(crate) async fn save_failures(
     id: uuid::Uuid,
     failed: &FailedLogins,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET failed_count = ?, failed_since_ms = ?, locked_until_ms = ? WHERE id = ?")
-        .bind(i64::from(failed.count))
-        .bind(failed.window_start.map(time::to_ms))
-        .bind(failed.locked_until.map(time::to_ms))
+    let recent: Vec<String> = failed.recent.iter().map(|t| time::to_ms(*t).to_string()).collect();
+    sqlx::query(
+        "UPDATE users SET recent_failures = ?, failed_count = ?, failed_since_ms = ?, locked_until_ms = ? WHERE id = ?",
+    )
+    .bind(recent.join(","))
+    .bind(i64::try_from(failed.recent.len()).unwrap_or(i64::MAX))
+    .bind(failed.recent.first().copied().map(time::to_ms))
+    .bind(failed.locked_until.map(time::to_ms))
         .bind(id.as_bytes().as_slice())
         .execute(&mut **tx)
         .await?;
@@ -191,7 +199,7 @@ pub(crate) async fn set_password(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE users SET password_hash = ?, password_set_ms = ?, failed_count = 0, failed_since_ms = NULL, \
-         locked_until_ms = NULL WHERE id = ? AND kind = 'person'",
+         recent_failures = '', locked_until_ms = NULL WHERE id = ? AND kind = 'person'",
     )
     .bind(hash)
     .bind(time::to_ms(at))

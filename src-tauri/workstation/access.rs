@@ -395,7 +395,7 @@ impl Workstation {
             return Err(Error::SignInFailed);
         };
         if !ok {
-            let failed = user.failed.after_failure(now, &LockoutPolicy::default());
+            let failed = user.failed.clone().after_failure(now, &LockoutPolicy::default());
             let mut tx = self.store.begin().await?;
             users::save_failures(&mut tx, user.id, &failed).await?;
             let actor = principal_of(&user).actor();
@@ -426,7 +426,7 @@ impl Workstation {
             .await;
             return Err(Error::AccountDisabled(user.name));
         }
-        if user.failed.count > 0 || user.failed.locked_until.is_some() {
+        if !user.failed.is_clear() {
             let mut tx = self.store.begin().await?;
             users::save_failures(&mut tx, user.id, &access::FailedLogins::default()).await?;
             tx.commit().await.map_err(StoreError::from)?;

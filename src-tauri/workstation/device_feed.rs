@@ -178,6 +178,9 @@ impl DeviceFeed {
                                 fed.report.battery_pct = Some(pct.min(100));
                             }
                             Some(DeviceInfo::Firmware(ref f)) => fed.report.firmware = Some(f.clone()),
+                            Some(DeviceInfo::Manufacturer(ref m)) => fed.report.manufacturer = Some(m.clone()),
+                            Some(DeviceInfo::Model(ref m)) => fed.report.model = Some(m.clone()),
+                            Some(DeviceInfo::Serial(ref s)) => fed.report.serial = Some(s.clone()),
                             _ => {}
                         }
                         let Assembled { observations, held } =
@@ -324,6 +327,9 @@ pub fn health_session() -> SessionConfig {
         Characteristic::ALL.into_iter().filter(|c| c.notifies()).map(Characteristic::uuid).collect();
     let read = [
         Characteristic::BatteryLevel,
+        Characteristic::ManufacturerName,
+        Characteristic::ModelNumber,
+        Characteristic::SerialNumber,
         Characteristic::FirmwareRevision,
         Characteristic::BodySensorLocation,
         Characteristic::TemperatureType,

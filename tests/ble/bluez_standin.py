@@ -127,6 +127,26 @@ def main():
         [("ReadValue", "a{sv}", "ay", "ret = dbus.Array([87], signature='y')")],
     )
 
+    # Device Information (0x180A): the manufacturer and model strings, read once a connection.
+    info_service = dev_path + "/service0020"
+    bluez_mock.AddObject(
+        info_service, SERVICE, {"UUID": sig(0x180A), "Primary": True, "Device": dbus.ObjectPath(dev_path)}, in_place
+    )
+    for n, (short, text) in enumerate([(0x2A29, "Vigil Test Devices"), (0x2A24, "HR-1")]):
+        value = dbus.Array(list(text.encode()), signature="y")
+        bluez_mock.AddObject(
+            f"{info_service}/char002{n + 1}",
+            CHAR,
+            {
+                "UUID": sig(short),
+                "Service": dbus.ObjectPath(info_service),
+                "Flags": dbus.Array(["read"], signature="s"),
+                "Notifying": dbus.Boolean(False),
+                "Value": value,
+            },
+            [("ReadValue", "a{sv}", "ay", f"ret = dbus.Array({list(text.encode())}, signature='y')")],
+        )
+
     char = bus.get_object("org.bluez", hr_char)
     char_props = dbus.Interface(char, PROPS)
     char_mock = dbus.Interface(char, MOCK)
