@@ -345,7 +345,8 @@ impl FailedLogins {
     /// The record after one more wrong password at `now`: the failures of the last `window`
     /// (sliding) that reach `attempts` lock the account.
     pub fn after_failure(self, now: DateTime<Utc>, policy: &LockoutPolicy) -> FailedLogins {
-        let mut recent: Vec<_> = self.recent.into_iter().filter(|t| now - *t < policy.window && *t <= now).collect();
+        let mut recent: Vec<_> =
+            self.recent.into_iter().filter(|t| now - *t < policy.window && *t <= now).collect();
         recent.push(now);
         if recent.len() >= policy.attempts as usize {
             FailedLogins { recent: Vec::new(), locked_until: Some(now + policy.duration) }

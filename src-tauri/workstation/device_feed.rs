@@ -178,7 +178,9 @@ impl DeviceFeed {
                                 fed.report.battery_pct = Some(pct.min(100));
                             }
                             Some(DeviceInfo::Firmware(ref f)) => fed.report.firmware = Some(f.clone()),
-                            Some(DeviceInfo::Manufacturer(ref m)) => fed.report.manufacturer = Some(m.clone()),
+                            Some(DeviceInfo::Manufacturer(ref m)) => {
+                                fed.report.manufacturer = Some(m.clone())
+                            }
                             Some(DeviceInfo::Model(ref m)) => fed.report.model = Some(m.clone()),
                             Some(DeviceInfo::Serial(ref s)) => fed.report.serial = Some(s.clone()),
                             _ => {}
