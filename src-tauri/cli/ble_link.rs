@@ -10,10 +10,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::render;
 use crate::agents::OrchestratorConfig;
-use crate::ble::gatt::Service;
+use crate::ble::link::Link;
 use crate::ble::link::bluez::{self, Bluetooth};
-use crate::ble::link::replay::{Recording, ReplayLink, sig_uuid};
-use crate::ble::link::{Advert, Link};
+use crate::ble::link::replay::{Recording, ReplayLink};
 use crate::domain::{DeviceKind, NewDevice, PatientRef};
 use crate::store::{DeviceRecord, DeviceRef};
 use crate::workstation::{
@@ -150,7 +149,7 @@ pub(super) async fn scan(args: &ScanArgs, json: bool) -> anyhow::Result<()> {
     }
     let mut out = String::new();
     for a in &found {
-        let kinds: Vec<&str> = kinds_of(a).iter().map(|k| k.as_str()).collect();
+        let kinds: Vec<&str> = a.kinds().iter().map(|k| k.as_str()).collect();
         out.push_str(&format!(
             "{}  {}  {}  {}\n",
             a.address,
@@ -160,15 +159,6 @@ pub(super) async fn scan(args: &ScanArgs, json: bool) -> anyhow::Result<()> {
         ));
     }
     render::emit(&out)
-}
-
-fn kinds_of(a: &Advert) -> Vec<DeviceKind> {
-    a.services
-        .iter()
-        .filter_map(|s| u16::from_str_radix(s, 16).ok())
-        .filter_map(|n| Service::from_uuid(sig_uuid(n)))
-        .filter_map(Service::device_kind)
-        .collect()
 }
 
 /// `vigil ble pair ADDRESS`.
@@ -274,17 +264,7 @@ pub(super) async fn connect(data_dir: &Path, args: &ConnectArgs, json: bool) -> 
     let bt = Bluetooth::open().await?;
     let link = bt.link(&args.address, Duration::from_secs(10)).await?;
     let advert = link.advert().await;
-    let kind = kinds_of(&advert).into_iter().next().ok_or_else(|| {
-        anyhow::anyhow!("{} advertises no health service Vigil reads (heart rate, pulse oximeter, blood pressure, thermometer, weight scale, glucose)", advert.address)
-    })?;
-    let new = NewDevice {
-        kind,
-        make: "unknown".into(),
-        model: advert.name.clone().unwrap_or_else(|| "unknown".into()),
-        serial: None,
-        ble_address: Some(advert.address.clone()),
-        patient_id: None,
-    };
+    let new = advert.new_device().map_err(anyhow::Error::msg)?;
     let ws = super::session::open(data_dir).await?;
     let result = async {
         let record = prepare(&ws, new, args.patient.as_deref()).await?;

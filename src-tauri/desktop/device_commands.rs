@@ -11,12 +11,10 @@ use tauri::State;
 use super::AppState;
 use super::commands::words;
 use super::devices::{is_demo_strap, link_start, replay_forever};
-use crate::ble::gatt::Service;
 use crate::ble::link::Advert;
 use crate::ble::link::bluez::{self, Bluetooth, BluezLink};
-use crate::ble::link::replay::sig_uuid;
+use crate::domain::PatientRef;
 use crate::domain::access::Operation;
-use crate::domain::{DeviceKind, NewDevice, PatientRef};
 use crate::store::{DeviceRecord, DeviceRef};
 use crate::workstation::LiveDevice;
 
@@ -95,15 +93,6 @@ pub(crate) struct NearbyDevice {
     pub kinds: Vec<String>,
 }
 
-fn kinds_of(services: &[String]) -> Vec<DeviceKind> {
-    services
-        .iter()
-        .filter_map(|s| u16::from_str_radix(s, 16).ok())
-        .filter_map(|n| Service::from_uuid(sig_uuid(n)))
-        .filter_map(Service::device_kind)
-        .collect()
-}
-
 fn device_ref(device: &str) -> DeviceRef {
     device.parse().unwrap_or_else(|never: std::convert::Infallible| match never {})
 }
@@ -126,7 +115,7 @@ pub(crate) async fn scan_devices(state: State<'_, AppState>) -> Reply<Vec<Nearby
     Ok(found
         .into_iter()
         .map(|a| NearbyDevice {
-            kinds: kinds_of(&a.services).iter().map(|k| k.as_str().to_owned()).collect(),
+            kinds: a.kinds().iter().map(|k| k.as_str().to_owned()).collect(),
             address: a.address,
             name: a.name,
             rssi: a.rssi,
@@ -158,17 +147,7 @@ pub(crate) async fn connect_device(state: State<'_, AppState>, address: String) 
     }
     ws.authorize(Operation::DeviceAdd).await.map_err(words)?;
     let (link, advert) = open_link(address.trim().to_owned()).await?;
-    let kind = kinds_of(&advert.services).into_iter().next().ok_or_else(|| {
-        format!("{} advertises no health service Vigil reads (heart rate, pulse oximeter, blood pressure, thermometer, weight scale, glucose)", advert.address)
-    })?;
-    let new = NewDevice {
-        kind,
-        make: "unknown".into(),
-        model: advert.name.clone().unwrap_or_else(|| "unknown".into()),
-        serial: None,
-        ble_address: Some(advert.address.clone()),
-        patient_id: None,
-    };
+    let new = advert.new_device()?;
     let record = ws.device_for_link(new).await.map_err(words)?;
     let row = DeviceRow::from(&record);
     let id = record.device.id;

@@ -48,6 +48,37 @@ pub struct Advert {
     pub services: Vec<String>,
 }
 
+impl Advert {
+    /// The kinds of device its advertised health services say it is.
+    pub fn kinds(&self) -> Vec<crate::domain::DeviceKind> {
+        self.services
+            .iter()
+            .filter_map(|s| u16::from_str_radix(s, 16).ok())
+            .filter_map(|n| super::gatt::Service::from_uuid(replay::sig_uuid(n)))
+            .filter_map(super::gatt::Service::device_kind)
+            .collect()
+    }
+
+    /// The device to register for it: its first health kind, its name as the model until
+    /// Device Information says better (the feed replaces make, model and serial when read).
+    pub fn new_device(&self) -> Result<crate::domain::NewDevice, String> {
+        let kind = self.kinds().into_iter().next().ok_or_else(|| {
+            format!(
+                "{} advertises no health service Vigil reads (heart rate, pulse oximeter, blood pressure, thermometer, weight scale, glucose)",
+                self.address
+            )
+        })?;
+        Ok(crate::domain::NewDevice {
+            kind,
+            make: "unknown".into(),
+            model: self.name.clone().unwrap_or_else(|| "unknown".into()),
+            serial: None,
+            ble_address: Some(self.address.clone()),
+            patient_id: None,
+        })
+    }
+}
+
 /// What a connection found on the device.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Connected {
