@@ -14,7 +14,7 @@
 
 use super::convert::kpa_to_mmhg;
 use super::reader::Reader;
-use super::{DecodeError, Decoded, DeviceInfo, flag_names, shown};
+use super::{DecodeError, Decoded, DeviceInfo, flag_names, shown_value};
 use crate::domain::{Kind, ObservationValue};
 
 /// Measurement Status (BLS 3.1.1.5); bits 3-4 are the pulse rate range, below.
@@ -67,10 +67,7 @@ pub(super) fn measurement(
         }
     }
     if intermediate {
-        let what = match systolic {
-            ObservationValue::Quantity(v) => format!("{} mm[Hg]", shown(v)),
-            ObservationValue::Absent(reason) => format!("absent ({})", reason.as_str()),
-        };
+        let what = shown_value(systolic, "mm[Hg]");
         out.reject(
             Kind::BpSystolic,
             format!("intermediate cuff pressure {what} while the cuff inflates: not a blood pressure"),

@@ -101,6 +101,14 @@ impl Decoded {
 }
 
 /// A number for a message: at most three decimals, no trailing zeros.
+/// A value as a rejection reason shows it: the number with its unit, or the absence's reason.
+fn shown_value(value: ObservationValue, unit: &str) -> String {
+    match value {
+        ObservationValue::Quantity(v) => format!("{} {unit}", shown(v)),
+        ObservationValue::Absent(reason) => format!("absent ({})", reason.as_str()),
+    }
+}
+
 fn shown(v: f64) -> String {
     let rounded = (v * 1000.0).round() / 1000.0;
     if rounded == 0.0 { "0".to_owned() } else { format!("{rounded}") }

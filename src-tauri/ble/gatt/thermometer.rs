@@ -9,8 +9,8 @@
 
 use super::convert::fahrenheit_to_celsius;
 use super::reader::Reader;
-use super::{DecodeError, Decoded, DeviceInfo, shown};
-use crate::domain::{Kind, ObservationValue};
+use super::{DecodeError, Decoded, DeviceInfo, shown_value};
+use crate::domain::Kind;
 
 /// Temperature Type (HTS 3.2.1 / GSS): 1 armpit, 2 body (general), 3 ear (usually ear lobe),
 /// 4 finger, 5 gastrointestinal tract, 6 mouth, 7 rectum, 8 toe, 9 tympanum (ear drum); 0 and
@@ -45,10 +45,7 @@ pub(super) fn measurement(
         out.info = Some(DeviceInfo::TemperatureType(type_name(r.u8("temperature type")?)));
     }
     if intermediate {
-        let what = match celsius {
-            ObservationValue::Quantity(v) => format!("{} Cel", shown(v)),
-            ObservationValue::Absent(reason) => format!("absent ({})", reason.as_str()),
-        };
+        let what = shown_value(celsius, "Cel");
         out.reject(
             Kind::BodyTemperature,
             format!("intermediate temperature {what} while the measurement is in progress"),
@@ -100,7 +97,10 @@ mod tests {
         let d = decode(Characteristic::TemperatureMeasurement, &b).unwrap();
         assert!((q(&d)[0] - 37.0).abs() < 1e-12);
         let d = decode(Characteristic::TemperatureMeasurement, &[0x00, 0xFF, 0xFF, 0x7F, 0x00]).unwrap();
-        assert_eq!(d.readings[0].value, ObservationValue::Absent(crate::domain::AbsentReason::NotANumber));
+        assert_eq!(
+            d.readings[0].value,
+            crate::domain::ObservationValue::Absent(crate::domain::AbsentReason::NotANumber)
+        );
         let d = decode(Characteristic::IntermediateTemperature, &[0x00, 0x71, 0x01, 0x00, 0xFF]).unwrap();
         assert!(d.readings.is_empty());
         assert_eq!(
