@@ -166,6 +166,7 @@ impl Spool {
         // Owner-only before SQLite opens it: its -wal and -shm take the main file's mode.
         super::files::private_file(path)?;
         super::files::tighten_side_files(path)?;
+        super::sqlite_ready().await?;
         let mut options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)

@@ -308,8 +308,8 @@ impl Store {
             // cache miss costs a page decryption, so index inserts and range reads gain most.
             .pragma("cache_size", "-32768");
         let encrypted = matches!(encryption, Encryption::Key(_));
+        sqlite_ready().await?;
         if let Encryption::Key(key) = &encryption {
-            memory_security().await?;
             options = keyed(options, key);
         }
         // Probe the key on one connection first, so a wrong key fails at once instead of inside
@@ -511,25 +511,44 @@ impl Store {
 
 /// Turns SQLCipher's memory security on for this process, once, before any connection is keyed.
 ///
-/// `PRAGMA cipher_memory_security = ON` makes SQLCipher lock its allocations in RAM (no swap)
-/// and overwrite every allocation it frees, so page plaintext and key material do not linger
-/// in freed memory. SQLCipher 4.5 turned it off by default; its API documentation says it
-/// must be set before the database is keyed (<https://www.zetetic.net/sqlcipher/sqlcipher-api/#cipher_memory_security>).
+/// Makes the process's first SQLite connection alone, and makes every other open wait for it.
+///
+/// SQLite runs SQLCipher's initialisation (`SQLITE_EXTRA_INIT=sqlcipher_extra_init`) at the end
+/// of `sqlite3_initialize`, *after* it has marked the library initialised and released its
+/// mutexes (`sqlite3.c`, `sqlite3_initialize`). A second thread that opens a database in that
+/// window sees an initialised SQLite, keys its connection, and SQLCipher refuses the key:
+/// "sqlcipherCodecAttach: sqlcipher not initialized", surfacing as "An error occurred with
+/// PRAGMA key or rekey". Tests that open stores on parallel threads hit it (CI, stop 21), and so
+/// could the window, whose monitor and commands open connections at once. Every SQLite open in
+/// this crate (stores, the audit spool) awaits this first; code opening SQLite on its own (the
+/// integration tests' raw connections) must too.
+///
+/// The same first connection switches on `cipher_memory_security` when [`MEMORY_SECURITY`]
+/// is set: that makes SQLCipher lock its allocations in RAM (no swap) and overwrite every
+/// allocation it frees, so page plaintext and key material do not linger in freed memory.
+/// SQLCipher 4.5 turned it off by default; its API documentation says it must be set before
+/// the database is keyed (<https://www.zetetic.net/sqlcipher/sqlcipher-api/#cipher_memory_security>).
 /// sqlx always runs `PRAGMA key` first on a connection, so the pragma runs here on a plain
 /// in-memory connection: the setting is process-wide (a global in SQLCipher, which can only be
 /// switched on), and every store and spool connection then repeats it ([`keyed`]).
-async fn memory_security() -> Result<(), StoreError> {
-    if !MEMORY_SECURITY {
-        return Ok(());
-    }
-    static ON: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    ON.get_or_try_init(|| async {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.disable_statement_logging();
-        let mut conn = SqliteConnection::connect_with(&options).await?;
-        sqlx::query("PRAGMA cipher_memory_security = ON").execute(&mut conn).await?;
-        conn.close().await
-    })
-    .await?;
+///
+/// # Errors
+/// When SQLite cannot open an in-memory database, or SQLCipher refuses the pragma.
+pub async fn sqlite_ready() -> Result<(), sqlx::Error> {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_try_init(|| async {
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")?.disable_statement_logging();
+            let mut conn = SqliteConnection::connect_with(&options).await?;
+            // Returns once `sqlite3_open_v2` has, and with it `sqlcipher_extra_init`.
+            let _version: Option<String> =
+                sqlx::query_scalar("PRAGMA cipher_version").fetch_optional(&mut conn).await?;
+            if MEMORY_SECURITY {
+                sqlx::query("PRAGMA cipher_memory_security = ON").execute(&mut conn).await?;
+            }
+            conn.close().await
+        })
+        .await?;
     Ok(())
 }
 

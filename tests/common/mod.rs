@@ -18,6 +18,7 @@ pub(crate) async fn raw_connection(path: &Path, key: &StoreKey, create: bool) ->
         .filename(path)
         .create_if_missing(create)
         .pragma("key", format!("\"x'{}'\"", key.to_hex().as_str()));
+    vigil::store::sqlite_ready().await.unwrap();
     SqliteConnection::connect_with(&options).await.unwrap()
 }
 
