@@ -17,8 +17,9 @@ if [ "$purpose" = test ]; then
   # WebKitWebDriver for the end-to-end tests, imagemagick for screenshots, a Secret Service
   # (gnome-keyring in a private D-Bus session) for the keyring test.
   # python3-dbusmock (with python3-gi, python3-dbus): the stand-in BlueZ of tests/ble_bluez.rs.
+  # postgresql-15: the clinic server's tests start a throwaway cluster (scripts/postgres.sh).
   packages+=(webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring util-linux procps
-            python3-dbusmock python3-gi python3-dbus)
+            python3-dbusmock python3-gi python3-dbus postgresql-15)
 fi
 missing=()
 for p in "${packages[@]}"; do

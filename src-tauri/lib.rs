@@ -9,11 +9,12 @@ pub mod analysis;
 pub mod ble;
 /// Clinical charts rendered to SVG (plotters), decimated to the pixel width.
 pub mod charts;
-pub mod domain;
+pub use vigil_protocol::domain;
 pub mod export;
 pub mod ingest;
 pub mod models;
 pub mod store;
+pub mod sync;
 pub mod synthetic;
 pub mod workstation;
 

@@ -24,6 +24,7 @@ mod patients;
 mod render;
 pub mod session;
 mod settings;
+mod sync;
 mod users;
 mod vitals;
 
@@ -130,6 +131,9 @@ pub enum Command {
     /// Bluetooth LE health devices: decode a characteristic value
     #[command(subcommand)]
     Ble(ble::BleCommand),
+    /// The clinic server: enrol, sync now, status
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Show or change the workstation's settings (the clock tolerance for readings, ...)
     Settings {
         /// show (the default) or set NAME VALUE
@@ -253,6 +257,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Packages(cmd) => packages::run(cmd, &data_dir, json).await?,
         Command::Alerts(cmd) => agents::run_alerts(cmd, &data_dir, json).await?,
         Command::Settings { command } => settings::run(command, &data_dir, json).await?,
+        Command::Sync(command) => sync::run(command, &data_dir, json).await?,
         Command::Ble(cmd) => ble::run(cmd, &data_dir, json).await?,
     }
     Ok(())

@@ -22,6 +22,8 @@ mod outbox;
 mod patients;
 pub(crate) mod series;
 mod sources;
+mod sync;
+mod sync_pull;
 mod time;
 mod weight_filter;
 
@@ -75,6 +77,10 @@ pub(crate) use patients::{
     find as find_patient, insert as insert_patient, list as list_patients, update as update_patient,
 };
 pub(crate) use sources::{labels as source_labels, source_id as source_id_of};
+pub(crate) use sync::Enrolment as SyncEnrolment;
+pub use sync::SyncState;
+pub use sync_pull::PullReport;
+pub(crate) use sync_pull::open_conflicts as sync_open_conflicts;
 pub use weight_filter::WeightResult;
 pub(crate) use weight_filter::{
     SourceOrigin, accepted_weights, device_assigned, find_result as find_weight_result,

@@ -154,6 +154,9 @@ pub(crate) async fn insert_batch(
             })?)
             .execute(&mut **tx)
             .await?;
+    }
+    // Rows pulled from the clinic server came from it: no outbox message sends them back.
+    if inserted > 0 && !matches!(source, SourceKind::Clinic { .. }) {
         // The new rows are exactly those from `first_seq` on (the write lock is held).
         let ranges: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
             "SELECT patient_id, MIN(seq), MAX(seq), COUNT(*) FROM observations WHERE seq >= ? \

@@ -12,18 +12,29 @@ pub(crate) async fn find_or_create(
     kind: &SourceKind,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<SourceId, StoreError> {
-    let (tag, file_name, sha, device): (&str, Option<&str>, Option<&str>, Option<Vec<u8>>) = match kind {
-        SourceKind::File { name, sha256 } => ("file", Some(name), Some(sha256), None),
-        SourceKind::Device { device_id } => ("device", None, None, Some(device_id.as_bytes().to_vec())),
-        SourceKind::Manual => ("manual", None, None, None),
-        SourceKind::Demo => ("demo", None, None, None),
+    let (tag, file_name, sha, device, workstation): (
+        &str,
+        Option<&str>,
+        Option<&str>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    ) = match kind {
+        SourceKind::File { name, sha256 } => ("file", Some(name), Some(sha256), None, None),
+        SourceKind::Device { device_id } => ("device", None, None, Some(device_id.as_bytes().to_vec()), None),
+        SourceKind::Manual => ("manual", None, None, None, None),
+        SourceKind::Demo => ("demo", None, None, None, None),
+        SourceKind::Clinic { workstation_id } => {
+            ("clinic", None, None, None, Some(workstation_id.as_bytes().to_vec()))
+        }
     };
     let existing = sqlx::query(
-        "SELECT id FROM sources WHERE kind = ?1 AND (file_sha256 IS ?2) AND (device_id IS ?3) LIMIT 1",
+        "SELECT id FROM sources WHERE kind = ?1 AND (file_sha256 IS ?2) AND (device_id IS ?3) \
+         AND (workstation_id IS ?4) LIMIT 1",
     )
     .bind(tag)
     .bind(sha)
     .bind(device.as_deref())
+    .bind(workstation.as_deref())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(row) = existing {
@@ -31,15 +42,19 @@ pub(crate) async fn find_or_create(
         return source_id(&id);
     }
     let id = SourceId::from_uuid(new_uuid());
-    sqlx::query("INSERT INTO sources (id, kind, file_name, file_sha256, device_id, created_ms) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(id.as_bytes().as_slice())
-        .bind(tag)
-        .bind(file_name)
-        .bind(sha)
-        .bind(device)
-        .bind(time::to_ms(at))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sources (id, kind, file_name, file_sha256, device_id, workstation_id, created_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_bytes().as_slice())
+    .bind(tag)
+    .bind(file_name)
+    .bind(sha)
+    .bind(device)
+    .bind(workstation)
+    .bind(time::to_ms(at))
+    .execute(&mut **tx)
+    .await?;
     Ok(id)
 }
 
@@ -53,19 +68,25 @@ pub(crate) fn source_id(bytes: &[u8]) -> Result<SourceId, StoreError> {
 pub(crate) async fn labels(
     executor: impl sqlx::SqliteExecutor<'_>,
 ) -> Result<std::collections::HashMap<SourceId, String>, StoreError> {
-    let rows = sqlx::query("SELECT id, kind, file_name, device_id FROM sources").fetch_all(executor).await?;
+    let rows = sqlx::query("SELECT id, kind, file_name, device_id, workstation_id FROM sources")
+        .fetch_all(executor)
+        .await?;
     rows.iter()
         .map(|row| {
             let id: Vec<u8> = row.get("id");
             let kind: String = row.get("kind");
             let file_name: Option<String> = row.get("file_name");
             let device: Option<Vec<u8>> = row.get("device_id");
-            let label = match (kind.as_str(), file_name, device) {
-                ("file", Some(name), _) => name,
-                ("device", _, Some(dev)) => {
+            let workstation: Option<Vec<u8>> = row.get("workstation_id");
+            let label = match (kind.as_str(), file_name, device, workstation) {
+                ("file", Some(name), _, _) => name,
+                ("device", _, Some(dev), _) => {
                     format!("device:{}", uuid::Uuid::from_slice(&dev).unwrap_or_default())
                 }
-                (other, _, _) => other.to_owned(),
+                ("clinic", _, _, Some(ws)) => {
+                    format!("clinic:{}", uuid::Uuid::from_slice(&ws).unwrap_or_default())
+                }
+                (other, _, _, _) => other.to_owned(),
             };
             Ok((source_id(&id)?, label))
         })

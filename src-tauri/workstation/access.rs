@@ -35,7 +35,7 @@ pub(crate) struct Principal {
 
 impl Principal {
     /// The audit trail's actor: `user:NAME`, `service:NAME`, or `system:monitor`.
-    fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         if self.id.is_nil() {
             format!("system:{}", self.name)
         } else if self.service {

@@ -400,6 +400,9 @@ async fn origin(
         SourceKind::File { .. } => SourceOrigin::File,
         SourceKind::Manual => SourceOrigin::Manual,
         SourceKind::Demo => SourceOrigin::Demo,
+        // Pulled from another workstation: how it was taken there is not known here, so it
+        // counts as a home reading (the wider measurement noise) like a file import.
+        SourceKind::Clinic { .. } => SourceOrigin::File,
         SourceKind::Device { device_id } => {
             let assigned = store::device_assigned(&mut **tx, *device_id).await?;
             let missing =

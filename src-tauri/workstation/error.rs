@@ -125,6 +125,12 @@ pub enum Error {
     /// No device with this id or BLE address is registered.
     #[error("no device {0} is registered (see `vigil ble devices`)")]
     DeviceNotFound(String),
+    /// The clinic server could not be reached, or refused.
+    #[error(transparent)]
+    Link(#[from] crate::sync::LinkError),
+    /// Sync is not set up, or its state is unusable.
+    #[error("{0}")]
+    Sync(String),
     /// A bug or an aborted task.
     #[error("internal error: {0}")]
     Internal(String),

@@ -133,7 +133,7 @@ pub struct StoreStatus {
 /// commands all act as whoever is signed in).
 #[derive(Debug, Clone)]
 pub struct Workstation {
-    store: Store,
+    pub(crate) store: Store,
     data_dir: PathBuf,
     key_source: KeySource,
     /// Who is signed in (`access.rs`).
@@ -488,6 +488,7 @@ fn source_tag(source: &SourceKind) -> &'static str {
         SourceKind::Device { .. } => "device",
         SourceKind::Manual => "manual",
         SourceKind::Demo => "demo",
+        SourceKind::Clinic { .. } => "clinic",
     }
 }
 

@@ -19,7 +19,7 @@ use super::InvalidField;
 
 /// A user's role. One per account; the matrix says what each may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "desktop", derive(specta::Type))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A physician: everything clinical, consent, export.
@@ -146,6 +146,12 @@ pub enum Operation {
     UsersManage,
     /// Change one's own password; see who one is; lock one's own session.
     OwnAccount,
+    /// Enrol this workstation with a clinic server.
+    SyncEnroll,
+    /// Push the outbox and pull the clinic's changes.
+    SyncRun,
+    /// See where sync stands (counts and times, no patient data).
+    SyncStatus,
 }
 
 impl Operation {
@@ -252,6 +258,14 @@ pub const PERMISSIONS: &[Permission] = &[
     Permission { operation: Operation::UsersRead, name: "users.read", roles: &[Admin] },
     Permission { operation: Operation::UsersManage, name: "users.manage", roles: &[Admin] },
     Permission { operation: Operation::OwnAccount, name: "account.own", roles: EVERYONE },
+    Permission { operation: Operation::SyncEnroll, name: "sync.enroll", roles: &[It, Admin] },
+    // Syncing moves data a signed-in user could not read by it; every working role may start it.
+    Permission {
+        operation: Operation::SyncRun,
+        name: "sync.run",
+        roles: &[Clinician, Nurse, Admin, It, Monitor],
+    },
+    Permission { operation: Operation::SyncStatus, name: "sync.status", roles: EVERYONE },
 ];
 
 /// Whether `role` may perform `operation`. An operation missing from the matrix is refused to

@@ -25,16 +25,22 @@ pub enum SourceKind {
     Manual,
     /// Synthetic data made by `vigil demo`; never real patient data.
     Demo,
+    /// Pulled from the clinic server: readings another workstation of the clinic stored.
+    Clinic {
+        /// The workstation that pushed them first.
+        workstation_id: uuid::Uuid,
+    },
 }
 
 impl SourceKind {
-    /// A short label for lists and exports: the file name, `device`, `manual` or `demo`.
+    /// A short label for lists and exports: the file name, `device`, `manual`, `demo` or `clinic`.
     pub fn label(&self) -> String {
         match self {
             SourceKind::File { name, .. } => name.clone(),
             SourceKind::Device { device_id } => format!("device:{device_id}"),
             SourceKind::Manual => "manual".into(),
             SourceKind::Demo => "demo".into(),
+            SourceKind::Clinic { workstation_id } => format!("clinic:{workstation_id}"),
         }
     }
 }

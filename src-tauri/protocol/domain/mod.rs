@@ -32,7 +32,8 @@ pub struct InvalidField {
 }
 
 impl InvalidField {
-    pub(crate) fn new(field: &'static str, problem: impl Into<String>) -> Self {
+    /// A refusal of `field` because of `problem`.
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
         Self { field, problem: problem.into() }
     }
 }
