@@ -25,15 +25,24 @@ step "front end: unit tests and build"
 
 step "rust: format and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The headless build too: code under cfg(not(feature = "desktop")) and the tests' build.
-cargo clippy --no-default-features --all-targets --quiet -- -D warnings
+cargo clippy --workspace --no-default-features --all-targets --quiet -- -D warnings
+
+step "clinic server: a throwaway PostgreSQL for its tests"
+# initdb in a temporary directory, loopback only, as a non-root user; stopped on exit.
+pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-pg.XXXXXX")"
+trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+VIGIL_TEST_DATABASE_URL="$(scripts/postgres.sh start "$pg_dir")"
+export VIGIL_TEST_DATABASE_URL
+# The sync tests run the real server binary, found beside `vigil`.
+cargo build --quiet -p vigil-server
 
 step "rust: unit and integration tests"
 # The library's tests run without the desktop feature: linking WebKit into every test binary
 # adds nothing they test, and under load one in ~30 such binaries crashed at exit (see the
 # foundation issue's note). The desktop module's own tests run in the default build.
-cargo test --quiet --no-default-features
+cargo test --quiet --workspace --no-default-features
 cargo test --quiet --lib desktop:: 2>&1 | tee /dev/stderr | grep -E '^test result: ok\. [1-9][0-9]* passed' >/dev/null || { echo 'error: the desktop tests failed, or none ran' >&2; exit 1; }
 
 step "keyring: the key in a real Secret Service (gnome-keyring in a private D-Bus session)"

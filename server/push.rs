@@ -146,8 +146,7 @@ pub(crate) async fn apply(
     } else {
         0
     };
-    let mut idx = 0i32;
-    for item in batch.items.iter().filter(|i| i.entity != "observations") {
+    for (idx, item) in (0i32..).zip(batch.items.iter().filter(|i| i.entity != "observations")) {
         sqlx::query(
             "INSERT INTO changes (clinic_id, version, idx, workstation_id, id, entity, entity_id, op, patient_id, payload) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (clinic_id, id) DO NOTHING",
@@ -164,7 +163,6 @@ pub(crate) async fn apply(
         .bind(&item.payload)
         .execute(&mut *tx)
         .await?;
-        idx += 1;
     }
     let head = batch.audit_head.as_ref();
     let row = sqlx::query(

@@ -98,6 +98,10 @@ async fn call(ws: &Workstation, op: Operation, orchestrator: &Orchestrator, n: u
             let me = ws.session_info().map_or_else(|| "nobody".to_owned(), |s| s.user);
             ws.set_password(&me, None, common::password()).await
         }
+        // Not enrolled: an allowed call fails on that, a refused one on the role.
+        Operation::SyncEnroll => ws.sync_enroll("https://127.0.0.1:9", "VGL1-bad").await.map(drop),
+        Operation::SyncRun => ws.sync_now().await.map(drop),
+        Operation::SyncStatus => ws.sync_status().await.map(drop),
     }
 }
 

@@ -69,6 +69,9 @@ pub(crate) async fn update(
     fields: &NewPatient,
     at: DateTime<Utc>,
 ) -> Result<Patient, StoreError> {
+    // What the editor saw: the clinic's other workstations merge field by field against it
+    // (store/sync_pull.rs).
+    let before = find(&mut **tx, &PatientRef::Id(id)).await?;
     let result = sqlx::query(
         "UPDATE patients SET mrn = ?, name = ?, birth_date = ?, sex = ?, consent_monitoring = ?, \
          consent_clinic_sync = ?, consent_research = ?, updated_ms = ? WHERE id = ?",
@@ -95,8 +98,13 @@ pub(crate) async fn update(
     let patient = find(&mut **tx, &PatientRef::Id(id))
         .await?
         .ok_or_else(|| StoreError::Corrupt { what: "patient", problem: format!("{id} vanished") })?;
-    let payload = serde_json::to_value(&patient)
+    let mut payload = serde_json::to_value(&patient)
         .map_err(|e| StoreError::Corrupt { what: "patient", problem: e.to_string() })?;
+    if let (Some(object), Some(before)) = (payload.as_object_mut(), before) {
+        let before = serde_json::to_value(&before)
+            .map_err(|e| StoreError::Corrupt { what: "patient", problem: e.to_string() })?;
+        object.insert("before".into(), before);
+    }
     outbox::enqueue(tx, "patient", Some(patient.id.as_bytes()), Some(patient.id), "update", &payload, at)
         .await?;
     Ok(patient)

@@ -5,6 +5,9 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::{StoreError, new_uuid, time};
 use crate::domain::{SourceId, SourceKind};
 
+/// A source's columns: kind, file name, file SHA-256, device id, workstation id.
+type Columns<'a> = (&'static str, Option<&'a str>, Option<&'a str>, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Finds the source row for `kind`, creating it on first use: the same file content or device
 /// always maps to the same source, so re-imports stay attributed to their first arrival.
 pub(crate) async fn find_or_create(
@@ -12,13 +15,7 @@ pub(crate) async fn find_or_create(
     kind: &SourceKind,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<SourceId, StoreError> {
-    let (tag, file_name, sha, device, workstation): (
-        &str,
-        Option<&str>,
-        Option<&str>,
-        Option<Vec<u8>>,
-        Option<Vec<u8>>,
-    ) = match kind {
+    let (tag, file_name, sha, device, workstation): Columns<'_> = match kind {
         SourceKind::File { name, sha256 } => ("file", Some(name), Some(sha256), None, None),
         SourceKind::Device { device_id } => ("device", None, None, Some(device_id.as_bytes().to_vec()), None),
         SourceKind::Manual => ("manual", None, None, None, None),

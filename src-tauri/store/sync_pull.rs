@@ -5,9 +5,10 @@
 //!   batch (consent checked, deduplicated by content) from a `clinic` source, with no outbox
 //!   message: they came from the server. The monitor finds them like any new rows.
 //! - Patients: a patient this workstation does not know is added, with its consent recorded as
-//!   a version "from the clinic server". For a known patient, each field that differs is taken
-//!   when this workstation has no unsent edit of the patient; when it has one, the field is a
-//!   conflict: the local value stays, both are kept in `sync_conflicts` for review.
+//!   a version "from the clinic server". For a known patient, fields merge three-way against
+//!   the values the remote editor saw (`before` in the update message): edits to different
+//!   fields both land; the same field changed on both sides to different values is a conflict:
+//!   the local value stays, both are kept in `sync_conflicts` for review, nothing is dropped.
 //! - Other entities (devices, alerts) are not applied yet: devices are local hardware, and the
 //!   alerts' lifecycle merge is still to come (issue 14's note).
 
@@ -155,29 +156,57 @@ async fn apply_patient(
         report.patients_added += 1;
         return Ok(());
     };
+    // Three-way, field by field, against what the remote editor saw (`before`): a field the
+    // remote did not change is left; one this workstation has not changed since is taken; one
+    // changed on both sides to different values is a conflict: the local value stays and both
+    // are kept for review. A message without `before` (a consent change, an older app) counts
+    // as made against the local value when no local edit of the patient waits to be sent.
+    let before: Option<Patient> =
+        change.payload.get("before").and_then(|b| serde_json::from_value(b.clone()).ok());
     let pending: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM outbox WHERE entity = 'patient' AND entity_id = ? AND sent_ms IS NULL",
     )
     .bind(remote.id.as_bytes().as_slice())
     .fetch_one(&mut **tx)
     .await?;
-    let fields: [(&str, String, String); 4] = [
-        ("mrn", local.mrn.clone(), remote.mrn.clone()),
-        ("name", local.name.clone(), remote.name.clone()),
-        ("birth_date", fmt_date(local.birth_date), fmt_date(remote.birth_date)),
-        ("sex", local.sex.as_str().to_owned(), remote.sex.as_str().to_owned()),
-    ];
-    let differing: Vec<_> = fields.iter().filter(|(_, l, r)| l != r).collect();
-    if differing.is_empty() {
-        return Ok(());
-    }
-    if pending > 0 {
-        for (field, l, r) in differing {
-            conflict(tx, change, remote.id.0, field, Some(l), Some(r), now).await?;
+    let base = match before {
+        Some(b) => b,
+        None if pending == 0 => local.clone(),
+        None => remote.clone(),
+    };
+    let fields = |p: &Patient| -> [(&'static str, String); 4] {
+        [
+            ("mrn", p.mrn.clone()),
+            ("name", p.name.clone()),
+            ("birth_date", fmt_date(p.birth_date)),
+            ("sex", p.sex.as_str().to_owned()),
+        ]
+    };
+    let mut merged = local.clone();
+    let mut taken = 0;
+    for ((field, local_value), ((_, remote_value), (_, base_value))) in
+        fields(&local).into_iter().zip(fields(&remote).into_iter().zip(fields(&base)))
+    {
+        if remote_value == base_value || remote_value == local_value {
+            continue;
+        }
+        if local_value == base_value {
+            match field {
+                "mrn" => merged.mrn.clone_from(&remote.mrn),
+                "name" => merged.name.clone_from(&remote.name),
+                "birth_date" => merged.birth_date = remote.birth_date,
+                _ => merged.sex = remote.sex,
+            }
+            taken += 1;
+        } else {
+            conflict(tx, change, remote.id.0, field, Some(&local_value), Some(&remote_value), now).await?;
             report.conflicts += 1;
         }
+    }
+    if taken == 0 {
         return Ok(());
     }
+    let remote = merged;
     let updated = sqlx::query(
         "UPDATE patients SET mrn = ?, name = ?, birth_date = ?, sex = ?, updated_ms = ? WHERE id = ?",
     )

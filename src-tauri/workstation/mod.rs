@@ -371,6 +371,14 @@ impl Workstation {
         batch: &[NewObservation],
     ) -> Result<InsertReport, Error> {
         self.authorize(Operation::ObservationsRecord).await?;
+        if matches!(source, SourceKind::Clinic { .. }) {
+            // Those rows skip the outbox: only sync may store them.
+            return Err(crate::domain::InvalidField::new(
+                "source",
+                "readings from the clinic arrive by sync only",
+            )
+            .into());
+        }
         let bounds = self.time_bounds().await?;
         for (i, o) in batch.iter().enumerate() {
             // Births are checked by the import, which reads each patient; here the clock bounds.

@@ -1,5 +1,7 @@
 //! Shared by the integration tests.
 
+#[allow(dead_code)]
+pub(crate) mod clinic;
 pub(crate) mod zip_raw;
 
 use std::path::Path;
