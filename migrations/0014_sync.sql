@@ -60,3 +60,17 @@ CREATE TABLE sync_conflicts (
     created_ms       INTEGER NOT NULL,
     resolved_ms      INTEGER
 );
+
+-- Every lifecycle event of an alert that arrived from the clinic (who, when, note, from which
+-- workstation), kept even when the alert was already further along here: the alert's own
+-- columns hold its furthest state, this table every step anyone took.
+CREATE TABLE alert_events (
+    id               INTEGER PRIMARY KEY,
+    alert_id         BLOB NOT NULL REFERENCES alerts (id),
+    status           TEXT NOT NULL CHECK (status IN ('acknowledged', 'resolved')),
+    by_actor         TEXT NOT NULL,
+    at_ms            INTEGER NOT NULL,
+    note             TEXT,
+    from_workstation BLOB NOT NULL,
+    UNIQUE (alert_id, status, by_actor, at_ms)
+);

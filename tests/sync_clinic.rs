@@ -307,3 +307,108 @@ async fn a_id(ws: &Workstation) -> uuid::Uuid {
     assert!(listed.enrolled);
     ws.status().await.unwrap().store_id.parse().unwrap()
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_copy_of_the_store_no_longer_extends_the_audit_head_the_server_acknowledged() {
+    use vigil::store::ServerHeadCheck;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
+    let clinic = server.clinic("North");
+    let a = workstation(dir.path(), "a").await;
+    enroll(&a, &server, &clinic).await;
+    patient_with_readings(&a, "MRN-H1", Consent::FULL, 10).await;
+    a.sync_now().await.unwrap();
+    common::sign_in_as(&a, Role::Auditor).await;
+    let verified = a.verify_audit().await.unwrap();
+    assert!(matches!(verified.server_head, ServerHeadCheck::Extends { .. }), "{verified:?}");
+    a.close().await;
+
+    let data = dir.path().join("a").join("data");
+    copy_dir(&data, &dir.path().join("older"));
+    let a = workstation(dir.path(), "a").await;
+    patient_with_readings(&a, "MRN-H2", Consent::FULL, 10).await;
+    a.sync_now().await.unwrap();
+    a.close().await;
+
+    // The older copy put back: its own record of the head is older, but the server's is not.
+    std::fs::remove_dir_all(&data).unwrap();
+    copy_dir(&dir.path().join("older"), &data);
+    let a = workstation(dir.path(), "a").await;
+    common::sign_in_as(&a, Role::Auditor).await;
+    let verified = a.verify_audit().await.unwrap();
+    let ServerHeadCheck::Broken { problem, .. } = &verified.server_head else { panic!("{verified:?}") };
+    assert!(problem.contains("clinic server acknowledged"), "{problem}");
+    assert!(!verified.intact());
+    a.close().await;
+}
+
+/// Ten minutes of 1 Hz vitals with SpO2 85 % (below 90 %: severe hypoxaemia, WHO 2011), so the
+/// default policy raises hypoxia alerts (as tests/alerts_lifecycle.rs).
+fn hypoxic() -> impl Iterator<Item = vigil::analysis::window::VitalSample> {
+    (0..600).map(|i| vigil::analysis::window::VitalSample {
+        time: START + i,
+        heart_rate: Some(72.0),
+        spo2: Some(85.0),
+        respiratory_rate: Some(14.0),
+        body_temperature: Some(36.8),
+        rr_interval: Some(if i % 2 == 0 { 830.0 } else { 836.0 }),
+        hrv_sdnn: None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_raised_on_one_workstation_merges_to_its_furthest_state_everywhere() {
+    use vigil::agents::alerting::AlertStatus;
+    use vigil::agents::{Orchestrator, OrchestratorConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
+    let clinic = server.clinic("North");
+    let a = workstation(dir.path(), "a").await;
+    let b = workstation(dir.path(), "b").await;
+    enroll(&a, &server, &clinic).await;
+    enroll(&b, &server, &clinic).await;
+    patient_with_readings(&a, "MRN-AL", Consent::FULL, 0).await;
+    let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
+    let reference = PatientRef::Mrn("MRN-AL".into());
+    let options = vigil::workstation::MonitorOptions::default();
+    let raised = a.monitor(&orchestrator, &reference, hypoxic(), &options, |_| {}).await.unwrap().alerts;
+    assert!(!raised.is_empty());
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    let on_b = b.alerts(&vigil::store::AlertQuery::default()).await.unwrap();
+    let id = raised[0].id;
+    assert!(on_b.iter().any(|x| x.id == id && x.status == AlertStatus::New), "{on_b:?}");
+
+    // B acknowledges while A, not knowing, resolves: both steps go both ways.
+    b.acknowledge_alert(&id.to_string(), "seen on B").await.unwrap();
+    a.resolve_alert(&id.to_string(), "oxygen started on A").await.unwrap();
+    for ws in [&a, &b, &a, &b] {
+        ws.sync_now().await.unwrap();
+    }
+    for ws in [&a, &b] {
+        let alert = ws
+            .alerts(&vigil::store::AlertQuery::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == id)
+            .unwrap();
+        assert_eq!(alert.status, AlertStatus::Resolved);
+        assert_eq!(alert.resolved.unwrap().note, "oxygen started on A");
+    }
+    a.close().await;
+    b.close().await;
+}

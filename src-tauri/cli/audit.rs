@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::{args::parse_instant, render};
 use crate::domain::PatientRef;
-use crate::store::AnchorCheck;
+use crate::store::{AnchorCheck, ServerHeadCheck};
 use crate::workstation::{AuditSelection, Workstation};
 
 /// Audit verbs.
@@ -114,9 +114,19 @@ async fn verify(data_dir: &Path, json: bool) -> anyhow::Result<()> {
             AnchorCheck::NotKept { reason } => say!("No anchor: {reason}"),
             AnchorCheck::Failed { place, problem } => say!("Anchor FAILED ({place}): {problem}"),
         }
+        match &result.server_head {
+            ServerHeadCheck::None => {}
+            ServerHeadCheck::Extends { seq } => {
+                say!("Extends the head the clinic server acknowledged (event {seq})")
+            }
+            ServerHeadCheck::Broken { problem, .. } => say!("Clinic server head FAILED: {problem}"),
+        }
         if result.spooled > 0 {
             say!("{} read events wait in the spool: the next write chains them", result.spooled);
         }
+    }
+    if let ServerHeadCheck::Broken { problem, .. } = &result.server_head {
+        anyhow::bail!("the audit trail does not extend the head the clinic server acknowledged: {problem}");
     }
     if let AnchorCheck::Failed { problem, .. } = &result.anchor {
         anyhow::bail!("the audit trail does not match its anchor: {problem}");

@@ -77,12 +77,25 @@ pub(crate) async fn insert(
         acknowledged: None,
         resolved: None,
     };
+    insert_row(tx, &alert).await?;
+    let payload = serde_json::to_value(&alert)
+        .map_err(|e| StoreError::Corrupt { what: "alert", problem: e.to_string() })?;
+    outbox::enqueue(tx, "alert", Some(alert.id.as_bytes()), Some(patient), "insert", &payload, at).await?;
+    Ok(alert)
+}
+
+/// Writes a new alert's row (status `new`), with no outbox message: the caller sends one, or
+/// the alert came from the clinic server.
+pub(crate) async fn insert_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    alert: &Alert,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO alerts (id, patient_id, event, risk_level, risk_score, confidence, evidence, recommendations, \
-         findings, assessment_id, event_ms, created_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')",
+         findings, assessment_id, event_ms, created_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(alert.id.as_bytes().as_slice())
-    .bind(patient.as_bytes().as_slice())
+    .bind(alert.patient_id.as_bytes().as_slice())
     .bind(alert.event.as_str())
     .bind(alert.risk_level.as_str())
     .bind(alert.risk_score)
@@ -93,12 +106,10 @@ pub(crate) async fn insert(
     .bind(alert.assessment_id.as_bytes().as_slice())
     .bind(time::to_ms(alert.event_time))
     .bind(time::to_ms(alert.created_at))
+    .bind(AlertStatus::New.as_str())
     .execute(&mut **tx)
     .await?;
-    let payload = serde_json::to_value(&alert)
-        .map_err(|e| StoreError::Corrupt { what: "alert", problem: e.to_string() })?;
-    outbox::enqueue(tx, "alert", Some(alert.id.as_bytes()), Some(patient), "insert", &payload, at).await?;
-    Ok(alert)
+    Ok(())
 }
 
 /// One alert by id.

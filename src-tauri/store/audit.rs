@@ -40,12 +40,38 @@ pub struct AuditVerification {
     pub spooled: i64,
     /// Read events this process could not spool (a full disk) and holds in memory.
     pub waiting_in_memory: usize,
+    /// The last head the clinic server acknowledged (issue 14), checked against the chain.
+    pub server_head: ServerHeadCheck,
+}
+
+/// Whether the chain still extends the audit head the clinic server acknowledged: a trail
+/// truncated or rolled back (an older copy of the store put back) no longer does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ServerHeadCheck {
+    /// Not enrolled, or no head acknowledged yet.
+    None,
+    /// Event `seq` is in the chain with the hash the server acknowledged.
+    Extends {
+        /// The acknowledged event.
+        seq: i64,
+    },
+    /// It is not.
+    Broken {
+        /// The acknowledged event.
+        seq: i64,
+        /// What is wrong, in words.
+        problem: String,
+    },
 }
 
 impl AuditVerification {
-    /// The chain verifies and its anchor, when one is kept, matches.
+    /// The chain verifies, its anchor (when one is kept) matches, and it extends the head the
+    /// clinic server acknowledged.
     pub fn intact(&self) -> bool {
-        self.first_broken.is_none() && !self.anchor.failed()
+        self.first_broken.is_none()
+            && !self.anchor.failed()
+            && !matches!(self.server_head, ServerHeadCheck::Broken { .. })
     }
 }
 
@@ -191,8 +217,45 @@ impl Store {
                 reason: "this store was opened without a place for its anchor (below the facade)".to_owned(),
             },
         };
+        let server_head = self.check_server_head().await?;
         let (first_broken, problem) = broken.unzip();
-        Ok(AuditVerification { rows, first_broken, problem, head, anchor, spooled, waiting_in_memory })
+        Ok(AuditVerification {
+            rows,
+            first_broken,
+            problem,
+            head,
+            anchor,
+            spooled,
+            waiting_in_memory,
+            server_head,
+        })
+    }
+
+    async fn check_server_head(&self) -> Result<ServerHeadCheck, StoreError> {
+        let acked: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT acked_audit_seq, acked_audit_hash FROM sync_state WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
+        let Some((Some(seq), Some(hash))) = acked else { return Ok(ServerHeadCheck::None) };
+        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit WHERE seq = ?")
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match stored {
+            Some(h) if hex::encode(&h) == hash => ServerHeadCheck::Extends { seq },
+            Some(_) => ServerHeadCheck::Broken {
+                seq,
+                problem: format!(
+                    "event {seq} differs from the one the clinic server acknowledged: the trail was rewritten"
+                ),
+            },
+            None => ServerHeadCheck::Broken {
+                seq,
+                problem: format!(
+                    "event {seq}, which the clinic server acknowledged, is no longer in the trail: it was truncated or an older copy of the store was put back"
+                ),
+            },
+        })
     }
 
     /// The most recent chained audit events, newest first: (at, actor, action, patient).

@@ -23,6 +23,7 @@ mod patients;
 pub(crate) mod series;
 mod sources;
 mod sync;
+mod sync_alerts;
 mod sync_pull;
 mod time;
 mod weight_filter;
@@ -46,7 +47,7 @@ pub(crate) use alerts::{
 };
 pub use assessments::{SpecialtyScore, StoredAssessment};
 pub(crate) use audit::record as audit_record;
-pub use audit::{AuditEvent, AuditVerification};
+pub use audit::{AuditEvent, AuditVerification, ServerHeadCheck};
 pub use audit_anchor::{Anchor, AnchorCheck, AnchorPlace, REFRESH_EVERY as AUDIT_ANCHOR_REFRESH};
 pub use audit_check::{CheckedExport, ExportFault, check_export};
 pub use audit_coalesce::WINDOW as AUDIT_COALESCE_WINDOW;

@@ -217,6 +217,24 @@ impl Store {
         .bind(position.row)
         .execute(&mut *tx)
         .await?;
+        // A server behind this store's record (its database restored from a backup): what it
+        // no longer holds is pending again.
+        sqlx::query("UPDATE outbox SET sent_ms = NULL WHERE sent_ms IS NOT NULL AND seq > ?")
+            .bind(position.message)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the audit head the server holds as acknowledged (none: none recorded there).
+    pub(crate) async fn record_server_audit_head(&self, head: Option<&AuditHead>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE sync_state SET acked_audit_seq = ?, acked_audit_hash = ? WHERE id = 1")
+            .bind(head.map(|h| h.seq))
+            .bind(head.map(|h| h.hash.as_str()))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -255,8 +273,10 @@ async fn rows_after(
     limit: usize,
 ) -> Result<(Vec<WireObservation>, i64), StoreError> {
     let rows = sqlx::query(
+        // `+patient_id`: walk the rowid range, never the content index by patient (which would
+        // read all of the patient's rows and sort them, for every part of a large message).
         "SELECT seq, id, kind, effective_ms, offset_s, value, absent_reason FROM observations \
-         WHERE seq > ? AND seq <= ? AND patient_id = ? ORDER BY seq LIMIT ?",
+         WHERE seq > ? AND seq <= ? AND +patient_id = ? ORDER BY seq LIMIT ?",
     )
     .bind(start)
     .bind(to_seq)

@@ -9,8 +9,9 @@
 //!   the values the remote editor saw (`before` in the update message): edits to different
 //!   fields both land; the same field changed on both sides to different values is a conflict:
 //!   the local value stays, both are kept in `sync_conflicts` for review, nothing is dropped.
-//! - Other entities (devices, alerts) are not applied yet: devices are local hardware, and the
-//!   alerts' lifecycle merge is still to come (issue 14's note).
+//! - Alerts (`sync_alerts.rs`): an alert is added as raised; lifecycle events merge to the
+//!   furthest state (new, acknowledged, resolved), and every event is kept in `alert_events`.
+//! - Devices are not applied: they are this workstation's hardware.
 
 use sqlx::Row;
 use uuid::Uuid;
@@ -28,6 +29,8 @@ pub struct PullReport {
     pub patients_updated: u64,
     /// Fields kept for review.
     pub conflicts: u64,
+    /// Alerts added, and lifecycle events applied or kept.
+    pub alerts: u64,
     /// Observations stored, and those already here.
     pub observations: InsertReport,
     /// Rows or changes not applied (no such patient, no monitoring consent, an entity not
@@ -41,6 +44,7 @@ impl PullReport {
         self.patients_added += other.patients_added;
         self.patients_updated += other.patients_updated;
         self.conflicts += other.conflicts;
+        self.alerts += other.alerts;
         self.observations.add(other.observations);
         self.skipped += other.skipped;
     }
@@ -59,6 +63,7 @@ impl Store {
         for change in &page.changes {
             match change.entity.as_str() {
                 "patient" => apply_patient(&mut tx, change, actor, now, &mut report).await?,
+                "alert" => super::sync_alerts::apply(&mut tx, change, &mut report).await?,
                 _ => report.skipped += 1,
             }
         }

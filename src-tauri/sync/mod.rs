@@ -225,6 +225,19 @@ impl Workstation {
     }
 
     async fn push(&self, link: &Link, signer: &Signer, report: &mut SyncReport) -> Result<(), Error> {
+        // Start where the server stands, not where this store last heard it stood: after the
+        // server's database was restored from a backup it is behind, and this pass re-sends
+        // what it lost; after a lost answer it is ahead, and nothing is sent twice.
+        let server: PushAck = link.get(signer, paths::POSITION).await?;
+        if server.acknowledged != report.acknowledged {
+            tracing::info!(
+                server = ?server.acknowledged,
+                here = ?report.acknowledged,
+                "the server's acknowledgement differs from the one recorded here; following the server"
+            );
+            self.store.acknowledge(server.acknowledged, server.audit_head.as_ref()).await?;
+            report.acknowledged = server.acknowledged;
+        }
         let mut conflicts = 0;
         loop {
             let (items, pending) =
@@ -291,6 +304,36 @@ impl Workstation {
             report.cursor = page.cursor;
             if !page.more {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Asks the server for the audit head it acknowledged from this workstation and records it,
+    /// so `vigil audit verify` checks the chain against the server's record rather than the
+    /// store's own (an older copy of the store put back carries an older one). Offline or not
+    /// enrolled: nothing changes, and the check uses the last head recorded here.
+    pub(crate) async fn refresh_server_audit_head(&self) {
+        let Ok(Some(state)) = self.store.sync_state().await else { return };
+        let mut fingerprint = [0u8; 32];
+        if hex::decode_to_slice(&state.fingerprint, &mut fingerprint).is_err() {
+            return;
+        }
+        let (Ok(link), Ok(key), Ok(workstation)) = (
+            Link::new(&state.server_url, fingerprint, Duration::from_secs(5)),
+            DeviceKey::from_pkcs8(&state.device_key),
+            self.workstation_id().await,
+        ) else {
+            return;
+        };
+        let signer = Signer { clinic: state.clinic_id, workstation, key };
+        match link.get::<PushAck>(&signer, paths::POSITION).await {
+            Ok(ack) => {
+                if let Err(e) = self.store.record_server_audit_head(ack.audit_head.as_ref()).await {
+                    tracing::warn!(error = %e, "could not record the server's audit head");
+                }
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "the clinic server did not answer; the audit head recorded here is used")
             }
         }
     }

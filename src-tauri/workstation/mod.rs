@@ -426,6 +426,9 @@ impl Workstation {
     /// copy of the store or a deleted tail fails), and moves the anchor to the head when both hold.
     pub async fn verify_audit(&self) -> Result<AuditVerification, Error> {
         self.authorize(Operation::AuditVerify).await?;
+        // The clinic server's word on the last head it acknowledged, when it answers: a copy of
+        // the store put back carries its own, older record (`sync/mod.rs`).
+        self.refresh_server_audit_head().await;
         Ok(self.store.verify_audit().await?)
     }
 
