@@ -15,7 +15,6 @@ use serde::Deserialize;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 use vigil_protocol::wire::enroll::{EnrollRequest, Enrolled};
-use vigil_protocol::wire::push::PushBatch;
 use vigil_protocol::wire::sign::{self, HEADER_CLINIC, HEADER_SIGNATURE, HEADER_TIME, HEADER_WORKSTATION};
 use vigil_protocol::wire::{ErrorBody, MAX_BODY_BYTES, MAX_ROWS_PER_REQUEST, paths};
 
@@ -40,6 +39,10 @@ pub struct ApiError {
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into() }
+    }
+    /// The message, for the fuzzer's view of a refusal.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -152,7 +155,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
 }
 
@@ -236,15 +239,8 @@ async fn enroll(State(state): State<AppState>, body: Bytes) -> Result<Json<Enrol
 
 async fn push(State(state): State<AppState>, signed: Signed) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let batch: PushBatch = json_body("push body", &signed.body)?;
-    batch.check().map_err(ApiError::bad_request)?;
-    if batch.rows() > MAX_ROWS_PER_REQUEST {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{} observations in one push; at most {MAX_ROWS_PER_REQUEST}", batch.rows()),
-        ));
-    }
-    let outcome = crate::push::apply(&state.pool, signed.clinic, signed.workstation, &batch).await?;
+    let decoded = crate::push::decode(&signed.body)?;
+    let outcome = crate::push::apply(&state.pool, signed.clinic, signed.workstation, &decoded).await?;
     state.metrics.pushed(started.elapsed(), &outcome);
     Ok(match outcome {
         crate::push::Outcome::Applied(ack) => Json(ack).into_response(),

@@ -15,6 +15,15 @@ pub mod tls;
 /// The server's migrations, applied by `vigil-server init` (and by `serve` at start).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Decodes a push request body as the server does before it touches the database, for the
+/// fuzzer (`fuzz/fuzz_targets/push_body.rs`): the observation rows it holds, or the refusal.
+///
+/// # Errors
+/// The message a workstation would get with its 4xx.
+pub fn decode_push(body: &[u8]) -> Result<u64, String> {
+    push::decode(body).map(|d| d.rows()).map_err(|e| e.message().to_owned())
+}
+
 /// Connects to PostgreSQL.
 ///
 /// # Errors

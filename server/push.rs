@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 use vigil_protocol::domain::{ObservationValue, PatientId};
+use vigil_protocol::wire::MAX_ROWS_PER_REQUEST;
 use vigil_protocol::wire::push::{AuditHead, Position, PushAck, PushBatch};
 
 use crate::http::ApiError;
@@ -85,14 +86,38 @@ fn copy_text(batch: &PushBatch) -> Result<(String, u64), ApiError> {
     Ok((text, rows))
 }
 
-/// Applies `batch` from `workstation` of `clinic`, or says why not.
+/// A push body checked and turned into COPY text: the batch's shape (`PushBatch::check`), its
+/// size, and every row validated as an importer validates one. Nothing touches the database
+/// before this has passed.
+pub(crate) struct Decoded {
+    batch: PushBatch,
+    copy: String,
+    rows: u64,
+}
+
+/// Decodes a push body; the error names what was wrong and where (`items[i].rows[j].field`).
+pub(crate) fn decode(body: &[u8]) -> Result<Decoded, ApiError> {
+    let batch: PushBatch = crate::http::json_body("push body", body)?;
+    batch.check().map_err(ApiError::bad_request)?;
+    if batch.rows() > MAX_ROWS_PER_REQUEST {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} observations in one push; at most {MAX_ROWS_PER_REQUEST}", batch.rows()),
+        ));
+    }
+    let (copy, rows) = copy_text(&batch)?;
+    Ok(Decoded { batch, copy, rows })
+}
+
+/// Applies a decoded push from `workstation` of `clinic`, or says why not.
 pub(crate) async fn apply(
     pool: &PgPool,
     clinic: Uuid,
     workstation: Uuid,
-    batch: &PushBatch,
+    decoded: &Decoded,
 ) -> Result<Outcome, ApiError> {
-    let (copy, rows) = copy_text(batch)?;
+    let Decoded { batch, copy, rows } = decoded;
+    let rows = *rows;
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "SELECT acked_message, acked_row, audit_seq, audit_hash FROM workstations \
@@ -121,7 +146,7 @@ pub(crate) async fn apply(
                  FROM STDIN (FORMAT text)",
             )
             .await?;
-        copy_in.send(copy.into_bytes()).await?;
+        copy_in.send(copy.as_bytes()).await?;
         copy_in.finish().await?;
     }
     // The clinic's next version; this row stays locked until the commit (wire/pull.rs).
@@ -185,4 +210,11 @@ pub(crate) async fn apply(
     .await?;
     tx.commit().await?;
     Ok(Outcome::Applied(ack_from(&row, inserted, rows - inserted)))
+}
+
+impl Decoded {
+    /// Observation rows in the batch.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
 }
