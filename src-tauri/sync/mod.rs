@@ -240,7 +240,7 @@ impl Workstation {
         }
         let mut conflicts = 0;
         // The next batch is read and cut while the server applies this one: the two sides
-        // overlap instead of taking turns (measured by scripts/bench_sync.sh).
+        // overlap instead of taking turns (measured by scripts/bench-sync.sh).
         let mut next: Option<(Vec<vigil_protocol::wire::push::PushItem>, u64)> = None;
         loop {
             let (items, pending) = match next.take() {

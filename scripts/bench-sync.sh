@@ -4,7 +4,7 @@
 #   2. A pushes them all again (the server's acknowledgement set back): the server adds nothing;
 #   3. a new workstation B's first sync (a snapshot of N rows): seconds;
 # with PostgreSQL's own COPY of the same rows into a plain table as the reference, measured in
-# the same run. Prints one line per figure.   scripts/bench_sync.sh [N]
+# the same run. Prints one line per figure.   scripts/bench-sync.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
