@@ -1,8 +1,8 @@
 // The status bar and the window's background sync (issue 14): a fresh store says "Not
 // enrolled" already on its first-run screen; and a window enrolled with a real clinic server
 // (the real `vigil-server` on the throwaway PostgreSQL that scripts/test.sh starts) shows it
-// online, and shows a patient imported by the CLI on another workstation's store once its
-// own background pass pulled them, without a reload.
+// online, shows a patient imported by the CLI on another workstation's store once its own
+// background pass pulled them, without a reload, and says it is offline once the server is gone.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
@@ -121,4 +121,12 @@ test("an enrolled window shows it online and pulls a patient imported on another
   assert.equal(await worklist.getAttribute("data-e2e-mark"), "kept", "the worklist was not reloaded by navigation");
   assert.match(await barText(browser), /^Online · last sync \d\d:\d\d · \d+ pending/);
   await screenshot(browser, "14-sync-status-bar", { selector: "#sync-bar", text: "Online" });
+
+  // The server gone: the next pass fails, and the bar says since when, and that it retries.
+  server.kill("SIGKILL");
+  await browser.waitUntil(async () => /^Offline since \d\d:\d\d · \d+ pending · retrying$/.test(await barText(browser)), {
+    timeout: 60_000,
+    timeoutMsg: "the status bar never said the window was offline",
+  });
+  assert.match(await (await browser.$("#sync-bar")).getAttribute("title"), /unreachable/);
 });
