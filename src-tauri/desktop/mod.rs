@@ -11,6 +11,7 @@ mod devices;
 mod entry;
 mod live;
 mod session;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ pub(crate) struct AppState {
     announced: Mutex<live::Announced>,
     /// The window's device feed (`devices.rs`).
     devices: devices::Devices,
+    /// What the window's background sync remembers (`sync.rs`).
+    sync: sync::SyncMemory,
 }
 
 impl AppState {
@@ -104,8 +107,13 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             device_commands::disconnect_device,
             device_commands::assign_device,
             device_commands::unassign_device,
+            sync::sync_status,
         ])
-        .events(tauri_specta::collect_events![live::AlertsChanged, devices::DevicesChanged])
+        .events(tauri_specta::collect_events![
+            live::AlertsChanged,
+            devices::DevicesChanged,
+            sync::SyncChanged
+        ])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }
 
@@ -138,6 +146,7 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             monitor: tokio::sync::Mutex::new(Monitor::default()),
             announced: Mutex::new(live::Announced::default()),
             devices: devices::Devices::default(),
+            sync: sync::SyncMemory::default(),
         })
         .setup(move |app| {
             builder.mount_events(app);
@@ -153,6 +162,8 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
             tauri::async_runtime::spawn(live::watch(tauri::Manager::app_handle(app).clone()));
             // Live devices stream into the store (and the DEMO strap on a demo store).
             tauri::async_runtime::spawn(devices::run(tauri::Manager::app_handle(app).clone()));
+            // An enrolled store syncs with the clinic server, also while the session is locked.
+            tauri::async_runtime::spawn(sync::run(tauri::Manager::app_handle(app).clone()));
             Ok(())
         })
         .invoke_handler(handler)

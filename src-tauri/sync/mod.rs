@@ -381,6 +381,16 @@ impl Workstation {
             .collect())
     }
 
+    /// `None` when this workstation is not enrolled, else the outbox messages waiting: what
+    /// the window's background sync checks every few seconds (counts only, so no role).
+    #[cfg(feature = "desktop")]
+    pub(crate) async fn sync_pending(&self) -> Result<Option<u64>, Error> {
+        if self.store.sync_state().await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.outbox_pending_count().await?))
+    }
+
     /// Where sync stands.
     pub async fn sync_status(&self) -> Result<SyncStatus, Error> {
         self.authorize(Operation::SyncStatus).await?;

@@ -92,12 +92,15 @@ export const commands = {
 	assignDevice: (device: string, patient: string) => __TAURI_INVOKE<null>("assign_device", { device, patient }),
 	/**  Takes a device off its patient. */
 	unassignDevice: (device: string) => __TAURI_INVOKE<null>("unassign_device", { device }),
+	/**  Where sync stands (the status bar asks every few seconds; no role, no patient data). */
+	syncStatus: () => __TAURI_INVOKE<SyncView_Serialize>("sync_status"),
 };
 
 /** Events */
 export const events = {
 	alertsChanged: makeEvent<AlertsChanged, AlertsChanged>("alerts-changed"),
 	devicesChanged: makeEvent<DevicesChanged_Serialize, DevicesChanged_Deserialize>("devices-changed"),
+	syncChanged: makeEvent<SyncChanged_Serialize, SyncChanged_Deserialize>("sync-changed"),
 };
 
 /* Types */
@@ -1278,6 +1281,68 @@ export type StoreStatus = {
 	store_id: string,
 	/**  The application's version. */
 	app_version: string,
+};
+
+/**  Sent to the window after each background pass. */
+export type SyncChanged = SyncChanged_Serialize | SyncChanged_Deserialize;
+
+/**  Sent to the window after each background pass. */
+export type SyncChanged_Deserialize = {
+	/**  Where sync stands now. */
+	status: SyncView_Deserialize,
+	/**  The pass stored patients or readings from the clinic. */
+	pulled: boolean,
+};
+
+/**  Sent to the window after each background pass. */
+export type SyncChanged_Serialize = {
+	/**  Where sync stands now. */
+	status: SyncView_Serialize,
+	/**  The pass stored patients or readings from the clinic. */
+	pulled: boolean,
+};
+
+/**  Where sync stands, for the status bar: counts and times only, no patient data. */
+export type SyncView = SyncView_Serialize | SyncView_Deserialize;
+
+/**  Where sync stands, for the status bar: counts and times only, no patient data. */
+export type SyncView_Deserialize = {
+	/**  Whether this workstation is enrolled with a clinic server. */
+	enrolled: boolean,
+	/**  The clinic's name, when enrolled. */
+	clinic_name?: string | null,
+	/**  Enrolled and the last attempt (if any) succeeded. */
+	online: boolean,
+	/**  The last complete push and pull (ms since the epoch). */
+	last_success_ms?: number | null,
+	/**  Since when passes fail: the first failure this window saw, else the last attempt. */
+	offline_since_ms?: number | null,
+	/**  Why the last attempt failed. */
+	last_error?: string | null,
+	/**  Outbox messages not yet acknowledged by the server. */
+	pending: number,
+	/**  Pulled changes kept for review. */
+	conflicts: number,
+};
+
+/**  Where sync stands, for the status bar: counts and times only, no patient data. */
+export type SyncView_Serialize = {
+	/**  Whether this workstation is enrolled with a clinic server. */
+	enrolled: boolean,
+	/**  The clinic's name, when enrolled. */
+	clinic_name: string | null,
+	/**  Enrolled and the last attempt (if any) succeeded. */
+	online: boolean,
+	/**  The last complete push and pull (ms since the epoch). */
+	last_success_ms: number | null,
+	/**  Since when passes fail: the first failure this window saw, else the last attempt. */
+	offline_since_ms: number | null,
+	/**  Why the last attempt failed. */
+	last_error: string | null,
+	/**  Outbox messages not yet acknowledged by the server. */
+	pending: number,
+	/**  Pulled changes kept for review. */
+	conflicts: number,
 };
 
 /**  Who changed an alert's status. */

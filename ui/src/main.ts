@@ -11,6 +11,7 @@ import { disableLive, enableLive, startLive } from "./live";
 import { canOpen, deniedText, endsSession, landing, readsAgents, routeScreen, screensFor, watchesAlerts, whoText } from "./logic/session";
 import { navSection, navigate, parseRoute, routeHash, startRouter, type Route } from "./router";
 import { activeSession, commandFailed, lock, signOut, startSession } from "./session";
+import { startSyncBar } from "./syncbar";
 import { mountAgents } from "./views/agents";
 import { mountAlerts } from "./views/alerts";
 import { mountAudit } from "./views/audit";
@@ -191,5 +192,6 @@ guardCommands({
     }),
 });
 startLive();
+startSyncBar();
 startRouter(show);
 void startSession({ main, activate, forget, demo: showDemo });

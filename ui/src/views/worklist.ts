@@ -6,6 +6,7 @@ import { absoluteTime, news2BandLabel, news2Class, relativeTime, riskClass, risk
 import { needsReviewText } from "../logic/live";
 import { compactVitals, filterRows, notMonitored, restricted } from "../logic/worklist";
 import { onAlertsChanged } from "../live";
+import { onSyncPulled } from "../syncbar";
 import { formatCount } from "../status";
 import { openPatientDialog } from "./entry";
 import type { Unmount, ViewContext } from "./view";
@@ -139,10 +140,13 @@ export function mountWorklist(ctx: ViewContext): Unmount {
   const tick = setInterval(() => state.loaded && render(), 30_000);
   // New alerts appear without a refresh (the backend's monitor pass tells the window).
   const off = onAlertsChanged(() => void load());
+  // So do patients the background sync brought from the clinic.
+  const offSync = onSyncPulled(() => void load());
   void load();
   return () => {
     state.alive = false;
     off();
+    offSync();
     clearInterval(tick);
   };
 }
