@@ -135,3 +135,26 @@ async fn the_cli_refuses_an_empty_resolve_note_and_resolves_a_new_alert_in_one_s
     assert_eq!(done["acknowledged"]["note"], "oxygen started");
     assert_eq!(done["resolved"]["note"], "oxygen started");
 }
+
+#[tokio::test]
+async fn a_restricted_patients_alerts_are_listed_without_their_text_until_the_glass_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, raised) = with_alerts(dir.path()).await;
+    let reference = PatientRef::Mrn("MRN-7".into());
+    as_role!(&ws, Admin, ws.set_restricted(&reference, true).await).unwrap();
+    common::sign_in_as(&ws, vigil::domain::access::Role::Nurse).await;
+    let listed = ws.alerts(&vigil::store::AlertQuery::default()).await.unwrap();
+    assert_eq!(listed.len(), raised.len(), "still listed, so someone can act on them");
+    assert!(
+        listed.iter().all(|a| a.evidence.is_empty() && a.findings.is_empty() && a.recommendations.is_empty())
+    );
+    let request =
+        vigil::workstation::views::InboxRequest { statuses: vec![], min_level: None, offset: 0, limit: 50 };
+    let inbox = ws.alerts_inbox(&request).await.unwrap();
+    assert_eq!(inbox.alerts.len(), raised.len());
+    assert!(inbox.alerts.iter().all(|a| a.evidence.is_empty() && a.recommendations.is_empty()));
+    ws.break_glass(&reference, "on call for this patient tonight").await.unwrap();
+    let opened = ws.alerts(&vigil::store::AlertQuery::default()).await.unwrap();
+    assert!(opened.iter().all(|a| !a.evidence.is_empty()), "{opened:?}");
+    ws.close().await;
+}

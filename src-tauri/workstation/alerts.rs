@@ -216,11 +216,40 @@ impl Workstation {
         Ok(alert)
     }
 
+    /// Empties what a restricted patient's alerts say about them (evidence, findings,
+    /// recommendations) for a user without a live break-the-glass grant: the alerts stay listed,
+    /// so that someone can act on them, without the record's content (issue 12).
+    pub(crate) async fn withhold_restricted(
+        &self,
+        principal: &super::access::Principal,
+        tx: &mut sqlx::SqliteConnection,
+        alerts: &mut [Alert],
+    ) -> Result<(), Error> {
+        let mut closed = std::collections::HashMap::new();
+        for alert in alerts {
+            let withheld = match closed.get(&alert.patient_id) {
+                Some(withheld) => *withheld,
+                None => {
+                    let withheld = self.withheld(principal, tx, alert.patient_id).await?;
+                    closed.insert(alert.patient_id, withheld);
+                    withheld
+                }
+            };
+            if withheld {
+                alert.evidence.clear();
+                alert.findings.clear();
+                alert.recommendations.clear();
+            }
+        }
+        Ok(())
+    }
+
     /// Alerts, newest first.
     pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, Error> {
-        self.authorize(Operation::AlertsRead).await?;
+        let principal = self.authorize(Operation::AlertsRead).await?;
         let mut tx = self.store.begin_read().await?;
-        let alerts = crate::store::list_alerts(&mut *tx, query).await?;
+        let mut alerts = crate::store::list_alerts(&mut *tx, query).await?;
+        self.withhold_restricted(&principal, &mut tx, &mut alerts).await?;
         let detail = serde_json::json!({ "count": alerts.len() });
         self.audit_read_id("alerts.list", query.patient, detail).await;
         tx.commit().await.map_err(StoreError::from)?;

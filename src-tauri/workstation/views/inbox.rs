@@ -58,7 +58,7 @@ impl Workstation {
     /// `request.min_level`, newest first, with each patient's name, the total that match and
     /// each status's count at that level. One audit event.
     pub async fn alerts_inbox(&self, request: &InboxRequest) -> Result<AlertsInbox, Error> {
-        self.authorize(Operation::AlertsRead).await?;
+        let principal = self.authorize(Operation::AlertsRead).await?;
         if !(1..=INBOX_PAGE_MAX).contains(&request.limit) {
             let problem = format!("{} alerts a page is outside 1..={INBOX_PAGE_MAX}", request.limit);
             return Err(InvalidField::new("limit", problem).into());
@@ -71,7 +71,8 @@ impl Workstation {
             offset: i64::from(request.offset),
         };
         let mut tx = self.store.begin_read().await?;
-        let alerts = crate::store::list_alerts(&mut *tx, &query).await?;
+        let mut alerts = crate::store::list_alerts(&mut *tx, &query).await?;
+        self.withhold_restricted(&principal, &mut tx, &mut alerts).await?;
         let counts = crate::store::count_alerts_by_status(&mut *tx, &query).await?;
         let patients = crate::store::list_patients(&mut *tx).await?;
         let detail = serde_json::json!({
