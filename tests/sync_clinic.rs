@@ -11,28 +11,17 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate};
 use common::clinic::Server;
+use vigil::Workstation;
 use vigil::domain::access::Role;
 use vigil::domain::{
     Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
 };
-use vigil::store::{KeySource, ObservationQuery};
-use vigil::{OpenOptions, Workstation};
+use vigil::store::ObservationQuery;
 use vigil_protocol::wire::paths;
 use vigil_protocol::wire::push::PushAck;
 use vigil_protocol::wire::sign::DeviceKey;
 
 const START: i64 = 1_793_001_600; // 2026-10-26T06:40:00Z, within the store's clock bounds
-
-async fn workstation(dir: &Path, name: &str) -> Workstation {
-    let root = dir.join(name);
-    common::open(OpenOptions {
-        data_dir: root.join("data"),
-        key_source: Some(KeySource::File(root.join("vigil.key"))),
-        create: true,
-        purpose: vigil::workstation::StorePurpose::Clinical,
-    })
-    .await
-}
 
 async fn enroll(ws: &Workstation, server: &Server, clinic: &str) {
     common::sign_in_as(ws, Role::It).await;
@@ -81,8 +70,8 @@ async fn an_import_on_one_workstation_reaches_another_once_and_a_cut_push_resume
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("North");
-    let a = workstation(dir.path(), "a").await;
-    let b = workstation(dir.path(), "b").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     enroll(&a, &server, &clinic).await;
     enroll(&b, &server, &clinic).await;
 
@@ -139,8 +128,8 @@ async fn a_patient_without_clinic_sync_consent_never_leaves_the_workstation() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("North");
-    let a = workstation(dir.path(), "a").await;
-    let b = workstation(dir.path(), "b").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     enroll(&a, &server, &clinic).await;
     enroll(&b, &server, &clinic).await;
     let local_only = Consent { clinic_sync: false, ..Consent::FULL };
@@ -160,8 +149,8 @@ async fn a_patient_edited_on_both_workstations_keeps_both_values_for_review() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("North");
-    let a = workstation(dir.path(), "a").await;
-    let b = workstation(dir.path(), "b").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     enroll(&a, &server, &clinic).await;
     enroll(&b, &server, &clinic).await;
     patient_with_readings(&a, "MRN-E", Consent::FULL, 0).await;
@@ -219,13 +208,13 @@ async fn used_wrong_and_revoked_credentials_and_other_clinics_are_refused() {
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let north = server.clinic("North");
     let south = server.clinic("South");
-    let a = workstation(dir.path(), "a").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
     common::sign_in_as(&a, Role::It).await;
     let code = server.code(&north);
     a.sync_enroll(&server.url, &code).await.unwrap();
 
     // A used code; a code that was never made; a malformed one.
-    let b = workstation(dir.path(), "b").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     common::sign_in_as(&b, Role::It).await;
     let used = b.sync_enroll(&server.url, &code).await.unwrap_err().to_string();
     assert!(used.contains("already used") && used.contains("410"), "{used}");
@@ -267,7 +256,7 @@ async fn used_wrong_and_revoked_credentials_and_other_clinics_are_refused() {
 
     // Malformed and oversized bodies, signed by the real key: a 4xx with a message naming
     // what was wrong, and the server keeps serving.
-    let key = DeviceKey::from_pkcs8(&device_key(&a)).unwrap();
+    let key = DeviceKey::from_pkcs8(&common::clinic::device_key(&a).await).unwrap();
     let me_signer = vigil::sync::link::Signer { clinic, workstation: me, key };
     for (body, status, words) in [
         (b"{not json".to_vec(), "400", "push body"),
@@ -288,18 +277,6 @@ async fn used_wrong_and_revoked_credentials_and_other_clinics_are_refused() {
     assert_eq!(a.sync_status().await.unwrap().pending, 2);
     a.close().await;
     b.close().await;
-}
-
-/// The workstation's signing key, read from its store as someone holding the store key could.
-fn device_key(ws: &Workstation) -> Vec<u8> {
-    let root = ws.data_dir().parent().unwrap().to_owned();
-    let key = vigil::store::KeySource::File(root.join("vigil.key")).load().unwrap().unwrap();
-    tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(async {
-            let mut conn = common::raw_connection(&root.join("data").join("vigil.db"), &key, false).await;
-            sqlx::query_scalar("SELECT device_key FROM sync_state").fetch_one(&mut conn).await.unwrap()
-        })
-    })
 }
 
 async fn a_id(ws: &Workstation) -> uuid::Uuid {
@@ -327,7 +304,7 @@ async fn an_older_copy_of_the_store_no_longer_extends_the_audit_head_the_server_
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("North");
-    let a = workstation(dir.path(), "a").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
     enroll(&a, &server, &clinic).await;
     patient_with_readings(&a, "MRN-H1", Consent::FULL, 10).await;
     a.sync_now().await.unwrap();
@@ -338,7 +315,7 @@ async fn an_older_copy_of_the_store_no_longer_extends_the_audit_head_the_server_
 
     let data = dir.path().join("a").join("data");
     copy_dir(&data, &dir.path().join("older"));
-    let a = workstation(dir.path(), "a").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
     patient_with_readings(&a, "MRN-H2", Consent::FULL, 10).await;
     a.sync_now().await.unwrap();
     a.close().await;
@@ -346,7 +323,7 @@ async fn an_older_copy_of_the_store_no_longer_extends_the_audit_head_the_server_
     // The older copy put back: its own record of the head is older, but the server's is not.
     std::fs::remove_dir_all(&data).unwrap();
     copy_dir(&dir.path().join("older"), &data);
-    let a = workstation(dir.path(), "a").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
     common::sign_in_as(&a, Role::Auditor).await;
     let verified = a.verify_audit().await.unwrap();
     let ServerHeadCheck::Broken { problem, .. } = &verified.server_head else { panic!("{verified:?}") };
@@ -376,8 +353,8 @@ async fn an_alert_raised_on_one_workstation_merges_to_its_furthest_state_everywh
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("North");
-    let a = workstation(dir.path(), "a").await;
-    let b = workstation(dir.path(), "b").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     enroll(&a, &server, &clinic).await;
     enroll(&b, &server, &clinic).await;
     patient_with_readings(&a, "MRN-AL", Consent::FULL, 0).await;

@@ -9,7 +9,6 @@
 #[macro_use]
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,12 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, NaiveDate};
 use common::clinic::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vigil::Workstation;
 use vigil::domain::access::Role;
 use vigil::domain::{
     Consent, Kind, NewObservation, NewPatient, ObservationValue, PatientRef, Sex, SourceKind,
 };
-use vigil::store::{KeySource, ObservationQuery};
-use vigil::{OpenOptions, Workstation};
+use vigil::store::ObservationQuery;
 use vigil_protocol::wire::paths;
 use vigil_protocol::wire::push::{Position, PushAck, PushBatch, PushItem, WireObservation};
 use vigil_protocol::wire::sign::DeviceKey;
@@ -123,17 +122,6 @@ async fn cutting_proxy(target: String, seed: u64, cut_one_in: u64) -> (String, A
     (addr, cuts)
 }
 
-async fn workstation(dir: &Path, name: &str) -> Workstation {
-    let root = dir.join(name);
-    common::open(OpenOptions {
-        data_dir: root.join("data"),
-        key_source: Some(KeySource::File(root.join("vigil.key"))),
-        create: true,
-        purpose: vigil::workstation::StorePurpose::Clinical,
-    })
-    .await
-}
-
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
 }
@@ -190,8 +178,8 @@ async fn cut_connections_a_killed_server_and_a_week_offline_lose_nothing_and_dup
     let clinic = server.clinic("Faulty");
     let (proxy, cuts) = cutting_proxy(server.listen(), seed, 2).await;
     let via_proxy = format!("https://{proxy}");
-    let a = workstation(dir.path(), "a").await;
-    let b = workstation(dir.path(), "b").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
+    let b = common::clinic::workstation(dir.path(), "b").await;
     for ws in [&a, &b] {
         common::sign_in_as(ws, Role::It).await;
         ws.sync_enroll(&server.url, &server.code(&clinic)).await.unwrap();
@@ -199,7 +187,7 @@ async fn cut_connections_a_killed_server_and_a_week_offline_lose_nothing_and_dup
     }
     // Both talk through the cutting proxy from now on (same certificate, another address).
     for ws in [&a, &b] {
-        set_server(ws, &via_proxy);
+        common::clinic::set_server(ws, &via_proxy).await;
     }
 
     // Readings on both sides, some the same (a shared patient measured on both).
@@ -229,29 +217,6 @@ async fn cut_connections_a_killed_server_and_a_week_offline_lose_nothing_and_dup
     assert_eq!(server_rows(&server), i64::try_from(expected_f1 + 8_000).unwrap(), "seed {seed}");
     a.close().await;
     b.close().await;
-}
-
-/// Points a workstation at another address of the same server (the proxy).
-fn set_server(ws: &Workstation, url: &str) {
-    let root = ws.data_dir().parent().unwrap().to_owned();
-    let key = KeySource::File(root.join("vigil.key")).load().unwrap().unwrap();
-    tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(async {
-            let mut conn = common::raw_connection(&root.join("data").join("vigil.db"), &key, false).await;
-            sqlx::query("UPDATE sync_state SET server_url = ?").bind(url).execute(&mut conn).await.unwrap();
-        })
-    });
-}
-
-fn device_key(ws: &Workstation) -> Vec<u8> {
-    let root = ws.data_dir().parent().unwrap().to_owned();
-    let key = KeySource::File(root.join("vigil.key")).load().unwrap().unwrap();
-    tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(async {
-            let mut conn = common::raw_connection(&root.join("data").join("vigil.db"), &key, false).await;
-            sqlx::query_scalar("SELECT device_key FROM sync_state").fetch_one(&mut conn).await.unwrap()
-        })
-    })
 }
 
 fn batch(after: Position, message: i64, patient: uuid::Uuid, first: i64, n: i64) -> PushBatch {
@@ -285,7 +250,7 @@ async fn duplicated_and_reordered_pushes_are_applied_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("Replay");
-    let a = workstation(dir.path(), "a").await;
+    let a = common::clinic::workstation(dir.path(), "a").await;
     common::sign_in_as(&a, Role::It).await;
     a.sync_enroll(&server.url, &server.code(&clinic)).await.unwrap();
     let status = a.sync_status().await.unwrap();
@@ -295,7 +260,7 @@ async fn duplicated_and_reordered_pushes_are_applied_once_in_order() {
     let signer = vigil::sync::link::Signer {
         clinic: status.clinic_id.unwrap(),
         workstation: a.status().await.unwrap().store_id.parse().unwrap(),
-        key: DeviceKey::from_pkcs8(&device_key(&a)).unwrap(),
+        key: DeviceKey::from_pkcs8(&common::clinic::device_key(&a).await).unwrap(),
     };
     let patient = uuid::Uuid::now_v7();
     let first = batch(Position::START, 1, patient, START, 500);
@@ -327,7 +292,7 @@ fn a_workstation_killed_mid_push_resumes_and_applies_nothing_twice() {
     let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
     let clinic = server.clinic("Killed");
     runtime.block_on(async {
-        let a = workstation(dir.path(), "a").await;
+        let a = common::clinic::workstation(dir.path(), "a").await;
         common::sign_in_as(&a, Role::It).await;
         a.sync_enroll(&server.url, &server.code(&clinic)).await.unwrap();
         common::sign_in_as(&a, Role::Clinician).await;

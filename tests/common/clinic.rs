@@ -122,3 +122,34 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// A workstation with a new encrypted store in `dir/name`, signed in as a clinician.
+pub(crate) async fn workstation(dir: &Path, name: &str) -> vigil::Workstation {
+    let root = dir.join(name);
+    super::open(vigil::OpenOptions {
+        data_dir: root.join("data"),
+        key_source: Some(vigil::store::KeySource::File(root.join("vigil.key"))),
+        create: true,
+        purpose: vigil::workstation::StorePurpose::Clinical,
+    })
+    .await
+}
+
+/// A raw connection to `ws`'s store, as someone holding its key could open it.
+async fn raw_store(ws: &vigil::Workstation) -> sqlx::SqliteConnection {
+    let root = ws.data_dir().parent().unwrap().to_owned();
+    let key = vigil::store::KeySource::File(root.join("vigil.key")).load().unwrap().unwrap();
+    super::raw_connection(&root.join("data").join("vigil.db"), &key, false).await
+}
+
+/// The workstation's signing key (PKCS#8), read from its store.
+pub(crate) async fn device_key(ws: &vigil::Workstation) -> Vec<u8> {
+    let mut conn = raw_store(ws).await;
+    sqlx::query_scalar("SELECT device_key FROM sync_state").fetch_one(&mut conn).await.unwrap()
+}
+
+/// Points a workstation at another address of the same server (a proxy in front of it).
+pub(crate) async fn set_server(ws: &vigil::Workstation, url: &str) {
+    let mut conn = raw_store(ws).await;
+    sqlx::query("UPDATE sync_state SET server_url = ?").bind(url).execute(&mut conn).await.unwrap();
+}
