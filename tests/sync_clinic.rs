@@ -29,6 +29,18 @@ async fn enroll(ws: &Workstation, server: &Server, clinic: &str) {
     common::sign_in_as(ws, Role::Clinician).await;
 }
 
+/// A server with one clinic ("North") and two workstations enrolled in it, signed in as
+/// clinicians.
+async fn clinic_of_two(dir: &Path) -> (Server, Workstation, Workstation) {
+    let server = Server::start(&common::clinic::fresh_database(), &dir.join("server"));
+    let clinic = server.clinic("North");
+    let a = common::clinic::workstation(dir, "a").await;
+    let b = common::clinic::workstation(dir, "b").await;
+    enroll(&a, &server, &clinic).await;
+    enroll(&b, &server, &clinic).await;
+    (server, a, b)
+}
+
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
 }
@@ -68,12 +80,7 @@ async fn count(ws: &Workstation, mrn: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_on_one_workstation_reaches_another_once_and_a_cut_push_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
-    let clinic = server.clinic("North");
-    let a = common::clinic::workstation(dir.path(), "a").await;
-    let b = common::clinic::workstation(dir.path(), "b").await;
-    enroll(&a, &server, &clinic).await;
-    enroll(&b, &server, &clinic).await;
+    let (mut server, a, b) = clinic_of_two(dir.path()).await;
 
     // 45 000 readings: three pushes of at most 20 000 rows.
     patient_with_readings(&a, "MRN-S1", Consent::FULL, 45_000).await;
@@ -126,12 +133,8 @@ async fn an_import_on_one_workstation_reaches_another_once_and_a_cut_push_resume
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_without_clinic_sync_consent_never_leaves_the_workstation() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
-    let clinic = server.clinic("North");
-    let a = common::clinic::workstation(dir.path(), "a").await;
-    let b = common::clinic::workstation(dir.path(), "b").await;
-    enroll(&a, &server, &clinic).await;
-    enroll(&b, &server, &clinic).await;
+    // `_server` (not `_`): the server lives to the end of the test.
+    let (_server, a, b) = clinic_of_two(dir.path()).await;
     let local_only = Consent { clinic_sync: false, ..Consent::FULL };
     patient_with_readings(&a, "MRN-LOCAL", local_only, 100).await;
     patient_with_readings(&a, "MRN-SHARED", Consent::FULL, 10).await;
@@ -147,12 +150,8 @@ async fn a_patient_without_clinic_sync_consent_never_leaves_the_workstation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_edited_on_both_workstations_keeps_both_values_for_review() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
-    let clinic = server.clinic("North");
-    let a = common::clinic::workstation(dir.path(), "a").await;
-    let b = common::clinic::workstation(dir.path(), "b").await;
-    enroll(&a, &server, &clinic).await;
-    enroll(&b, &server, &clinic).await;
+    // `_server` (not `_`): the server lives to the end of the test.
+    let (_server, a, b) = clinic_of_two(dir.path()).await;
     patient_with_readings(&a, "MRN-E", Consent::FULL, 0).await;
     a.sync_now().await.unwrap();
     b.sync_now().await.unwrap();
@@ -351,12 +350,8 @@ async fn an_alert_raised_on_one_workstation_merges_to_its_furthest_state_everywh
     use vigil::agents::alerting::AlertStatus;
     use vigil::agents::{Orchestrator, OrchestratorConfig};
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&common::clinic::fresh_database(), &dir.path().join("server"));
-    let clinic = server.clinic("North");
-    let a = common::clinic::workstation(dir.path(), "a").await;
-    let b = common::clinic::workstation(dir.path(), "b").await;
-    enroll(&a, &server, &clinic).await;
-    enroll(&b, &server, &clinic).await;
+    // `_server` (not `_`): the server lives to the end of the test.
+    let (_server, a, b) = clinic_of_two(dir.path()).await;
     patient_with_readings(&a, "MRN-AL", Consent::FULL, 0).await;
     let orchestrator = Orchestrator::with_rules(&OrchestratorConfig::default());
     let reference = PatientRef::Mrn("MRN-AL".into());
