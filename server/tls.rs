@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
@@ -115,7 +114,29 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        // Each request runs in its own task, to completion, even when its client goes away:
+        // hyper drops a request's future when the connection closes, and a push dropped in
+        // the middle of its COPY would leave the database connection broken for the next
+        // request that takes it from the pool (seen as 503s and false 401s after a client was
+        // killed mid-push). A spawned task commits or rolls back.
+        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let mut app = app.clone();
+            async move {
+                let handled =
+                    tokio::spawn(async move { tower::Service::call(&mut app, request).await }).await;
+                match handled {
+                    Ok(response) => response,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a request's task failed");
+                        let mut failed =
+                            axum::response::Response::new(axum::body::Body::from("internal error\n"));
+                        *failed.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                        Ok(failed)
+                    }
+                }
+            }
+        });
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
